@@ -1,0 +1,113 @@
+import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
+
+/** Where the SDK reports problems. `console` fits; pino and friends fit too. */
+export interface Logger {
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+  debug?(message: string, ...details: unknown[]): void;
+}
+
+/**
+ * Persists the last known ruleset (as the raw payload text) so a client can start offline.
+ * Both sync and async stores fit (localStorage, a file, Redis...).
+ *
+ * @example
+ * const cache: RulesetCache = { get: (k) => redis.get(k), set: (k, v) => void redis.set(k, v) };
+ */
+export interface RulesetCache {
+  get(key: string): string | null | undefined | Promise<string | null | undefined>;
+  set(key: string, value: string): void | Promise<void>;
+}
+
+/** Where the ruleset in use came from. */
+export type RulesetSourceKind = 'network' | 'stream' | 'cache' | 'bootstrap' | 'none';
+
+/** What `client.ready()` resolves with; it never rejects. */
+export interface ReadyStatus {
+  source: RulesetSourceKind;
+  /** Set when the network could not be used (the client then serves cache, bootstrap or defaults). */
+  error?: string;
+}
+
+/** An exposure or outcome event as sent to `POST /sdk/v1/events`. */
+export type SdkEvent =
+  | {
+      type: 'exposure';
+      id: string;
+      ts: number;
+      unit: string;
+      experiment: string;
+      variation: string;
+      flag?: string;
+      attributes?: Attributes;
+    }
+  | {
+      type: 'track';
+      id: string;
+      ts: number;
+      unit: string;
+      event: string;
+      value?: number;
+      properties?: Record<string, unknown>;
+    };
+
+/** Delivery counters, see `client.stats()`. */
+export interface DeliveryStats {
+  /** Events waiting to be sent. */
+  queued: number;
+  /** Events the server accepted (or reported as duplicates of accepted ones). */
+  sent: number;
+  /** Events dropped because the queue was full (oldest first) or still unsent at close. */
+  dropped: number;
+  /** Events the server refused (4xx other than 429, or listed in `rejected`). */
+  rejected: number;
+  /** Delivery attempts that will be retried (network errors, 5xx, 429). */
+  retries: number;
+}
+
+/** Options of {@link createClient}. Only `apiHost` and `sdkKey` are required. */
+export interface ClientOptions {
+  /** Base URL of the Flagstaff service, e.g. `https://flags.example.com`. */
+  apiHost: string;
+  sdkKey: string;
+  /** Attributes of the default unit (browser: the current user). Servers use `forUser()`. */
+  attributes?: Attributes;
+  /** A payload to start from without waiting for the network (e.g. rendered by the server). */
+  bootstrap?: FeaturePayload;
+  /** Keep the ruleset fresh over SSE (default `true`); polling is the fallback. */
+  streaming?: boolean;
+  /** Polling interval when not streaming, or while the stream is failing. Default 30 s; 0 disables. */
+  pollIntervalMs?: number;
+  /** Key for payloads served as `encryptedFeatures`. */
+  decryptionKey?: string;
+  /** Last known ruleset store. Default: localStorage in browsers, memory elsewhere. `false`: none. */
+  cache?: RulesetCache | false;
+  logger?: Logger;
+  /** Called for every new exposure (after de-duplication), e.g. to mirror it to your analytics. */
+  onExposure?: (exposure: Exposure, evaluation: Evaluation) => void;
+  /** Attribute that identifies the unit of `track()` events. Default `id`. */
+  unitAttribute?: string;
+  /** Values that win over the ruleset (tests, QA). */
+  forcedValues?: Record<string, unknown>;
+  /** Sticky bucketing store, passed to the engine. */
+  stickyBucketService?: unknown;
+  /** Injectable fetch (default `globalThis.fetch`). */
+  fetch?: typeof fetch;
+  /** Injectable EventSource (default `globalThis.EventSource`; without one, SSE is read over fetch). */
+  EventSource?: typeof EventSource;
+  /** Send events at least this often (default 5 s). */
+  flushIntervalMs?: number;
+  /** Send as soon as this many events wait, and at most this many per request (default 100). */
+  maxBatchSize?: number;
+  /** Bound of the event queue; the oldest events are dropped beyond it (default 10 000). */
+  maxQueueSize?: number;
+  /** Exposures remembered for de-duplication (default 10 000). */
+  dedupeSize?: number;
+  /** First retry / reconnect delay (default 1 s) and its cap (default 60 s). */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+  /** Reconnect the stream when nothing (not even a heartbeat) arrived for this long (default 90 s). */
+  streamIdleTimeoutMs?: number;
+  /** Log no exposures and send no events at all (e.g. server-side rendering previews). */
+  disableEvents?: boolean;
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+// These are internal units, not exported by the package; the lint pattern that keeps sdk/ out of the
+// service's src/ also matches sdk/src, hence the disables.
+// eslint-disable-next-line no-restricted-imports
+import { backoffDelay, parseRetryAfter } from '../src/backoff.js';
+// eslint-disable-next-line no-restricted-imports
+import { createLru } from '../src/lru.js';
+// eslint-disable-next-line no-restricted-imports
+import { createSseParser, type SseEvent } from '../src/sse-reader.js';
+
+const parse = (chunks: string[], lastId = '') => {
+  const events: SseEvent[] = [];
+  const retries: number[] = [];
+  const push = createSseParser({ onEvent: (e) => events.push(e), onRetry: (ms) => retries.push(ms) }, lastId);
+  for (const chunk of chunks) push(chunk);
+  return { events, retries };
+};
+
+describe('SSE parser', () => {
+  it('parses events, ids, comments and multi-line data', () => {
+    const { events } = parse([': ping\n\nevent: ruleset\nid: 3\ndata: {"a":\ndata: 1}\n\ndata: plain\n\n']);
+    expect(events).toEqual([
+      { type: 'ruleset', data: '{"a":\n1}', id: '3' },
+      { type: 'message', data: 'plain', id: '3' },
+    ]);
+  });
+
+  it('handles any chunking, CRLF and CR line ends, and a BOM', () => {
+    const text = '\ufeffevent: ruleset\r\nid: 9\r\ndata: x\r\n\r\nevent: e2\rdata: y\r\r';
+    const whole = parse([text]).events;
+    const bytewise = parse([...text]).events;
+    expect(whole).toEqual([
+      { type: 'ruleset', data: 'x', id: '9' },
+      { type: 'e2', data: 'y', id: '9' },
+    ]);
+    expect(bytewise).toEqual(whole);
+  });
+
+  it('follows the spec on edge cases: no data, no space, retry, id with NUL, pending last event', () => {
+    const { events, retries } = parse(
+      [
+        'event: empty\n\ndata\n\ndata:nospace\n\nretry: 250\nretry: x\nid: a\0b\ndata: d\n\ndata: unterminated',
+      ],
+      'start',
+    );
+    expect(events).toEqual([
+      { type: 'message', data: '', id: 'start' },
+      { type: 'message', data: 'nospace', id: 'start' },
+      { type: 'message', data: 'd', id: 'start' },
+    ]);
+    expect(retries).toEqual([250]);
+  });
+});
+
+describe('backoff and Retry-After', () => {
+  it('grows exponentially with full jitter and a cap', () => {
+    expect(backoffDelay(0, 100, 1000, () => 0.999)).toBe(99);
+    expect(backoffDelay(3, 100, 1000, () => 0.5)).toBe(400);
+    expect(backoffDelay(50, 100, 1000, () => 0.5)).toBe(500);
+    expect(backoffDelay(5, 100, 1000, () => 0)).toBe(0);
+  });
+
+  it('reads delta-seconds and HTTP dates', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(parseRetryAfter('3', now)).toBe(3000);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:05 GMT', now)).toBe(5000);
+    expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('bounded LRU', () => {
+  it('remembers at most max keys, evicting the least recently seen', () => {
+    const lru = createLru(2);
+    expect(lru.add('a')).toBe(true);
+    expect(lru.add('b')).toBe(true);
+    expect(lru.add('a')).toBe(false); // 'a' is now the most recent
+    expect(lru.add('c')).toBe(true); // evicts 'b'
+    expect(lru.size).toBe(2);
+    expect(lru.add('a')).toBe(false);
+    expect(lru.add('b')).toBe(true);
+  });
+});
