@@ -1,0 +1,65 @@
+// createApp(deps): middleware, the error handler and every route. No globals: each app has its
+// own services and metrics registry, so tests run many apps side by side on fresh databases.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { createRequire } from 'node:module';
+import { auditRoutes } from './audit/audit-routes.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { keyRoutes } from './auth/key-routes.ts';
+import { sessionRoutes } from './auth/session-routes.ts';
+import { userRoutes } from './auth/user-routes.ts';
+import { environmentRoutes } from './environments/environment-routes.ts';
+import { AppError } from './errors.ts';
+import type { AppEnv } from './http/app-env.ts';
+import { errorBody, errorHandler, validationHook } from './http/error-handler.ts';
+import { createHttpMetrics } from './http/metrics.ts';
+import { requestLog } from './http/request-log.ts';
+import { systemRoutes } from './http/system-routes.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { docsRoutes } from './openapi/docs-routes.ts';
+import { createServices, type ServiceDeps, type Services } from './services.ts';
+
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+export interface AppDeps extends ServiceDeps {
+  logger?: Logger;
+  /** Add Node process metrics (memory, event loop lag) to /metrics; off in tests. */
+  processMetrics?: boolean;
+}
+
+export function createApp(deps: AppDeps) {
+  const services: Services = createServices(deps);
+  const logger = deps.logger ?? createLogger('silent');
+  const metrics = createHttpMetrics({ processMetrics: deps.processMetrics ?? false });
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use(requestId({ headerName: 'X-Request-Id' }));
+  app.use(metrics.middleware);
+  app.use(requestLog(logger));
+  app.use(
+    bodyLimit({
+      maxSize: services.config.MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError(
+          'payload_too_large',
+          `body: larger than the limit of ${services.config.MAX_BODY_BYTES} bytes`,
+        );
+      },
+    }),
+  );
+  app.use(authenticate({ keys: services.stores.keys, users: services.stores.users, clock: services.clock }));
+  app.onError(errorHandler(logger));
+  app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
+
+  systemRoutes(app, { db: services.db, registry: metrics.registry });
+  sessionRoutes(app, services.sessions, { cookieSecure: services.config.COOKIE_SECURE });
+  environmentRoutes(app, services.environments);
+  keyRoutes(app, services.keys);
+  userRoutes(app, services.users);
+  auditRoutes(app, services.stores.audit);
+  docsRoutes(app, version);
+  return app;
+}
+
+export type AppType = ReturnType<typeof createApp>;

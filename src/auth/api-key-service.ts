@@ -1,0 +1,121 @@
+import type { Actor } from '../audit/actor.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/open-db.ts';
+import type { EnvironmentStore } from '../environments/environment-store.ts';
+import { AppError, notFound } from '../errors.ts';
+import type { ApiKey, ApiKeyStore, KeyKind } from './api-key-store.ts';
+import { newId, randomToken, sha256 } from './secrets.ts';
+
+/** What listings show of a key: never the hash, never the secret. */
+export type PublicApiKey = Omit<ApiKey, 'hash' | 'environmentId'> & { environment: string | null };
+
+const prefixLength = 16;
+
+export class ApiKeyService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      keys: ApiKeyStore;
+      environments: EnvironmentStore;
+      audit: AuditLog;
+      clock: Clock;
+    },
+  ) {}
+
+  async list(): Promise<PublicApiKey[]> {
+    const [keys, environments] = await Promise.all([this.deps.keys.list(), this.deps.environments.list()]);
+    const envKey = new Map(environments.map((e) => [e.id, e.key]));
+    return keys.map((key) => this.toPublic(key, key.environmentId ? envKey.get(key.environmentId)! : null));
+  }
+
+  /**
+   * Creates a key and returns its secret, which is never shown again.
+   * `secret` lets the first start seed an admin key chosen by the operator (FLAGSTAFF_ADMIN_KEY).
+   */
+  create(
+    input: { kind: KeyKind; environment?: string; name: string; secret?: string },
+    actor: Actor,
+    requestId?: string,
+  ): Promise<{ apiKey: PublicApiKey; secret: string }> {
+    const { db, keys, environments, audit, clock } = this.deps;
+    return db.transaction(async () => {
+      let environmentId: string | null = null;
+      if (input.kind === 'admin') {
+        if (input.environment !== undefined) {
+          throw new AppError(
+            'validation_failed',
+            'body.environment: admin keys are not bound to an environment',
+          );
+        }
+      } else {
+        if (input.environment === undefined) {
+          throw new AppError('validation_failed', `body.environment: required for ${input.kind} keys`);
+        }
+        const environment = await environments.byKey(input.environment);
+        if (!environment)
+          throw new AppError('validation_failed', `body.environment: no environment '${input.environment}'`);
+        environmentId = environment.id;
+      }
+      const secret = input.secret ?? `fs_${input.kind}_${randomToken(32)}`;
+      const apiKey: ApiKey = {
+        id: newId('key'),
+        kind: input.kind,
+        environmentId,
+        name: input.name,
+        prefix: secret.slice(0, prefixLength),
+        hash: sha256(secret),
+        createdAt: clock.now(),
+        createdBy: actor.label,
+        lastUsedAt: null,
+        revokedAt: null,
+      };
+      await keys.insert(apiKey);
+      const publicKey = this.toPublic(apiKey, input.environment ?? null);
+      await audit.record({
+        actor,
+        action: 'key.create',
+        targetType: 'key',
+        targetId: apiKey.id,
+        after: publicKey,
+        requestId,
+      });
+      return { apiKey: publicKey, secret };
+    });
+  }
+
+  revoke(id: string, actor: Actor, requestId?: string): Promise<PublicApiKey> {
+    const { db, keys, environments, audit, clock } = this.deps;
+    return db.transaction(async () => {
+      const key = await keys.byId(id);
+      if (!key) throw notFound('key', id);
+      const environment = key.environmentId ? (await environments.byId(key.environmentId))!.key : null;
+      const before = this.toPublic(key, environment);
+      if (key.revokedAt) return before;
+      await keys.revoke(id, clock.now());
+      const after = this.toPublic((await keys.byId(id))!, environment);
+      await audit.record({
+        actor,
+        action: 'key.revoke',
+        targetType: 'key',
+        targetId: id,
+        before,
+        after,
+        requestId,
+      });
+      return after;
+    });
+  }
+
+  /** Seeds the operator's admin key on first start; a key already present is left alone. */
+  async seedAdminKey(secret: string, actor: Actor): Promise<boolean> {
+    if (await this.deps.keys.activeByHash(sha256(secret))) return false;
+    await this.create({ kind: 'admin', name: 'FLAGSTAFF_ADMIN_KEY', secret }, actor);
+    return true;
+  }
+
+  private toPublic(key: ApiKey, environment: string | null): PublicApiKey {
+    const { hash: _hash, environmentId: _environmentId, ...rest } = key;
+    return { ...rest, environment };
+  }
+}

@@ -1,0 +1,43 @@
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import type { Db } from '../db/open-db.ts';
+import { apiKeys } from '../db/schema.ts';
+
+export type ApiKey = typeof apiKeys.$inferSelect;
+export type KeyKind = ApiKey['kind'];
+
+export interface ApiKeyStore {
+  list(): Promise<ApiKey[]>;
+  byId(id: string): Promise<ApiKey | undefined>;
+  /** The unrevoked key with this secret hash. */
+  activeByHash(hash: string): Promise<ApiKey | undefined>;
+  insert(key: ApiKey): Promise<void>;
+  revoke(id: string, at: Date): Promise<void>;
+  touch(id: string, at: Date): Promise<void>;
+}
+
+export function sqliteApiKeyStore({ orm }: Db): ApiKeyStore {
+  return {
+    async list() {
+      return orm.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)).all();
+    },
+    async byId(id) {
+      return orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
+    },
+    async activeByHash(hash) {
+      return orm
+        .select()
+        .from(apiKeys)
+        .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)))
+        .get();
+    },
+    async insert(key) {
+      orm.insert(apiKeys).values(key).run();
+    },
+    async revoke(id, at) {
+      orm.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id)).run();
+    },
+    async touch(id, at) {
+      orm.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
+    },
+  };
+}

@@ -1,0 +1,53 @@
+// Resolves who is calling, once per request: an API key (`Authorization: Bearer fs_…`) or a
+// dashboard session cookie. It never rejects by itself: routes decide through their Access, so a
+// public route still answers when stale credentials come along.
+import { getCookie } from 'hono/cookie';
+import { createMiddleware } from 'hono/factory';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { AppEnv } from '../http/app-env.ts';
+import type { ApiKeyStore } from './api-key-store.ts';
+import { sha256 } from './secrets.ts';
+import type { UserStore } from './user-store.ts';
+
+export const SESSION_COOKIE = 'flagstaff_session';
+
+/** Last-used times are written at most this often per key, to keep writes off the SDK hot path. */
+const touchIntervalMs = 60_000;
+
+export function authenticate(deps: { keys: ApiKeyStore; users: UserStore; clock: Clock }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('authorization');
+    if (header !== undefined) {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+      const key = match ? await deps.keys.activeByHash(sha256(match[1]!)) : undefined;
+      if (key) {
+        c.set('principal', { type: 'key', key });
+        const now = deps.clock.now();
+        if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > touchIntervalMs) {
+          await deps.keys.touch(key.id, now);
+        }
+      } else {
+        c.set(
+          'credentialsError',
+          new AppError(
+            'unauthorized',
+            match ? 'Invalid or revoked API key' : 'Authorization header must be "Bearer <key>"',
+          ),
+        );
+      }
+      return next();
+    }
+    const token = getCookie(c, SESSION_COOKIE);
+    if (token) {
+      const found = await deps.users.findSession(sha256(token), deps.clock.now());
+      if (found) c.set('principal', { type: 'user', ...found });
+      else
+        c.set(
+          'credentialsError',
+          new AppError('unauthorized', 'Session expired or signed out: sign in again'),
+        );
+    }
+    return next();
+  });
+}

@@ -1,0 +1,64 @@
+// The only reader of process.env: every setting is parsed here, with defaults that work with no
+// configuration at all, so a new user's `npm start` needs nothing but a writable ./data folder.
+import { z } from 'zod';
+
+const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const envSchema = z.object({
+  PORT: port.default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .default('file:./data/flagstaff.db')
+    .refine((url) => /^(file:|postgres(ql)?:\/\/)/.test(url) || url === ':memory:', {
+      message: 'must start with file: (SQLite) or postgres:// (PostgreSQL), or be :memory:',
+    }),
+  FLAGSTAFF_ADMIN_EMAIL: z.email().default('admin@flagstaff.local'),
+  FLAGSTAFF_ADMIN_PASSWORD: z
+    .string()
+    .min(12, 'must be at least 12 characters (leave it unset to have one generated)')
+    .optional(),
+  FLAGSTAFF_ADMIN_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-.~]{32,200}$/, 'must be 32 to 200 URL-safe characters (high entropy)')
+    .optional(),
+  LOG_LEVEL: z.enum(logLevels).default('info'),
+  /** Largest request body accepted by the management API, in bytes. */
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** Mark the session cookie `Secure`; set it when the service is reached over HTTPS. */
+  COOKIE_SECURE: z.stringbool().default(false),
+  /** Seconds an idle dashboard session stays valid. */
+  SESSION_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * 3600),
+  /** Failed logins per address (and per email) allowed in a 15-minute window. */
+  LOGIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  /** Seconds in-flight requests get to finish after SIGTERM/SIGINT before the process exits. */
+  SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+/** Parses a set of variables; throws an Error whose message names every bad variable. */
+export function parseEnv(source: Record<string, string | undefined>): Env {
+  // An empty variable means "not set", as it does in most deployment tools.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const result = envSchema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** Reads process.env, or prints what is wrong and exits with code 1. */
+export function loadEnv(): Env {
+  try {
+    return parseEnv(process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,83 @@
+import type { Actor } from '../audit/actor.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { newId } from '../auth/secrets.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/open-db.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+import type { Environment, EnvironmentStore } from './environment-store.ts';
+
+export const defaultEnvironments = [
+  { key: 'development', name: 'Development' },
+  { key: 'production', name: 'Production' },
+];
+
+export class EnvironmentService {
+  constructor(
+    private readonly deps: { db: Db; environments: EnvironmentStore; audit: AuditLog; clock: Clock },
+  ) {}
+
+  list(): Promise<Environment[]> {
+    return this.deps.environments.list();
+  }
+
+  async get(key: string): Promise<Environment> {
+    const environment = await this.deps.environments.byKey(key);
+    if (!environment) throw notFound('environment', key);
+    return environment;
+  }
+
+  create(input: { key: string; name: string }, actor: Actor, requestId?: string): Promise<Environment> {
+    const { db, environments, audit, clock } = this.deps;
+    return db.transaction(async () => {
+      if (await environments.byKey(input.key)) throw conflict(`environment '${input.key}' already exists`);
+      const now = clock.now();
+      const environment: Environment = { id: newId('env'), ...input, createdAt: now, updatedAt: now };
+      await environments.insert(environment);
+      await audit.record({
+        actor,
+        action: 'environment.create',
+        targetType: 'environment',
+        targetId: environment.id,
+        after: environment,
+        requestId,
+      });
+      return environment;
+    });
+  }
+
+  update(
+    key: string,
+    patch: { key?: string; name?: string },
+    actor: Actor,
+    requestId?: string,
+  ): Promise<Environment> {
+    const { db, environments, audit, clock } = this.deps;
+    return db.transaction(async () => {
+      const before = await this.get(key);
+      if (patch.key === undefined && patch.name === undefined) {
+        throw new AppError('validation_failed', 'body: give at least one of key, name');
+      }
+      if (patch.key !== undefined && patch.key !== key && (await environments.byKey(patch.key))) {
+        throw conflict(`environment '${patch.key}' already exists`);
+      }
+      await environments.update(before.id, { ...patch, updatedAt: clock.now() });
+      const after = (await environments.byId(before.id))!;
+      await audit.record({
+        actor,
+        action: 'environment.update',
+        targetType: 'environment',
+        targetId: before.id,
+        before,
+        after,
+        requestId,
+      });
+      return after;
+    });
+  }
+
+  /** Creates the default environments on an empty database. */
+  async seed(actor: Actor): Promise<void> {
+    if ((await this.deps.environments.list()).length > 0) return;
+    for (const environment of defaultEnvironments) await this.create(environment, actor);
+  }
+}

@@ -1,0 +1,37 @@
+import { asc, eq } from 'drizzle-orm';
+import type { Db } from '../db/open-db.ts';
+import { environments } from '../db/schema.ts';
+
+export type Environment = typeof environments.$inferSelect;
+
+export interface EnvironmentStore {
+  list(): Promise<Environment[]>;
+  byKey(key: string): Promise<Environment | undefined>;
+  byId(id: string): Promise<Environment | undefined>;
+  insert(environment: Environment): Promise<void>;
+  update(id: string, patch: Partial<Pick<Environment, 'key' | 'name' | 'updatedAt'>>): Promise<void>;
+}
+
+export function sqliteEnvironmentStore({ orm }: Db): EnvironmentStore {
+  return {
+    async list() {
+      return orm
+        .select()
+        .from(environments)
+        .orderBy(asc(environments.createdAt), asc(environments.key))
+        .all();
+    },
+    async byKey(key) {
+      return orm.select().from(environments).where(eq(environments.key, key)).get();
+    },
+    async byId(id) {
+      return orm.select().from(environments).where(eq(environments.id, id)).get();
+    },
+    async insert(environment) {
+      orm.insert(environments).values(environment).run();
+    },
+    async update(id, patch) {
+      orm.update(environments).set(patch).where(eq(environments.id, id)).run();
+    },
+  };
+}

@@ -1,0 +1,66 @@
+// The one place errors become responses: `{ error: { code, message, details?, requestId } }`.
+// Bad input is a 4xx naming the field; only real faults are 5xx, and only those are logged as errors.
+import type { Context, ErrorHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ZodError } from 'zod';
+import { AppError, type ErrorCode } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { AppEnv } from './app-env.ts';
+
+export function errorBody(c: Context<AppEnv>, code: string, message: string, details?: unknown) {
+  return {
+    error: { code, message, ...(details === undefined ? {} : { details }), requestId: c.get('requestId') },
+  };
+}
+
+const httpCodes: Partial<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  413: 'payload_too_large',
+  429: 'rate_limited',
+};
+
+export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
+  return (error, c) => {
+    if (error instanceof AppError) {
+      for (const [name, value] of Object.entries(error.headers ?? {})) c.header(name, value);
+      return c.json(errorBody(c, error.code, error.message, error.details), error.status);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      // Hono's JSON validator reports unparsable bodies this way.
+      const malformed = /malformed json/i.test(error.message);
+      const code = malformed ? 'malformed_json' : (httpCodes[error.status] ?? 'bad_request');
+      const message = malformed ? 'body: Malformed JSON in request body' : error.message;
+      return c.json(errorBody(c, code, message), error.status as ContentfulStatusCode);
+    }
+    logger.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
+    return c.json(errorBody(c, 'internal', 'Internal server error'), 500);
+  };
+}
+
+/** A zod failure as a message naming each field, e.g. `body.kind: Invalid option: ...`. */
+export function validationError(target: string, error: ZodError): AppError {
+  const issues = error.issues.map((issue) => {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const path = [target, ...issue.path.map(String)].join('.');
+    return { path: keys.length === 1 ? `${path}.${keys[0]}` : path, message: issue.message };
+  });
+  const message = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
+  return new AppError('validation_failed', message, { issues });
+}
+
+const targetNames: Record<string, string> = {
+  json: 'body',
+  param: 'params',
+  query: 'query',
+  header: 'headers',
+};
+
+/** The `defaultHook` of every OpenAPIHono router: a failed validation becomes a 400. */
+export function validationHook(result: { success: boolean; target: string; error?: ZodError }) {
+  if (!result.success && result.error)
+    throw validationError(targetNames[result.target] ?? result.target, result.error);
+}
