@@ -20,6 +20,7 @@ const httpCodes: Partial<Record<number, ErrorCode>> = {
   403: 'forbidden',
   404: 'not_found',
   413: 'payload_too_large',
+  415: 'unsupported_media_type',
   429: 'rate_limited',
 };
 
@@ -33,7 +34,11 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
       // Hono's JSON validator reports unparsable bodies this way.
       const malformed = /malformed json/i.test(error.message);
       const code = malformed ? 'malformed_json' : (httpCodes[error.status] ?? 'bad_request');
-      const message = malformed ? 'body: Malformed JSON in request body' : error.message;
+      const message = malformed
+        ? 'body: Malformed JSON in request body'
+        : error.status === 415
+          ? 'body: Content-Type must be application/json'
+          : error.message;
       return c.json(errorBody(c, code, message), error.status as ContentfulStatusCode);
     }
     logger.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
