@@ -55,11 +55,15 @@ export interface FeatureRule {
   name?: string;
   phase?: string;
   tracks?: unknown[];
+  /** Contextual-bandit rules carry their variations here and reference the bandit by name. */
+  contextualVariations?: unknown[];
+  contextualBanditRef?: string;
 }
 
 /** A feature: a default value and ordered rules. */
 export interface FeatureDefinition {
   defaultValue?: unknown;
+  /** Absent = the flag is off in this environment (reason `DISABLED`); `[]` = on, no rules. */
   rules?: FeatureRule[];
 }
 
@@ -70,6 +74,8 @@ export interface FeaturePayload {
   encryptedFeatures?: string;
   encryptedSavedGroups?: string;
   dateUpdated?: string;
+  /** Contextual bandits referenced by rules (`contextualBanditRef`). */
+  contextualBandits?: Record<string, ContextualBanditDefinition>;
 }
 
 /**
@@ -119,4 +125,116 @@ export interface Evaluation<T = unknown> {
   /** Set when the unit was bucketed into an experiment: the exposure the SDK must log. */
   exposure?: Exposure;
   errorMessage?: string;
+  /** The same outcome in the GrowthBook specification's vocabulary. */
+  source?: EvaluationSource;
+  /** The experiment (converted rule) and its result, when an experiment rule decided the value. */
+  experiment?: ExperimentDefinition<T>;
+  experimentResult?: ExperimentResult<T>;
+  /** The deciding force rule's `tracks`, for hosts that fire them (remote evaluation). */
+  tracks?: unknown[];
+}
+
+/**
+ * Where a value came from, in the GrowthBook specification's vocabulary (`FeatureResult.source`).
+ * Kept next to `reason` so results can be compared with other GrowthBook SDKs one to one.
+ */
+export type EvaluationSource =
+  | 'unknownFeature'
+  | 'defaultValue'
+  | 'force'
+  | 'experiment'
+  | 'override'
+  | 'prerequisite'
+  | 'cyclicPrerequisite'
+  | 'error';
+
+/** A contextual-bandit leaf: units matching `condition` are split with `weights`. */
+export interface ContextualBanditContext {
+  leafId: number;
+  condition?: Condition;
+  weights: number[];
+}
+
+/** A contextual bandit referenced by rules through `contextualBanditRef`. */
+export interface ContextualBanditDefinition {
+  banditVersion?: number;
+  contexts?: ContextualBanditContext[];
+}
+
+/** An experiment as the specification's `run` takes it (feature rules are converted to this). */
+export interface ExperimentDefinition<T = unknown> {
+  key: string;
+  variations: T[];
+  weights?: number[];
+  active?: boolean;
+  coverage?: number;
+  ranges?: [number, number][];
+  condition?: Condition;
+  parentConditions?: ParentCondition[];
+  namespace?: [string, number, number];
+  force?: number;
+  hashAttribute?: string;
+  fallbackAttribute?: string;
+  hashVersion?: number;
+  disableStickyBucketing?: boolean;
+  bucketVersion?: number;
+  minBucketVersion?: number;
+  meta?: VariationMeta[];
+  filters?: Filter[];
+  seed?: string;
+  name?: string;
+  phase?: string;
+  /** Set on results of contextual-bandit rules: the leaf that supplied the weights. */
+  contextualBandit?: { leafId: number; variationWeights: number[]; banditVersion?: number };
+}
+
+/** The outcome of running an experiment for one unit (the specification's `ExperimentResult`). */
+export interface ExperimentResult<T = unknown> {
+  key: string;
+  featureId: string | null;
+  inExperiment: boolean;
+  hashUsed: boolean;
+  variationId: number;
+  value: T;
+  hashAttribute: string;
+  hashValue: unknown;
+  stickyBucketUsed: boolean;
+  name?: string;
+  bucket?: number;
+  passthrough?: boolean;
+  leafId?: number;
+  variationWeights?: number[];
+  banditVersion?: number;
+}
+
+/** Persisted sticky-bucket assignments of one unit: `{ "<experiment>__<bucketVersion>": variationKey }`. */
+export interface StickyAssignmentsDocument {
+  attributeName: string;
+  attributeValue: string;
+  assignments: Record<string, string>;
+}
+
+/** Sticky-bucket documents keyed by `"<attributeName>||<attributeValue>"`. */
+export type StickyAssignmentDocs = Record<string, StickyAssignmentsDocument>;
+
+/** Everything evaluation needs about one unit; cheap to build per request. */
+export interface EvaluationContext {
+  attributes: Attributes;
+  /** Values forced by the host app per feature key (reason `OVERRIDE`). */
+  forcedValues?: Record<string, unknown>;
+  /** Variation indexes forced by the host app per experiment key (QA). */
+  forcedVariations?: Record<string, number>;
+  /**
+   * Preloaded sticky-bucket documents. Present (even empty) = sticky bucketing is on for this
+   * unit; evaluation updates this object in place when it assigns a unit.
+   */
+  stickyBucketAssignments?: StickyAssignmentDocs;
+  /** Called with each document evaluation created or changed, so the host can persist it. */
+  onStickyBucketAssignment?: (doc: StickyAssignmentsDocument) => void;
+  /** `false` switches every experiment off (units get the control, not in experiment). */
+  enabled?: boolean;
+  /** QA mode: no random assignment, only forced variations. */
+  qaMode?: boolean;
+  /** Page URL; `?<experiment-key>=<index>` forces a variation (browsers, QA). */
+  url?: string;
 }

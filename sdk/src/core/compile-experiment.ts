@@ -1,0 +1,164 @@
+// Compiles one experiment (a feature's experiment rule, or a definition passed to `runExperiment`)
+// into everything `run` needs, validating as it goes: a broken part is reported and degrades to
+// "nobody enters", never to an exception.
+import { compileCondition, isRecord } from './compile-condition.js';
+import type { ConditionScope } from './compile-condition.js';
+import type { CompiledBandit, CompiledExperiment, CompiledFilter, CompiledParent } from './compiled-types.js';
+import { getBucketRanges, getEqualWeights } from './get-bucket-ranges.js';
+import type { BucketRange } from './get-bucket-ranges.js';
+import { makeHasher } from './hash.js';
+import type { ContextualBanditDefinition, ExperimentDefinition } from './types.js';
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** `[start, end]` pairs of numbers, or `null` (reported) when the value is anything else. */
+export function readRanges(value: unknown, scope: ConditionScope, path: string): BucketRange[] | null {
+  if (
+    Array.isArray(value) &&
+    value.every((r) => Array.isArray(r) && r.length === 2 && isNum(r[0]) && isNum(r[1]))
+  ) {
+    return value as BucketRange[];
+  }
+  scope.report(path, 'expected an array of [start, end] ranges');
+  return null;
+}
+
+/** Filters (mutual exclusion slices); an invalid filter excludes everyone. */
+export function compileFilters(value: unknown, scope: ConditionScope, path: string): CompiledFilter[] | null {
+  if (value === undefined) return null;
+  if (!Array.isArray(value)) {
+    scope.report(path, 'filters must be an array');
+    return [{ attribute: 'id', hasher: null, ranges: [] }];
+  }
+  return value.map((f: unknown, i): CompiledFilter => {
+    const at = `${path}[${i}]`;
+    if (!isRecord(f) || typeof f.seed !== 'string') {
+      scope.report(at, 'a filter needs a string seed');
+      return { attribute: 'id', hasher: null, ranges: [] };
+    }
+    return {
+      attribute: typeof f.attribute === 'string' && f.attribute ? f.attribute : 'id',
+      hasher: makeHasher(f.seed, isNum(f.hashVersion) && f.hashVersion ? f.hashVersion : 2),
+      ranges: readRanges(f.ranges, scope, `${at}.ranges`) ?? [],
+    };
+  });
+}
+
+/** Prerequisites: each parent flag's value must satisfy a condition on `{ value }`. */
+export function compileParents(value: unknown, scope: ConditionScope, path: string): CompiledParent[] | null {
+  if (value === undefined) return null;
+  if (!Array.isArray(value)) {
+    scope.report(path, 'parentConditions must be an array');
+    return [{ id: '', test: () => false, gate: true }];
+  }
+  return value.map((p: unknown, i): CompiledParent => {
+    const at = `${path}[${i}]`;
+    if (!isRecord(p) || typeof p.id !== 'string') {
+      scope.report(at, 'a parent condition needs a string id');
+      return { id: '', test: () => false, gate: true };
+    }
+    return {
+      id: p.id,
+      test: compileCondition(p.condition ?? {}, scope, `${at}.condition`),
+      gate: p.gate === true,
+    };
+  });
+}
+
+function compileBandit(
+  bandit: ContextualBanditDefinition | undefined,
+  n: number,
+  coverage: number,
+  scope: ConditionScope,
+  path: string,
+): CompiledBandit {
+  const leaves = Array.isArray(bandit?.contexts) ? bandit.contexts : [];
+  return {
+    version: bandit?.banditVersion,
+    leaves: leaves.map((leaf, i) => ({
+      leafId: leaf.leafId,
+      test: compileCondition(leaf.condition ?? {}, scope, `${path}.contexts[${i}].condition`),
+      weights: leaf.weights,
+      ranges: getBucketRanges(n, coverage, leaf.weights),
+    })),
+  };
+}
+
+/**
+ * Compiles an experiment definition. `banditDefinition` is given for contextual-bandit rules.
+ *
+ * @example
+ * const exp = compileExperiment({ key: 'checkout', variations: [false, true] }, scope, 'run');
+ */
+export function compileExperiment(
+  def: ExperimentDefinition,
+  scope: ConditionScope,
+  path: string,
+  banditRef?: { definition: ContextualBanditDefinition | undefined },
+): CompiledExperiment {
+  const variations = Array.isArray(def.variations) ? def.variations : [];
+  const n = variations.length;
+  const key = typeof def.key === 'string' ? def.key : String(def.key);
+  const meta = Array.isArray(def.meta) ? def.meta : [];
+  const variationKeys: string[] = [];
+  const variationNames: (string | undefined)[] = [];
+  const passthrough: boolean[] = [];
+  for (let i = 0; i < n; i++) {
+    const m: unknown = meta[i];
+    const rec = isRecord(m) ? m : {};
+    variationKeys.push(typeof rec.key === 'string' && rec.key ? rec.key : String(i));
+    variationNames.push(typeof rec.name === 'string' && rec.name ? rec.name : undefined);
+    passthrough.push(rec.passthrough === true);
+  }
+  const weights = Array.isArray(def.weights) ? def.weights : getEqualWeights(n);
+  const coverage = isNum(def.coverage) ? def.coverage : 1;
+  let ranges: BucketRange[];
+  if (def.ranges !== undefined) ranges = readRanges(def.ranges, scope, `${path}.ranges`) ?? [];
+  else ranges = getBucketRanges(n, coverage, def.weights);
+
+  let namespace: [string, number, number] | null = null;
+  if (def.namespace !== undefined) {
+    const ns: unknown = def.namespace;
+    if (Array.isArray(ns) && typeof ns[0] === 'string' && isNum(ns[1]) && isNum(ns[2])) {
+      namespace = [ns[0], ns[1], ns[2]];
+    } else {
+      scope.report(`${path}.namespace`, 'expected [id, start, end]');
+      namespace = ['', 0, 0];
+    }
+  }
+  const hashVersion = isNum(def.hashVersion) && def.hashVersion ? def.hashVersion : 1;
+  const hasher = makeHasher(typeof def.seed === 'string' && def.seed ? def.seed : key, hashVersion);
+  if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(def.hashVersion)}`);
+  const bucketVersion = isNum(def.bucketVersion) ? def.bucketVersion : 0;
+  const minBucketVersion = isNum(def.minBucketVersion) ? def.minBucketVersion : 0;
+  const blockedStickyKeys: string[] = [];
+  for (let v = 0; v < minBucketVersion; v++) blockedStickyKeys.push(`${key}__${v}`);
+
+  return {
+    definition: def,
+    key,
+    variations,
+    variationKeys,
+    variationNames,
+    passthrough,
+    active: def.active !== false,
+    force: def.force === undefined ? undefined : isNum(def.force) ? def.force : -1,
+    hashAttribute: typeof def.hashAttribute === 'string' && def.hashAttribute ? def.hashAttribute : 'id',
+    fallbackAttribute:
+      typeof def.fallbackAttribute === 'string' && def.fallbackAttribute ? def.fallbackAttribute : undefined,
+    hasher,
+    ranges,
+    weights,
+    filters: compileFilters(def.filters, scope, `${path}.filters`),
+    namespace,
+    condition:
+      def.condition === undefined ? null : compileCondition(def.condition, scope, `${path}.condition`),
+    parents: compileParents(def.parentConditions, scope, `${path}.parentConditions`),
+    stickyDisabled: def.disableStickyBucketing === true,
+    stickyKey: `${key}__${bucketVersion}`,
+    blockedStickyKeys,
+    bandit: banditRef
+      ? compileBandit(banditRef.definition, n, coverage, scope, `${path}.contextualBandit`)
+      : null,
+  };
+}

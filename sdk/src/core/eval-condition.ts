@@ -1,0 +1,35 @@
+// The one-shot form of condition evaluation, for tests, tools and the conformance suite. Hot paths
+// use conditions compiled by `compile()`, which never re-parse.
+import { compileCondition } from './compile-condition.js';
+import type { Attributes, Condition } from './types.js';
+
+/**
+ * Evaluates a MongoDB-style condition against attributes (compiling it on the fly).
+ *
+ * @example
+ * evalCondition({ country: 'NL', age: 30 }, { country: { $in: ['NL', 'BE'] }, age: { $gte: 18 } }); // true
+ * evalCondition({ id: 1 }, { id: { $inGroup: 'beta' } }, { beta: [1, 2] }); // true
+ */
+export function evalCondition(
+  attributes: Attributes,
+  condition: Condition,
+  savedGroups?: Record<string, unknown[]>,
+  logger?: (message: string) => void,
+): boolean {
+  try {
+    const groups = new Map<string, Set<unknown>>();
+    if (savedGroups) {
+      for (const [id, members] of Object.entries(savedGroups)) {
+        if (Array.isArray(members)) groups.set(id, new Set(members));
+      }
+    }
+    const test = compileCondition(condition, {
+      savedGroups: groups,
+      report: (path, message) => logger?.(`${path}: ${message}`),
+    });
+    return test(attributes);
+  } catch (error) {
+    logger?.(`condition evaluation failed: ${String(error)}`);
+    return false;
+  }
+}

@@ -1,0 +1,196 @@
+// Running one compiled experiment for one unit: the specification's `run`, step for step, over
+// precomputed ranges and hashers. `full = false` lets feature evaluation skip building results for
+// units that are not in the experiment (the common case on busy rulesets).
+import type { CompiledExperiment, CompiledFilter, CompiledRuleset } from './compiled-types.js';
+import { chooseVariation, inNamespace } from './get-bucket-ranges.js';
+import { getQueryStringOverride } from './get-query-string-override.js';
+import { checkParents, PARENTS_PASS } from './check-parents.js';
+import type { CompiledBanditLeaf } from './compiled-types.js';
+import type { Attributes, EvaluationContext, ExperimentResult } from './types.js';
+
+const hasOwn = Object.prototype.hasOwnProperty;
+const NO_ATTRIBUTES: Attributes = {};
+
+/** Whether any filter excludes the unit (no hash value, or a hash outside every range). */
+export function isFilteredOut(attributes: Attributes, filters: readonly CompiledFilter[]): boolean {
+  for (let i = 0; i < filters.length; i++) {
+    const f = filters[i];
+    const v = attributes[f.attribute];
+    if (!v || f.hasher === null) return true;
+    const n = f.hasher(typeof v === 'string' ? v : String(v));
+    let inside = false;
+    for (let j = 0; j < f.ranges.length; j++) {
+      const r = f.ranges[j];
+      if (n >= r[0] && n < r[1]) {
+        inside = true;
+        break;
+      }
+    }
+    if (!inside) return true;
+  }
+  return false;
+}
+
+function buildResult(
+  exp: CompiledExperiment,
+  index: unknown,
+  hashUsed: boolean,
+  featureId: string | null,
+  hashAttribute: string,
+  hashValue: unknown,
+  bucket: number | undefined,
+  stickyBucketUsed: boolean,
+): ExperimentResult {
+  let i = index as number;
+  let inExperiment = true;
+  if (!Number.isInteger(i) || i < 0 || i >= exp.variations.length) {
+    i = 0;
+    inExperiment = false;
+  }
+  const res: ExperimentResult = {
+    key: exp.variationKeys[i] ?? String(i),
+    featureId,
+    inExperiment,
+    hashUsed,
+    variationId: i,
+    value: exp.variations[i],
+    hashAttribute,
+    hashValue,
+    stickyBucketUsed,
+  };
+  const name = exp.variationNames[i];
+  if (name !== undefined) res.name = name;
+  if (bucket !== undefined) res.bucket = bucket;
+  if (exp.passthrough[i]) res.passthrough = true;
+  return res;
+}
+
+/**
+ * Runs a compiled experiment. Returns `null` instead of a not-in-experiment result when `full` is
+ * false. Sticky-bucket documents in the context are read and, on assignment, updated in place.
+ */
+export function runCompiled(
+  ruleset: CompiledRuleset,
+  exp: CompiledExperiment,
+  ctx: EvaluationContext,
+  featureId: string | null,
+  stack: string[] | null,
+  full: boolean,
+): ExperimentResult | null {
+  const attrs = ctx.attributes ?? NO_ATTRIBUTES;
+  const docs = exp.stickyDisabled ? undefined : ctx.stickyBucketAssignments;
+  let hashAttribute = exp.hashAttribute;
+  let hashValue: unknown = attrs[hashAttribute];
+  if (!hashValue && docs !== undefined && exp.fallbackAttribute !== undefined) {
+    const fallback = attrs[exp.fallbackAttribute];
+    if (fallback) {
+      hashValue = fallback;
+      hashAttribute = exp.fallbackAttribute;
+    }
+  }
+  if (!hashValue) hashValue = '';
+  const notIn = (stickyUsed = false): ExperimentResult | null =>
+    full ? buildResult(exp, -1, false, featureId, hashAttribute, hashValue, undefined, stickyUsed) : null;
+
+  const n = exp.variations.length;
+  if (n < 2 || ctx.enabled === false) return notIn();
+  if (ctx.url) {
+    const forced = getQueryStringOverride(exp.key, ctx.url, n);
+    if (forced !== null)
+      return buildResult(exp, forced, false, featureId, hashAttribute, hashValue, undefined, false);
+  }
+  const forcedVariations = ctx.forcedVariations;
+  if (forcedVariations !== undefined && hasOwn.call(forcedVariations, exp.key)) {
+    const forced = forcedVariations[exp.key];
+    return buildResult(exp, forced, false, featureId, hashAttribute, hashValue, undefined, false);
+  }
+  if (!exp.active || hashValue === '') return notIn();
+  const unit = typeof hashValue === 'string' ? hashValue : String(hashValue);
+
+  let assigned = -1;
+  let foundSticky = false;
+  let blocked = false;
+  if (docs !== undefined) {
+    // The hash attribute's document wins over the fallback attribute's.
+    const primary = docs[`${exp.hashAttribute}||${String(attrs[exp.hashAttribute] || '')}`]?.assignments;
+    const secondary =
+      exp.fallbackAttribute === undefined
+        ? undefined
+        : docs[`${exp.fallbackAttribute}||${String(attrs[exp.fallbackAttribute] || '')}`]?.assignments;
+    const lookup = (k: string): string | undefined => primary?.[k] ?? secondary?.[k];
+    for (const k of exp.blockedStickyKeys) if (lookup(k) !== undefined) blocked = true;
+    if (!blocked) {
+      const stored = lookup(exp.stickyKey);
+      if (stored !== undefined) {
+        assigned = exp.variationKeys.indexOf(stored);
+        foundSticky = assigned >= 0;
+      }
+    }
+  }
+  // A unit with a sticky assignment keeps it even if targeting has changed since.
+  if (!foundSticky) {
+    if (exp.filters !== null) {
+      if (isFilteredOut(attrs, exp.filters)) return notIn();
+    } else if (exp.namespace !== null && !inNamespace(unit, exp.namespace)) {
+      return notIn();
+    }
+    if (exp.condition !== null && !exp.condition(attrs)) return notIn();
+    if (
+      exp.parents !== null &&
+      checkParents(ruleset, featureId ?? '', exp.parents, ctx, stack) !== PARENTS_PASS
+    ) {
+      return notIn();
+    }
+  }
+  if (exp.hasher === null) return notIn();
+  const bucket = exp.hasher(unit);
+  let leaf: CompiledBanditLeaf | null = null;
+  if (!foundSticky) {
+    let ranges = exp.ranges;
+    if (exp.bandit !== null) {
+      for (const l of exp.bandit.leaves) {
+        if (l.test(attrs)) {
+          leaf = l;
+          ranges = l.ranges;
+          break;
+        }
+      }
+    }
+    assigned = chooseVariation(bucket, ranges);
+  }
+  if (blocked) return notIn(true);
+  if (assigned < 0) return notIn();
+  if (exp.force !== undefined) {
+    return buildResult(exp, exp.force, false, featureId, hashAttribute, hashValue, undefined, false);
+  }
+  if (ctx.qaMode) return notIn();
+
+  const res = buildResult(exp, assigned, true, featureId, hashAttribute, hashValue, bucket, foundSticky);
+  if (exp.bandit !== null) {
+    res.leafId = leaf ? leaf.leafId : -1;
+    res.variationWeights = leaf ? leaf.weights : exp.weights;
+    if (exp.bandit.version !== undefined) res.banditVersion = exp.bandit.version;
+  }
+  if (docs !== undefined) saveSticky(ctx, docs, hashAttribute, unit, exp.stickyKey, res.key);
+  return res;
+}
+
+function saveSticky(
+  ctx: EvaluationContext,
+  docs: NonNullable<EvaluationContext['stickyBucketAssignments']>,
+  attributeName: string,
+  attributeValue: string,
+  stickyKey: string,
+  variationKey: string,
+): void {
+  const docKey = `${attributeName}||${attributeValue}`;
+  const existing = docs[docKey];
+  if (existing !== undefined && existing.assignments[stickyKey] === variationKey) return;
+  const doc = {
+    attributeName,
+    attributeValue,
+    assignments: { ...existing?.assignments, [stickyKey]: variationKey },
+  };
+  docs[docKey] = doc;
+  ctx.onStickyBucketAssignment?.(doc);
+}
