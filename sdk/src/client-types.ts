@@ -1,3 +1,4 @@
+import type { StickyBucketService } from './core/index.js';
 import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
 
 /** Where the SDK reports problems. `console` fits; pino and friends fit too. */
@@ -89,8 +90,12 @@ export interface ClientOptions {
   unitAttribute?: string;
   /** Values that win over the ruleset (tests, QA). */
   forcedValues?: Record<string, unknown>;
-  /** Sticky bucketing store, passed to the engine. */
-  stickyBucketService?: unknown;
+  /**
+   * Sticky bucketing store: keeps units in their variation when weights or rules change
+   * (`InMemoryStickyBucketService`, `LocalStorageStickyBucketService` from `@flagstaff/sdk/core`,
+   * or your own, e.g. over Redis).
+   */
+  stickyBucketService?: StickyBucketService;
   /** Injectable fetch (default `globalThis.fetch`). */
   fetch?: typeof fetch;
   /** Injectable EventSource (default `globalThis.EventSource`; without one, SSE is read over fetch). */

@@ -1,0 +1,219 @@
+import type { Attributes, Evaluation, StickyAssignmentDocs } from './core/types.js';
+import { evaluate, loadStickyBucketAssignments } from './core/index.js';
+import { unrefTimeout } from './backoff.js';
+import type {
+  ClientOptions,
+  DeliveryStats,
+  Logger,
+  ReadyStatus,
+  RulesetSourceKind,
+  SdkEvent,
+} from './client-types.js';
+import { createEventQueue } from './event-queue.js';
+import { createLru } from './lru.js';
+import { defaultCache } from './ruleset-cache.js';
+import { createRulesetLoader } from './ruleset-loader.js';
+import { createRulesetSource } from './ruleset-source.js';
+import { createEvaluator, type EvaluatorHost, type FlagEvaluator } from './user-evaluator.js';
+
+/** A Flagstaff client: evaluates flags locally and keeps its ruleset fresh. */
+export interface FlagstaffClient extends FlagEvaluator {
+  /** Settles (never rejects) once the first network load finished, or after `timeoutMs` (default 5 s). */
+  ready(options?: { timeoutMs?: number }): Promise<ReadyStatus>;
+  /** Replaces the attributes of the client's own unit (browsers). */
+  setAttributes(attributes: Attributes): void;
+  /**
+   * An evaluator for other attributes (one request, one user), sharing ruleset, event queue and
+   * sticky-bucket service. Pass preloaded sticky-bucket documents, or use {@link forUserAsync}.
+   */
+  forUser(
+    attributes: Attributes,
+    options?: { stickyBucketAssignments?: StickyAssignmentDocs },
+  ): FlagEvaluator;
+  /** Like `forUser`, after loading the unit's sticky-bucket documents from the service. */
+  forUserAsync(attributes: Attributes): Promise<FlagEvaluator>;
+  /** Calls `listener` after every ruleset change; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+  /** Sends queued events now. */
+  flush(): Promise<void>;
+  /** Flushes (bounded by `timeoutMs`, default 2 s), then stops the stream, timers and listeners. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+  /** Delivery counters and where the ruleset came from. */
+  stats(): DeliveryStats & { source: RulesetSourceKind };
+}
+
+const consoleLogger: Logger = {
+  warn: (...args) => console.warn(...args),
+  error: (...args) => console.error(...args),
+};
+
+/**
+ * Creates a client. It starts loading at once; evaluations before the first load serve the
+ * bootstrap or cached ruleset, else fallbacks. No method throws into the host app.
+ *
+ * @example
+ * // Node server: one client per process, one evaluator per request.
+ * const flags = createClient({ apiHost: 'https://flags.example.com', sdkKey: process.env.FLAGSTAFF_KEY! });
+ * await flags.ready({ timeoutMs: 2000 });
+ * app.get('/', (req, res) => {
+ *   const user = flags.forUser({ id: req.user.id, plan: req.user.plan });
+ *   res.send(user.isOn('new-home') ? newHome() : oldHome());
+ * });
+ * process.on('SIGTERM', () => void flags.close());
+ */
+export function createClient(options: ClientOptions): FlagstaffClient {
+  const logger = options.logger ?? consoleLogger;
+  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const retryBaseMs = options.retryBaseMs ?? 1000;
+  const retryMaxMs = options.retryMaxMs ?? 60_000;
+  const sticky = options.stickyBucketService;
+  let attributes: Attributes = { ...options.attributes };
+  let ownDocs: StickyAssignmentDocs | undefined;
+  let closed = false;
+  const seen = createLru(options.dedupeSize ?? 10_000);
+
+  const loader = createRulesetLoader({
+    decryptionKey: options.decryptionKey,
+    cache: options.cache === false ? undefined : (options.cache ?? defaultCache()),
+    cacheKey: `flagstaff:${options.sdkKey}`,
+    logger,
+  });
+
+  const queue = options.disableEvents
+    ? undefined
+    : createEventQueue({
+        apiHost: options.apiHost,
+        sdkKey: options.sdkKey,
+        fetch: fetchFn,
+        flushIntervalMs: options.flushIntervalMs ?? 5000,
+        maxBatchSize: options.maxBatchSize ?? 100,
+        maxQueueSize: options.maxQueueSize ?? 10_000,
+        retryBaseMs,
+        retryMaxMs,
+        logger,
+      });
+
+  const network = createRulesetSource({
+    apiHost: options.apiHost,
+    sdkKey: options.sdkKey,
+    fetch: fetchFn,
+    // Node 22+ has an EventSource too, but over fetch the key can travel in a header; keep it for pages.
+    EventSource: options.EventSource ?? (typeof window !== 'undefined' ? globalThis.EventSource : undefined),
+    streaming: options.streaming ?? true,
+    pollIntervalMs: options.pollIntervalMs ?? 30_000,
+    onPayload: (text, from) => void loader.apply(text, from),
+    retryBaseMs,
+    retryMaxMs,
+    streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? 90_000,
+    logger,
+  });
+
+  // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
+  const loadDocs = async (attrs: Attributes): Promise<StickyAssignmentDocs | undefined> => {
+    const ruleset = loader.current;
+    if (!sticky || !ruleset) return undefined;
+    try {
+      return await loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes);
+    } catch (error) {
+      logger.error('flagstaff: loading sticky buckets failed', error);
+      return {};
+    }
+  };
+  const refreshOwnDocs = async () => {
+    const before = attributes;
+    const docs = await loadDocs(before);
+    if (attributes === before) ownDocs = docs;
+  };
+
+  const bootstrap = options.bootstrap;
+  if (bootstrap && !bootstrap.encryptedFeatures) loader.useNow(bootstrap, 'bootstrap');
+  else if (bootstrap) void loader.apply(JSON.stringify(bootstrap), 'bootstrap');
+  loader.subscribe(() => void refreshOwnDocs());
+
+  const initial: Promise<ReadyStatus> = (async () => {
+    if (!bootstrap) await loader.loadCache();
+    const error = closed ? 'closed' : await network.refresh();
+    await loader.settled();
+    if (!closed) network.start();
+    return error ? { source: loader.source, error } : { source: loader.source };
+  })().catch((error: unknown) => ({ source: loader.source, error: String(error) }));
+
+  const host: EvaluatorHost = {
+    run(key, scope) {
+      const ruleset = loader.current;
+      if (!ruleset) return undefined;
+      return evaluate(ruleset, key, {
+        attributes: scope.attributes,
+        forcedValues: options.forcedValues,
+        stickyBucketAssignments: scope.stickyBucketAssignments,
+        onStickyBucketAssignment: sticky
+          ? (doc) =>
+              void Promise.resolve()
+                .then(() => sticky.saveAssignments(doc))
+                .catch((error: unknown) => logger.error('flagstaff: saving a sticky bucket failed', error))
+          : undefined,
+      });
+    },
+    emit(event: SdkEvent, evaluation?: Evaluation) {
+      if (event.type === 'exposure') {
+        if (!seen.add(`${event.unit}|${event.experiment}|${event.variation}`)) return;
+        if (options.onExposure && evaluation?.exposure) options.onExposure(evaluation.exposure, evaluation);
+      }
+      queue?.push(event);
+    },
+    unitAttribute: options.unitAttribute ?? 'id',
+    logger,
+  };
+  const own = createEvaluator(host, () => ({ attributes, stickyBucketAssignments: ownDocs }));
+  const forUser = (attrs: Attributes, opts?: { stickyBucketAssignments?: StickyAssignmentDocs }) => {
+    const scope = { attributes: { ...attrs }, stickyBucketAssignments: opts?.stickyBucketAssignments };
+    return createEvaluator(host, () => scope);
+  };
+
+  // The page may never come back: hand the queue to sendBeacon, which outlives it.
+  const onHide = (event: Event) => {
+    if (event.type === 'pagehide' || document.visibilityState === 'hidden') queue?.beacon();
+  };
+  const page = typeof window !== 'undefined' && typeof document !== 'undefined' && !!queue;
+  if (page) {
+    document.addEventListener('visibilitychange', onHide);
+    window.addEventListener('pagehide', onHide);
+  }
+
+  return {
+    ...own,
+    ready({ timeoutMs = 5000 } = {}) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<ReadyStatus>((resolve) => {
+        timer = unrefTimeout(() => resolve({ source: loader.source, error: 'timeout' }), timeoutMs);
+      });
+      return Promise.race([initial, timeout]).finally(() => clearTimeout(timer));
+    },
+    setAttributes(next) {
+      attributes = { ...next };
+      ownDocs = undefined;
+      void refreshOwnDocs();
+    },
+    forUser,
+    async forUserAsync(attrs) {
+      return forUser(attrs, { stickyBucketAssignments: await loadDocs(attrs) });
+    },
+    subscribe: (listener) => loader.subscribe(listener),
+    flush: () => queue?.flush().catch(() => {}) ?? Promise.resolve(),
+    async close({ timeoutMs = 2000 } = {}) {
+      if (closed) return;
+      closed = true;
+      network.close();
+      loader.close();
+      if (page) {
+        document.removeEventListener('visibilitychange', onHide);
+        window.removeEventListener('pagehide', onHide);
+      }
+      await queue?.close(timeoutMs).catch(() => {});
+    },
+    stats: () => ({
+      ...(queue?.stats() ?? { queued: 0, sent: 0, dropped: 0, rejected: 0, retries: 0 }),
+      source: loader.source,
+    }),
+  };
+}

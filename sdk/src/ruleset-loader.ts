@@ -1,0 +1,112 @@
+import type { FeaturePayload } from './core/types.js';
+import { compile, decryptPayload, type CompiledRuleset } from './core/index.js';
+import type { Logger, RulesetCache, RulesetSourceKind } from './client-types.js';
+
+/** Options of {@link createRulesetLoader}. */
+export interface RulesetLoaderOptions {
+  decryptionKey?: string;
+  cache?: RulesetCache;
+  cacheKey: string;
+  logger: Logger;
+}
+
+/** Holds the compiled ruleset in use and tells subscribers when it changes. */
+export interface RulesetLoader {
+  readonly current: CompiledRuleset | undefined;
+  readonly source: RulesetSourceKind;
+  /** Compiles synchronously (a plain bootstrap), so the first render already sees real values. */
+  useNow(payload: FeaturePayload, from: RulesetSourceKind): void;
+  /** Parses, decrypts and compiles payload text; applies in call order; never rejects. */
+  apply(text: string, from: RulesetSourceKind): Promise<void>;
+  /** Resolves once every payload given so far is applied (or rejected). */
+  settled(): Promise<void>;
+  /** Loads the cached payload text, if any and no ruleset is in use yet. */
+  loadCache(): Promise<void>;
+  subscribe(listener: () => void): () => void;
+  close(): void;
+}
+
+/**
+ * The ruleset side of the client: payload text in (network, stream, cache, bootstrap), compiled
+ * ruleset out, in arrival order even though decryption is asynchronous. A payload that fails to
+ * parse or decrypt is logged and ignored: the previous ruleset stays in use.
+ *
+ * @example
+ * const loader = createRulesetLoader({ cacheKey: 'flagstaff:key', logger: console });
+ * await loader.apply('{"features":{"f":{"defaultValue":true}}}', 'network');
+ * loader.current; // the compiled ruleset
+ */
+export function createRulesetLoader(options: RulesetLoaderOptions): RulesetLoader {
+  const { logger, cache, cacheKey } = options;
+  const listeners = new Set<() => void>();
+  let current: CompiledRuleset | undefined;
+  let source: RulesetSourceKind = 'none';
+  let queue = Promise.resolve();
+  let closed = false;
+
+  const useNow = (payload: FeaturePayload, from: RulesetSourceKind) => {
+    current = compile(payload, { logger: (message, issue) => logger.warn(`flagstaff: ${message}`, issue) });
+    source = from;
+    for (const listener of [...listeners]) {
+      try {
+        listener();
+      } catch (error) {
+        logger.error('flagstaff: subscriber threw', error);
+      }
+    }
+  };
+
+  const apply = (text: string, from: RulesetSourceKind) =>
+    (queue = queue.then(async () => {
+      try {
+        let payload = JSON.parse(text) as FeaturePayload;
+        if (payload.encryptedFeatures) {
+          if (!options.decryptionKey)
+            throw new Error('the payload is encrypted but no decryptionKey was given');
+          const plain = await decryptPayload(payload, options.decryptionKey);
+          if (!plain) throw new Error('the payload could not be decrypted (wrong decryptionKey?)');
+          payload = plain;
+        }
+        if (closed) return;
+        useNow(payload, from);
+        // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.
+        if (from === 'network' || from === 'stream') await cache?.set(cacheKey, text);
+      } catch (error) {
+        logger.error(`flagstaff: could not use the ruleset from ${from}`, error);
+      }
+    }));
+
+  return {
+    get current() {
+      return current;
+    },
+    get source() {
+      return source;
+    },
+    useNow(payload, from) {
+      try {
+        useNow(payload, from);
+      } catch (error) {
+        logger.error(`flagstaff: could not use the ${from} payload`, error);
+      }
+    },
+    apply,
+    settled: () => queue,
+    async loadCache() {
+      try {
+        const text = await cache?.get(cacheKey);
+        if (text && !current) await apply(text, 'cache');
+      } catch (error) {
+        logger.warn('flagstaff: could not read the ruleset cache', error);
+      }
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+    close() {
+      closed = true;
+      listeners.clear();
+    },
+  };
+}

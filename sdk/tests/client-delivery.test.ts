@@ -1,0 +1,202 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type ClientOptions, type FlagstaffClient } from '@flagstaff/sdk';
+import { startTestServer, waitFor, type TestServer } from './client-test-server.js';
+
+const silent = { warn: () => {}, error: () => {} };
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+let servers: TestServer[] = [];
+let clients: FlagstaffClient[] = [];
+const setup = async (options: Partial<ClientOptions> = {}) => {
+  const s = await startTestServer({ features: {} });
+  servers.push(s);
+  const c = createClient({
+    apiHost: s.url,
+    sdkKey: s.sdkKey,
+    attributes: { id: 'u1' },
+    logger: silent,
+    cache: false,
+    streaming: false,
+    pollIntervalMs: 0,
+    retryBaseMs: 20,
+    retryMaxMs: 200,
+    flushIntervalMs: 10_000,
+    ...options,
+  });
+  clients.push(c);
+  await c.ready();
+  const posts = () => s.requests.filter((r) => r.path === '/sdk/v1/events');
+  return { s, c, posts };
+};
+
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close({ timeoutMs: 100 })));
+  await Promise.all(servers.map((s) => s.close().catch(() => {})));
+  clients = [];
+  servers = [];
+});
+
+describe('client: event delivery', () => {
+  it('sends track events with a client id, a timestamp and the unit', async () => {
+    const { s, c, posts } = await setup();
+    const before = Date.now();
+    c.track('purchase', 12.5, { currency: 'EUR' });
+    c.forUser({ id: 'u2' }).track('signup');
+    await c.flush();
+    expect(posts()).toHaveLength(1);
+    expect(posts()[0].headers.authorization).toBe(`Bearer ${s.sdkKey}`);
+    expect(posts()[0].headers['content-type']).toBe('application/json');
+    const [a, b] = s.events;
+    expect(a).toMatchObject({
+      type: 'track',
+      unit: 'u1',
+      event: 'purchase',
+      value: 12.5,
+      properties: { currency: 'EUR' },
+    });
+    expect(b).toMatchObject({ type: 'track', unit: 'u2', event: 'signup' });
+    expect(a.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.id).not.toBe(b.id);
+    expect(a.ts).toBeGreaterThanOrEqual(before);
+    expect(c.stats()).toMatchObject({ sent: 2, queued: 0, dropped: 0 });
+  });
+
+  it('batches by size and by interval', async () => {
+    const { s, c, posts } = await setup({ maxBatchSize: 2, flushIntervalMs: 100 });
+    c.track('a');
+    c.track('b'); // a full batch leaves at once
+    await waitFor(() => s.events.length === 2, 2000, 'size batch');
+    expect(posts()).toHaveLength(1);
+    c.track('c'); // a lone event leaves with the interval
+    await waitFor(() => s.events.length === 3, 2000, 'interval batch');
+    expect(posts()).toHaveLength(2);
+  });
+
+  it('retries 503 after Retry-After, delivering each event once', async () => {
+    const { s, c, posts } = await setup();
+    s.eventResponses.push({ status: 503, headers: { 'Retry-After': '1' } });
+    c.track('purchase', 1);
+    await c.flush();
+    expect(posts()).toHaveLength(1);
+    expect(s.events).toHaveLength(0);
+    await waitFor(() => s.events.length === 1, 3000, 'retried delivery');
+    const gap = Date.now() - Number(s.events[0].ts);
+    expect(gap).toBeGreaterThanOrEqual(900); // honoured Retry-After (1 s), not the 20 ms backoff
+    expect(posts()).toHaveLength(2);
+    expect(posts()[0].body).toBe(posts()[1].body); // same ids: the server can de-duplicate
+    expect(c.stats()).toMatchObject({ sent: 1, retries: 1, queued: 0 });
+  });
+
+  it('retries 429 and 5xx with backoff, and network errors too', async () => {
+    const { s, c } = await setup();
+    s.eventResponses.push({ status: 429 }, { status: 500 }, { status: 502 });
+    c.track('x');
+    await c.flush();
+    await waitFor(() => s.events.length === 1, 3000, 'delivery after 3 failures');
+    expect(c.stats().retries).toBe(3);
+
+    const port = s.port;
+    await s.close();
+    c.track('y');
+    await c.flush();
+    await waitFor(() => c.stats().retries >= 5, 3000, 'network failures');
+    await s.restart();
+    expect(s.port).toBe(port);
+    await waitFor(() => s.events.length === 2, 3000, 'delivery after restart');
+  });
+
+  it('drops a batch refused with 400 without retrying', async () => {
+    const { s, c, posts } = await setup();
+    s.eventResponses.push({ status: 400, body: '{"error":{"code":"BAD_REQUEST"}}' });
+    c.track('bad');
+    await c.flush();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(posts()).toHaveLength(1);
+    expect(c.stats()).toMatchObject({ rejected: 1, retries: 0, queued: 0, sent: 0 });
+    c.track('good');
+    await c.flush();
+    expect(s.events.map((e) => e.event)).toEqual(['good']);
+  });
+
+  it('bounds the queue, dropping the oldest events and counting them', async () => {
+    const { s, c } = await setup({ maxQueueSize: 3 });
+    for (const name of ['e1', 'e2', 'e3', 'e4', 'e5']) c.track(name);
+    expect(c.stats()).toMatchObject({ queued: 3, dropped: 2 });
+    await c.flush();
+    expect(s.events.map((e) => e.event)).toEqual(['e3', 'e4', 'e5']);
+  });
+
+  it('keeps the bound while a failing batch waits for its retry', async () => {
+    const { s, c } = await setup({ maxQueueSize: 3, retryBaseMs: 5000 });
+    s.eventResponses.push({ status: 503 });
+    c.track('e1');
+    c.track('e2');
+    await c.flush(); // fails: e1, e2 go back to the queue
+    c.track('e3');
+    c.track('e4');
+    expect(c.stats()).toMatchObject({ queued: 3, dropped: 1 });
+  });
+
+  it('flushes on close and stops sending afterwards', async () => {
+    const { s, c } = await setup();
+    c.track('last');
+    await c.close();
+    expect(s.events.map((e) => e.event)).toEqual(['last']);
+    c.track('after');
+    expect(c.stats()).toMatchObject({ queued: 0, sent: 1, dropped: 1 });
+  });
+
+  it('never throws into the host app', async () => {
+    const { c } = await setup();
+    const bad = {
+      toString: () => {
+        throw new Error('boom');
+      },
+    };
+    expect(() => c.track(bad as unknown as string)).not.toThrow();
+    expect(() => c.forUser({ id: 'x' }).getValue('missing', 1)).not.toThrow();
+    expect(() =>
+      c.subscribe(() => {
+        throw new Error('listener');
+      }),
+    ).not.toThrow();
+  });
+
+  it('lets a Node process exit on its own after close()', async () => {
+    const s = await startTestServer({ features: { f: { defaultValue: true } } });
+    servers.push(s);
+    const script = `
+      import { createClient } from '@flagstaff/sdk';
+      const client = createClient({ apiHost: ${JSON.stringify(s.url)}, sdkKey: ${JSON.stringify(s.sdkKey)},
+        attributes: { id: 'child' }, logger: { warn() {}, error() {} }, pollIntervalMs: 1000 });
+      await client.ready({ timeoutMs: 3000 });
+      await new Promise((r) => setTimeout(r, 200)); // let the stream connect
+      client.track('child-event');
+      await client.close();
+      console.log('closed');
+    `;
+    const started = Date.now();
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=flagstaff-source', '--input-type=module', '-e', script],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
+      child.on('exit', (c) => {
+        clearTimeout(killer);
+        resolve(c);
+      });
+    });
+    expect(out).toContain('closed');
+    expect(code).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8000);
+    expect(s.events.map((e) => e.event)).toEqual(['child-event']);
+    expect(s.requests.some((r) => r.path === '/sdk/v1/stream')).toBe(true);
+  });
+});

@@ -1,0 +1,219 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createClient, type ClientOptions, type FlagstaffClient, type RulesetCache } from '@flagstaff/sdk';
+import { startTestServer, waitFor, type TestServer } from './client-test-server.js';
+
+const silent = { warn: () => {}, error: () => {} };
+const payload = (on: boolean, color = 'blue') => ({
+  features: {
+    'new-checkout': { defaultValue: on, rules: [] },
+    color: { defaultValue: color, rules: [] },
+    archived: { defaultValue: 'x' }, // no rules: off in this environment
+  },
+  dateUpdated: new Date().toISOString(),
+});
+
+let servers: TestServer[] = [];
+let clients: FlagstaffClient[] = [];
+const server = async (initial: unknown, options?: Parameters<typeof startTestServer>[1]) => {
+  const s = await startTestServer(initial, options);
+  servers.push(s);
+  return s;
+};
+const client = (s: { url: string; sdkKey: string }, options: Partial<ClientOptions> = {}) => {
+  const c = createClient({
+    apiHost: s.url,
+    sdkKey: s.sdkKey,
+    logger: silent,
+    cache: false,
+    retryBaseMs: 20,
+    retryMaxMs: 200,
+    flushIntervalMs: 50,
+    ...options,
+  });
+  clients.push(c);
+  return c;
+};
+
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close({ timeoutMs: 100 })));
+  await Promise.all(servers.map((s) => s.close().catch(() => {})));
+  clients = [];
+  servers = [];
+});
+
+describe('client: loading the ruleset', () => {
+  it('starts from the network with the SDK key as a bearer token', async () => {
+    const s = await server(payload(true, 'green'));
+    const c = client(s, { streaming: false });
+    expect(await c.ready()).toEqual({ source: 'network' });
+    expect(s.requests[0].headers.authorization).toBe(`Bearer ${s.sdkKey}`);
+    expect(c.isOn('new-checkout')).toBe(true);
+    expect(c.getValue('color', 'red')).toBe('green');
+    expect(c.evaluate('color').reason).toBe('DEFAULT');
+    expect(c.evaluate('archived')).toMatchObject({ reason: 'DISABLED', value: 'x' });
+    expect(c.stats().source).toBe('network');
+  });
+
+  it('revalidates with If-None-Match and keeps its ruleset on 304', async () => {
+    const s = await server(payload(true));
+    const c = client(s, { streaming: false, pollIntervalMs: 30 });
+    let changes = 0;
+    c.subscribe(() => changes++);
+    await c.ready();
+    await waitFor(() => s.requests.filter((r) => r.path === '/sdk/v1/ruleset').length >= 3, 3000, 'polls');
+    const [first, second] = s.requests.filter((r) => r.path === '/sdk/v1/ruleset');
+    expect(first.headers['if-none-match']).toBeUndefined();
+    expect(second.headers['if-none-match']).toMatch(/^"[0-9a-f]+"$/);
+    expect(changes).toBe(1); // the first load; 304s change nothing
+    expect(c.isOn('new-checkout')).toBe(true);
+    expect(c.stats().source).toBe('network');
+  });
+
+  it('reports an unusable key through ready() instead of throwing', async () => {
+    const s = await server(payload(true));
+    const c = client({ url: s.url, sdkKey: 'wrong' }, { streaming: false });
+    expect(await c.ready()).toEqual({ source: 'none', error: 'HTTP 401' });
+    expect(c.isOn('new-checkout')).toBe(false);
+    expect(c.getValue('color', 'red')).toBe('red');
+    expect(c.evaluate('color', 'red')).toMatchObject({ value: 'red', errorCode: 'PROVIDER_NOT_READY' });
+  });
+});
+
+describe('client: streaming', () => {
+  it('applies a ruleset pushed over SSE', async () => {
+    const s = await server(payload(false));
+    const c = client(s);
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    expect(c.isOn('new-checkout')).toBe(false);
+    const changed = new Promise<void>((resolve) => c.subscribe(resolve));
+    s.publish(payload(true));
+    await changed;
+    expect(c.isOn('new-checkout')).toBe(true);
+    expect(c.stats().source).toBe('stream');
+    expect(s.requests.find((r) => r.path === '/sdk/v1/stream')?.headers.authorization).toBe(
+      `Bearer ${s.sdkKey}`,
+    );
+  });
+
+  it('reads events split across writes, with comments and CRLF line ends', async () => {
+    const s = await server(payload(false));
+    const c = client(s);
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    const changed = new Promise<void>((resolve) => c.subscribe(resolve));
+    const json = JSON.stringify(payload(true, 'teal'));
+    s.writeRaw(': ping\r\n\r\nevent: ruleset\r\nid: 77\r\ndata: ');
+    await new Promise((r) => setTimeout(r, 20));
+    const cut = json.indexOf(':') + 1; // between JSON tokens, where the joining '\n' is whitespace
+    s.writeRaw(`${json.slice(0, cut)}\r\ndata: ${json.slice(cut)}\r\n`);
+    await new Promise((r) => setTimeout(r, 20));
+    s.writeRaw('\r\n');
+    await changed;
+    expect(c.getValue('color', 'red')).toBe('teal');
+  });
+
+  it('reconnects after the server restarts, resumes with Last-Event-ID, and never doubles listeners', async () => {
+    const s = await server(payload(false));
+    const c = client(s);
+    let changes = 0;
+    c.subscribe(() => changes++);
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'first stream');
+    s.publish(payload(true, 'one'));
+    await waitFor(() => c.getValue('color', '') === 'one', 3000, 'first update');
+
+    await s.close();
+    await new Promise((r) => setTimeout(r, 100)); // a few failed reconnects against a closed port
+    await s.restart();
+    await waitFor(() => s.streams.size === 1, 5000, 'reconnected stream');
+    const reconnect = s.requests.filter((r) => r.path === '/sdk/v1/stream').at(-1)!;
+    expect(reconnect.headers['last-event-id']).toBe('2');
+
+    const before = changes;
+    s.publish(payload(true, 'two'));
+    await waitFor(() => c.getValue('color', '') === 'two', 3000, 'update after restart');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(changes - before).toBe(1);
+    expect(s.streams.size).toBe(1);
+  });
+
+  it('falls back to polling when the stream is refused', async () => {
+    const s = await server(payload(false), { streamStatus: 404 });
+    const c = client(s, { pollIntervalMs: 30 });
+    await c.ready();
+    await waitFor(
+      () => s.requests.filter((r) => r.path === '/sdk/v1/stream').length === 1,
+      3000,
+      'stream try',
+    );
+    s.publish(payload(true));
+    await waitFor(() => c.isOn('new-checkout'), 3000, 'polled update');
+    expect(s.requests.filter((r) => r.path === '/sdk/v1/stream')).toHaveLength(1); // 4xx: not retried
+  });
+});
+
+describe('client: offline', () => {
+  const deadHost = async () => {
+    const s = await startTestServer({});
+    const url = s.url;
+    await s.close();
+    return { url, sdkKey: 'k' };
+  };
+
+  it('settles ready() with defaults when nothing is available', async () => {
+    const c = client(await deadHost(), { streaming: false });
+    const status = await c.ready({ timeoutMs: 3000 });
+    expect(status.source).toBe('none');
+    expect(status.error).toBeTruthy();
+    expect(c.getValue('color', 'red')).toBe('red');
+    expect(c.isOn('new-checkout')).toBe(false);
+  });
+
+  it('serves a bootstrap payload right away', async () => {
+    const c = client(await deadHost(), { bootstrap: payload(true, 'boot') });
+    expect(c.getValue('color', 'red')).toBe('boot'); // synchronously, before ready()
+    const status = await c.ready({ timeoutMs: 3000 });
+    expect(status.source).toBe('bootstrap');
+    expect(c.isOn('new-checkout')).toBe(true);
+  });
+
+  it('serves the last known ruleset from the cache, and caches what the network serves', async () => {
+    const store = new Map<string, string>();
+    const cache: RulesetCache = { get: async (k) => store.get(k), set: (k, v) => void store.set(k, v) };
+    const s = await server(payload(true, 'cached'));
+    const online = client(s, { cache, streaming: false });
+    await online.ready();
+    expect([...store.keys()]).toEqual([`flagstaff:${s.sdkKey}`]);
+
+    const offline = client({ url: (await deadHost()).url, sdkKey: s.sdkKey }, { cache, streaming: false });
+    const status = await offline.ready({ timeoutMs: 3000 });
+    expect(status.source).toBe('cache');
+    expect(status.error).toBeTruthy();
+    expect(offline.getValue('color', 'red')).toBe('cached');
+  });
+
+  it('recovers when the server comes up later', async () => {
+    const s = await server(payload(true, 'late'));
+    const port = s.port;
+    await s.close();
+    const c = client(s, { pollIntervalMs: 50 });
+    expect((await c.ready({ timeoutMs: 2000 })).source).toBe('none');
+    const again = await server(payload(true, 'late'), { port });
+    expect(again.port).toBe(port);
+    await waitFor(() => c.getValue('color', 'red') === 'late', 5000, 'recovery');
+  });
+
+  it('times out ready() but keeps loading', async () => {
+    const c = createClient({
+      apiHost: 'http://127.0.0.1:9',
+      sdkKey: 'k',
+      logger: silent,
+      cache: false,
+      streaming: false,
+      fetch: () => new Promise<Response>(() => {}),
+    });
+    clients.push(c);
+    expect(await c.ready({ timeoutMs: 50 })).toEqual({ source: 'none', error: 'timeout' });
+  });
+});
