@@ -18,7 +18,22 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/src/*', '../../src/**', '**/dashboard/**', 'hono', 'drizzle-orm', 'better-sqlite3', 'zod'], message: 'sdk/ has zero runtime dependencies and never imports the service.' }] },
+        {
+          patterns: [
+            {
+              group: [
+                '**/src/*',
+                '../../src/**',
+                '**/dashboard/**',
+                'hono',
+                'drizzle-orm',
+                'better-sqlite3',
+                'zod',
+              ],
+              message: 'sdk/ has zero runtime dependencies and never imports the service.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -28,7 +43,23 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['hono', 'hono/*', 'drizzle-orm', 'drizzle-orm/*', 'better-sqlite3', 'pg', '**/db/**', '**/analysis/**'], message: 'src/stats/ stays free of the database and HTTP.' }] },
+        {
+          patterns: [
+            {
+              group: [
+                'hono',
+                'hono/*',
+                'drizzle-orm',
+                'drizzle-orm/*',
+                'better-sqlite3',
+                'pg',
+                '**/db/**',
+                '**/analysis/**',
+              ],
+              message: 'src/stats/ stays free of the database and HTTP.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -38,7 +69,20 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/src/db/**', '**/src/*/*-store', '**/src/*/*-service', 'better-sqlite3', 'drizzle-orm'], message: 'dashboard/ imports only types and schemas from the server.' }] },
+        {
+          patterns: [
+            {
+              group: [
+                '**/src/db/**',
+                '**/src/*/*-store',
+                '**/src/*/*-service',
+                'better-sqlite3',
+                'drizzle-orm',
+              ],
+              message: 'dashboard/ imports only types and schemas from the server.',
+            },
+          ],
+        },
       ],
     },
   },
