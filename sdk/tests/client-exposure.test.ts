@@ -1,0 +1,187 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createClient,
+  type ClientOptions,
+  type Exposure,
+  type FeaturePayload,
+  type FlagstaffClient,
+} from '@flagstaff/sdk';
+import { InMemoryStickyBucketService } from '@flagstaff/sdk/core';
+import { startTestServer, waitFor, type TestServer } from './client-test-server.js';
+
+const silent = { warn: () => {}, error: () => {} };
+
+const experiment = (weights = [0.5, 0.5]) => ({
+  id: 'rule-exp',
+  key: 'checkout-exp',
+  variations: [false, true],
+  weights,
+  hashAttribute: 'id',
+  hashVersion: 2,
+  seed: 'checkout-exp',
+  meta: [{ key: 'control' }, { key: 'treatment' }],
+});
+const payload = (weights?: number[]): FeaturePayload => ({
+  features: {
+    checkout: { defaultValue: false, rules: [experiment(weights)] },
+    banner: {
+      defaultValue: 'none',
+      rules: [{ id: 'rule-nl', condition: { country: 'NL' }, force: 'oranje' }],
+    },
+    limit: { defaultValue: 10, rules: [] },
+  },
+});
+
+let servers: TestServer[] = [];
+let clients: FlagstaffClient[] = [];
+const setup = async (options: Partial<ClientOptions> = {}, initial: unknown = payload()) => {
+  const s = await startTestServer(initial);
+  servers.push(s);
+  const c = createClient({
+    apiHost: s.url,
+    sdkKey: s.sdkKey,
+    logger: silent,
+    cache: false,
+    streaming: false,
+    pollIntervalMs: 0,
+    flushIntervalMs: 10_000,
+    ...options,
+  });
+  clients.push(c);
+  await c.ready();
+  return { s, c };
+};
+
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close({ timeoutMs: 100 })));
+  await Promise.all(servers.map((s) => s.close().catch(() => {})));
+  clients = [];
+  servers = [];
+});
+
+describe('client: evaluation', () => {
+  it('types getValue by its fallback and falls back on a type mismatch', async () => {
+    const { c } = await setup({ attributes: { id: 'u1', country: 'NL' } });
+    const banner: string = c.getValue('banner', 'default');
+    const limit: number = c.getValue('limit', 5);
+    expect(banner).toBe('oranje');
+    expect(limit).toBe(10);
+    expect(c.getValue('limit', 'five')).toBe('five');
+    expect(c.evaluate('limit', 'five')).toMatchObject({
+      value: 'five',
+      reason: 'ERROR',
+      errorCode: 'TYPE_MISMATCH',
+    });
+    expect(c.evaluate('missing', 1)).toMatchObject({
+      value: 1,
+      reason: 'FLAG_NOT_FOUND',
+      errorCode: 'FLAG_NOT_FOUND',
+    });
+    expect(c.evaluate('banner')).toMatchObject({
+      value: 'oranje',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'rule-nl',
+    });
+  });
+
+  it('keeps forUser evaluators independent of each other and of setAttributes', async () => {
+    const { c } = await setup({ attributes: { id: 'me', country: 'NL' } });
+    const nl = c.forUser({ id: 'a', country: 'NL' });
+    const de = c.forUser({ id: 'b', country: 'DE' });
+    c.setAttributes({ id: 'me', country: 'FR' });
+    expect(nl.getValue('banner', '')).toBe('oranje');
+    expect(de.getValue('banner', '')).toBe('none');
+    expect(c.getValue('banner', '')).toBe('none');
+  });
+
+  it('serves forced values with reason OVERRIDE', async () => {
+    const { c } = await setup({ forcedValues: { limit: 99 } });
+    expect(c.evaluate('limit', 0)).toMatchObject({ value: 99, reason: 'OVERRIDE' });
+  });
+
+  it('decrypts encrypted payloads with the decryptionKey', async () => {
+    const key = randomBytes(16);
+    const iv = randomBytes(16);
+    const cipher = createCipheriv('aes-128-cbc', key, iv);
+    const text = Buffer.concat([cipher.update(JSON.stringify(payload().features)), cipher.final()]);
+    const encrypted = { encryptedFeatures: `${iv.toString('base64')}.${text.toString('base64')}` };
+    const { c } = await setup(
+      { decryptionKey: key.toString('base64'), attributes: { country: 'NL' } },
+      encrypted,
+    );
+    expect(c.getValue('banner', '')).toBe('oranje');
+
+    const { c: wrong } = await setup({ decryptionKey: randomBytes(16).toString('base64') }, encrypted);
+    expect(wrong.stats().source).toBe('none');
+    expect(wrong.getValue('banner', 'fallback')).toBe('fallback');
+  });
+});
+
+describe('client: exposures', () => {
+  it('logs one exposure per (unit, experiment, variation), with the variation and rule', async () => {
+    const seen: Exposure[] = [];
+    const { s, c } = await setup({ onExposure: (e) => seen.push(e) });
+    const users = Array.from({ length: 40 }, (_, i) => c.forUser({ id: `user-${i}` }));
+    for (let round = 0; round < 3; round++) for (const user of users) user.isOn('checkout');
+    const details = users[0].evaluate('checkout');
+    expect(details).toMatchObject({ reason: 'SPLIT', ruleId: 'rule-exp' });
+    expect(['control', 'treatment']).toContain(details.variationKey);
+    await c.flush();
+    expect(s.events).toHaveLength(40);
+    expect(seen).toHaveLength(40);
+    const first = s.events.find((e) => e.unit === 'user-0')!;
+    expect(first).toMatchObject({
+      type: 'exposure',
+      experiment: 'checkout-exp',
+      variation: details.variationKey,
+      flag: 'checkout',
+    });
+    expect(typeof first.id).toBe('string');
+    expect(typeof first.ts).toBe('number');
+    const variations = new Set(s.events.map((e) => e.variation));
+    expect(variations).toEqual(new Set(['control', 'treatment']));
+  });
+
+  it('bounds the de-duplication memory', async () => {
+    const { s, c } = await setup({ dedupeSize: 2 });
+    for (const id of ['a', 'b', 'c', 'a']) c.forUser({ id }).isOn('checkout');
+    await c.flush();
+    expect(s.events.map((e) => e.unit)).toEqual(['a', 'b', 'c', 'a']); // 'a' was forgotten
+  });
+
+  it('logs no exposure for a value the app did not get (type mismatch)', async () => {
+    const { s, c } = await setup({ attributes: { id: 'u1' } });
+    expect(c.getValue('checkout', 'text')).toBe('text');
+    await c.flush();
+    expect(s.events).toHaveLength(0);
+  });
+
+  it('keeps a unit in its variation with a sticky-bucket service when weights change', async () => {
+    const stickyBucketService = new InMemoryStickyBucketService();
+    const { s, c } = await setup(
+      { stickyBucketService, streaming: true, retryBaseMs: 20 },
+      payload([1, 0]), // everyone in control
+    );
+    const before = await c.forUserAsync({ id: 'sticky-user' });
+    expect(before.evaluate('checkout')).toMatchObject({ value: false, variationKey: 'control' });
+    await waitFor(() => stickyBucketService.all().length === 1, 2000, 'saved assignment');
+
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    const changed = new Promise<void>((resolve) => c.subscribe(resolve));
+    s.publish(payload([0, 1])); // everyone in treatment, unless sticky
+    await changed;
+    expect(c.forUser({ id: 'sticky-user' }).evaluate('checkout').variationKey).toBe('treatment');
+    const after = await c.forUserAsync({ id: 'sticky-user' });
+    expect(after.evaluate('checkout')).toMatchObject({ value: false, variationKey: 'control' });
+  });
+
+  it('sends nothing when events are disabled', async () => {
+    const { s, c } = await setup({ disableEvents: true, attributes: { id: 'u' } });
+    c.isOn('checkout');
+    c.track('x');
+    await c.flush();
+    await c.close();
+    expect(s.requests.filter((r) => r.path === '/sdk/v1/events')).toHaveLength(0);
+  });
+});
