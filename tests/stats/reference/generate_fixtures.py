@@ -4,8 +4,9 @@
 Run with the system Python that has Debian's scipy and statsmodels:
 
     /usr/bin/python3 tests/stats/reference/generate_fixtures.py
+    npx prettier --write tests/stats/reference/fixtures.json   # the repository's formatting
 
-It writes fixtures.json next to itself. Every case starts from seeded raw per-unit data, reduces
+It writes fixtures.json next to itself (deterministic: the random generator is seeded). Every case starts from seeded raw per-unit data, reduces
 it to the sums the engine takes (n, Σx, Σx², cross sums), and computes the expected results from
 the raw data with scipy / statsmodels / numpy rather than re-implementing the TypeScript formulas:
 
