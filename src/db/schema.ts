@@ -2,7 +2,7 @@
 // A PostgreSQL twin of this file will follow with the PostgreSQL backend; the store interfaces
 // (src/*/*-store.ts) are what the services depend on, not these tables.
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const createdAt = () =>
   integer('created_at', { mode: 'timestamp_ms' })
@@ -13,6 +13,12 @@ export const environments = sqliteTable('environments', {
   id: text('id').primaryKey(),
   key: text('key').notNull().unique(),
   name: text('name').notNull(),
+  /** May client (browser) keys download the full ruleset, i.e. see the targeting rules? */
+  allowClientRuleset: integer('allow_client_ruleset', { mode: 'boolean' }).notNull().default(false),
+  /** AES-128 key (base64) encrypting the ruleset served to client keys; null = plain. */
+  encryptionKey: text('encryption_key'),
+  /** Bumped in the same transaction as every change that alters this environment's ruleset. */
+  revision: integer('revision').notNull().default(1),
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
@@ -83,3 +89,51 @@ export const auditLog = sqliteTable(
     index('audit_action_idx').on(t.action, t.id),
   ],
 );
+
+export const flags = sqliteTable('flags', {
+  id: text('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  description: text('description').notNull().default(''),
+  valueType: text('value_type', { enum: ['boolean', 'string', 'number', 'json'] }).notNull(),
+  defaultValue: text('default_value', { mode: 'json' }).notNull(),
+  tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
+  owner: text('owner'),
+  archivedAt: integer('archived_at', { mode: 'timestamp_ms' }),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+/** A flag's configuration in one environment. A missing row means: off, no rules, version 0. */
+export const flagEnvironments = sqliteTable(
+  'flag_environments',
+  {
+    flagId: text('flag_id')
+      .notNull()
+      .references(() => flags.id, { onDelete: 'cascade' }),
+    environmentId: text('environment_id')
+      .notNull()
+      .references(() => environments.id, { onDelete: 'cascade' }),
+    enabled: integer('enabled', { mode: 'boolean' }).notNull(),
+    rules: text('rules', { mode: 'json' }).$type<unknown[]>().notNull(),
+    /** Optimistic concurrency: every update must name the version it read. */
+    version: integer('version').notNull(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+    updatedBy: text('updated_by').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flagId, t.environmentId] }), index('flag_env_env_idx').on(t.environmentId)],
+);
+
+export const segments = sqliteTable('segments', {
+  id: text('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  kind: text('kind', { enum: ['condition', 'ids'] }).notNull(),
+  condition: text('condition', { mode: 'json' }).$type<Record<string, unknown>>(),
+  /** For id lists: the attribute holding the id (e.g. `id`, `company`). */
+  attribute: text('attribute'),
+  ids: text('ids', { mode: 'json' }).$type<string[]>(),
+  idCount: integer('id_count').notNull().default(0),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
