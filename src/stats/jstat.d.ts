@@ -11,8 +11,7 @@ declare module 'jstat' {
     normal: ContinuousDistribution;
     studentt: ContinuousDistribution;
     chisquare: ContinuousDistribution;
-    beta: ContinuousDistribution;
-    gamma: ContinuousDistribution;
+    /** ln Γ(x), for the Dirichlet–multinomial Bayes factor of the sequential SRM test. */
     gammaln(x: number): number;
   }
 
