@@ -1,0 +1,44 @@
+// The browser bundle budget: what a page pays for `import { createClient } from '@flagstaff/sdk'`
+// (client + evaluation engine), minified and gzipped. The client's and the engine's shares are
+// printed too, so a regression points at its owner.
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+
+const BUDGET = 6144; // bytes, min+gzip
+const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+
+const measure = async (plugins: Plugin[] = []) => {
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: 'esm',
+    minify: true,
+    platform: 'browser',
+    write: false,
+    plugins,
+  });
+  const code = result.outputFiles[0].contents;
+  return { min: code.length, gzip: gzipSync(code, { level: 9 }).length };
+};
+
+// Leaves the engine out, to see the client's own share.
+const withoutCore: Plugin = {
+  name: 'without-core',
+  setup(b) {
+    b.onResolve({ filter: /\/core\/index\.js$/ }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
+describe('browser bundle size', () => {
+  it(`stays under ${BUDGET} bytes min+gzip (client + core)`, async () => {
+    const total = await measure();
+    const client = await measure([withoutCore]);
+    console.log(
+      `@flagstaff/sdk browser bundle: ${total.min} B min, ${total.gzip} B min+gzip ` +
+        `(client alone ${client.min} B min, ${client.gzip} B min+gzip; budget ${BUDGET} B)`,
+    );
+    expect(total.gzip, `bundle is ${total.gzip} B min+gzip`).toBeLessThan(BUDGET);
+  });
+});
