@@ -63,7 +63,11 @@ describe('CUPED against an ANCOVA regression', () => {
     const { pre: preA } = c.control;
     const { pre: preB } = c.treatment;
     if (!preA || !preB) throw new Error('fixture without pre-period sums');
-    const adjusted = cupedAdjust({ ...c.control, pre: preA }, { ...c.treatment, pre: preB }, 'mean');
+    const adjusted = cupedAdjust(
+      { ...c.control, pre: preA },
+      { ...c.treatment, pre: preB },
+      c.kind === 'binomial' ? 'binomial' : 'mean',
+    );
     expectClose(adjusted?.theta, c.theta ?? null, 'theta');
     expectClose(adjusted?.control.mean, c.adjustedMeans?.[0] ?? null, 'adjusted control mean');
     expectClose(adjusted?.treatment.mean, c.adjustedMeans?.[1] ?? null, 'adjusted treatment mean');

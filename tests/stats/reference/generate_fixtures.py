@@ -176,6 +176,10 @@ def welch_cases():
     out.append(mean_case("lognormal revenue", a, b, 0.05, "two"))
     a, b = rng.normal(-5, 1, 200), rng.normal(-4.7, 1, 210)
     out.append(mean_case("negative control mean", a, b, 0.05, "two"))
+    # Welch df in the millions, where the t distribution must be evaluated carefully
+    a, b = rng.normal(50, 20, 1_000_000), rng.normal(50.06, 21, 1_000_000)
+    out.append(mean_case("a million units per arm", a, b, 0.05, "two"))
+    out.append(binomial_case("binomial, three million units per arm", 3_000_000, 0.05, 3_000_000, 0.0503, 0.05, "two"))
     for i, (n_a, p_a, n_b, p_b, sided, alpha) in enumerate([
         (1000, 0.1, 1000, 0.13, "two", 0.05), (50000, 0.031, 50000, 0.033, "two", 0.05),
         (120, 0.4, 130, 0.5, "greater", 0.05), (8000, 0.2, 8100, 0.19, "less", 0.05),
@@ -212,6 +216,31 @@ def cuped_cases():
             "absolute": absolute,
             "relative": delta_relative(adj_a.mean(), adj_b.mean(), np.var(adj_a, ddof=1) / n_a,
                                        np.var(adj_b, ddof=1) / n_b, n_a, n_b, 0.05, sided),
+        })
+    # Binary outcome: the engine's binomial convention s²_y = p(1 − p), covariances with n − 1.
+    for i, (n_a, n_b, sided) in enumerate([(3000, 3100, "two"), (800, 820, "greater")]):
+        pre_a, pre_b = rng.gamma(2, 2, n_a), rng.gamma(2, 2, n_b)
+        post_a = (rng.random(n_a) < 1 / (1 + np.exp(2.5 - 0.4 * pre_a))).astype(float)
+        post_b = (rng.random(n_b) < 1 / (1 + np.exp(2.4 - 0.4 * pre_b))).astype(float)
+        pre = np.concatenate([pre_a, pre_b])
+        arm = np.concatenate([np.zeros(n_a), np.ones(n_b)])
+        fit = sm.OLS(np.concatenate([post_a, post_b]), sm.add_constant(np.column_stack([arm, pre]))).fit()
+        theta = float(fit.params[2])
+        adj = []
+        for post_i, pre_i in ((post_a, pre_a), (post_b, pre_b)):
+            p_i = post_i.mean()
+            c = np.cov(post_i, pre_i, ddof=1)
+            adj.append(((post_i - theta * (pre_i - pre.mean())).mean(), (p_i * (1 - p_i) - 2 * theta * c[0, 1] + theta**2 * c[1, 1]) / len(post_i)))
+        (mu_a, v_a), (mu_b, v_b) = adj
+        assert abs((mu_b - mu_a) - float(fit.params[1])) < 1e-12
+        se, df = math.sqrt(v_a + v_b), satterthwaite([v_a, v_b], [n_a, n_b])
+        out.append({
+            "name": f"cuped-binomial-{i}", "kind": "binomial", "alpha": 0.05, "sided": sided,
+            "control": {**sums(post_a), "pre": cross(pre_a, post_a)},
+            "treatment": {**sums(post_b), "pre": cross(pre_b, post_b)},
+            "theta": theta, "adjustedMeans": [mu_a, mu_b],
+            "absolute": {"estimate": mu_b - mu_a, "se": se, "df": df, **t_result(mu_b - mu_a, se, df, 0.05, sided)},
+            "relative": delta_relative(mu_a, mu_b, v_a, v_b, n_a, n_b, 0.05, sided),
         })
     return out
 
@@ -354,6 +383,7 @@ def bayesian_cases():
     for i, (prior, n, p_a, p_b, direction, sided) in enumerate([
         (None, 2000, 0.1, 0.115, "higher", "two"), ({"mean": 0.0, "variance": 0.01}, 2000, 0.1, 0.115, "higher", "two"),
         ({"mean": 0.02, "variance": 0.0025}, 10000, 0.2, 0.195, "lower", "two"), (None, 500, 0.3, 0.33, "higher", "greater"),
+        ({"mean": -0.01, "variance": 0.04}, 3000, 0.25, 0.23, "lower", "less"),
     ]):
         case = binomial_case(f"bayes-{i}", n, p_a, n, p_b, 0.05, sided)
         mu_a = case["control"]["sum"] / n
@@ -368,6 +398,8 @@ def bayesian_cases():
         def interval(m, s):
             if sided == "two":
                 return [stats.norm.ppf(0.025, m, s), stats.norm.ppf(0.975, m, s)]
+            if sided == "less":
+                return [-math.inf, stats.norm.ppf(0.95, m, s)]
             return [stats.norm.ppf(0.05, m, s), math.inf]
 
         am, asd = posterior(case["absolute"]["estimate"], case["absolute"]["se"], abs(mu_a))
