@@ -173,6 +173,32 @@ function compare(
   };
 }
 
+/**
+ * Last line of defence for the JSON contract: input near the limits of double precision (sums
+ * around 1e154 and up overflow when squared) could still yield ±Infinity or NaN somewhere;
+ * those become `null` like every other unsupported quantity.
+ */
+function finite(x: number | null): number | null {
+  return x !== null && Number.isFinite(x) ? x : null;
+}
+
+function sanitize(c: Comparison): Comparison {
+  const effect = (e: EffectResult): EffectResult => ({
+    estimate: finite(e.estimate),
+    se: finite(e.se),
+    ci: [finite(e.ci[0]), finite(e.ci[1])],
+    pValue: finite(e.pValue),
+  });
+  const out: Comparison = {
+    variation: c.variation,
+    absolute: effect(c.absolute),
+    relative: effect(c.relative),
+  };
+  if (c.chanceToWin !== undefined) out.chanceToWin = finite(c.chanceToWin);
+  if (c.risk !== undefined) out.risk = [finite(c.risk[0]), finite(c.risk[1])];
+  return out;
+}
+
 /** `analyze` plus the estimates behind each comparison (for `analyzeFamily`). */
 export function analyzeDetailed(request: AnalyzeRequest): {
   response: AnalyzeResponse;
@@ -187,7 +213,9 @@ export function analyzeDetailed(request: AnalyzeRequest): {
     variations.map((v) => v.weight),
   );
   const [control, ...treatments] = variations;
-  const details = treatments.map((t) => compare(control, t, request, settings));
+  const details = treatments
+    .map((t) => compare(control, t, request, settings))
+    .map((d) => ({ ...d, comparison: sanitize(d.comparison) }));
   return {
     response: {
       srm: { pValue: srm.pValue, healthy: srm.healthy },

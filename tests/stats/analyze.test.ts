@@ -72,6 +72,14 @@ describe('analyze: degenerate data gives nulls, not NaN', () => {
     expect(c.relative.estimate).toBe(0);
   });
 
+  it('stays JSON-safe with sums near the limits of double precision', () => {
+    const huge: VariationInput[] = [
+      { key: 'a', weight: 1, n: 10, sum: 1e160, sumSquares: 1e300 },
+      { key: 'b', weight: 1, n: 10, sum: -1e160, sumSquares: 1e300 },
+    ];
+    expectJsonSafe(analyze({ metric: { kind: 'mean', direction: 'higher' }, variations: huge }));
+  });
+
   it('reports no SRM evidence before any unit arrives', () => {
     expect(analyze(request([binomial('a', 0, 0), binomial('b', 0, 0)])).srm).toEqual({
       pValue: null,
