@@ -1,6 +1,7 @@
 import { analyzeDetailed, type DetailedComparison } from './analyze.js';
 import { adjustedIntervalAlpha, adjustPValues, type CorrectionMethod } from './corrections.js';
 import type { AnalyzeRequest, AnalyzeResponse, EffectResult } from './types.js';
+import { StatsInputError } from './validate-request.js';
 
 export interface FamilyOptions {
   method: CorrectionMethod;
@@ -20,10 +21,19 @@ interface Slot {
  * m = number of comparisons that have a p-value), because a reader looks at one or the other.
  * p-values are replaced by Holm or Benjamini–Hochberg adjusted ones; intervals are re-formed with
  * the same method (t or confidence sequence) at the level from `adjustedIntervalAlpha`.
- * Results from the Bayesian engine have no p-values and pass through unchanged.
+ * Results from the Bayesian engine have no p-values and pass through unchanged. A malformed request
+ * throws `StatsInputError` with its index in front of the field, e.g. `[1].variations[0].sum`.
  */
 export function analyzeFamily(requests: AnalyzeRequest[], options: FamilyOptions): AnalyzeResponse[] {
-  const analyses = requests.map((r) => analyzeDetailed(r));
+  const analyses = requests.map((request, i) => {
+    try {
+      return analyzeDetailed(request);
+    } catch (error) {
+      // Name the failing request too, e.g. `[1].variations[0].sum`; the route prefixes its array.
+      if (error instanceof StatsInputError) throw new StatsInputError(`[${i}].${error.field}`, error.reason);
+      throw error;
+    }
+  });
   const alpha = options.alpha ?? analyses[0]?.settings.alpha ?? 0.05;
   const responses = analyses.map(({ response }) => ({
     srm: response.srm,

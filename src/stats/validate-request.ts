@@ -12,9 +12,10 @@ export class StatsInputError extends Error {
   readonly code = 'invalid_stats_input';
   constructor(
     readonly field: string,
-    message: string,
+    /** What is wrong with the field, without the field name. */
+    readonly reason: string,
   ) {
-    super(`${field}: ${message}`);
+    super(`${field}: ${reason}`);
     this.name = 'StatsInputError';
   }
 }

@@ -215,6 +215,11 @@ describe('analyzeFamily', () => {
     expect(corrected[0].comparisons[0].absolute.estimate).toBe(raw[0].comparisons[0].absolute.estimate);
   });
 
+  it('names the failing request in input errors', () => {
+    const bad = request([binomial('control', 10, 1), binomial('b', 10, 11)]);
+    expect(fieldOf(() => analyzeFamily([metricA, bad], { method: 'holm' }))).toBe('[1].variations[1].sum');
+  });
+
   it('forms Benjamini–Hochberg intervals that exclude 0 exactly for the rejected hypotheses', () => {
     for (const sequential of [false, true]) {
       const settings = { sequential };
