@@ -105,6 +105,40 @@ describe('interval coverage with a known effect', () => {
     }
   });
 
+  it('covers the true effect at the nominal rate for a conversion rate (binomial, p(1 − p) variance)', () => {
+    const experiments = 2000;
+    const n = 2000;
+    const [pA, pB] = [0.1, 0.12];
+    const [low, high] = binomialBand(1 - ALPHA, experiments);
+    const uniform = mulberry32(3);
+    let absoluteHits = 0;
+    let relativeHits = 0;
+    for (let e = 0; e < experiments; e++) {
+      let convA = 0;
+      let convB = 0;
+      for (let u = 0; u < n; u++) {
+        if (uniform() < pA) convA += 1;
+        if (uniform() < pB) convB += 1;
+      }
+      const [c] = analyze({
+        metric: { kind: 'binomial', direction: 'higher' },
+        variations: [
+          { key: 'control', weight: 1, n, sum: convA, sumSquares: convA },
+          { key: 'treatment', weight: 1, n, sum: convB, sumSquares: convB },
+        ],
+        settings: { alpha: ALPHA },
+      }).comparisons;
+      if (covers(c.absolute.ci, pB - pA)) absoluteHits += 1;
+      if (covers(c.relative.ci, (pB - pA) / pA)) relativeHits += 1;
+    }
+    const rates = { absolute: absoluteHits / experiments, relative: relativeHits / experiments };
+    console.info(`binomial coverage (nominal 0.95): ${JSON.stringify(rates)}`);
+    for (const [key, rate] of Object.entries(rates)) {
+      expect(rate, key).toBeGreaterThanOrEqual(low);
+      expect(rate, key).toBeLessThanOrEqual(high);
+    }
+  });
+
   it('covers the true effect at every one of 30 daily looks at least at the nominal rate (sequential)', () => {
     const experiments = 1000;
     const [low] = binomialBand(1 - ALPHA, experiments);
