@@ -116,3 +116,30 @@ export interface ClientOptions {
   /** Log no exposures and send no events at all (e.g. server-side rendering previews). */
   disableEvents?: boolean;
 }
+
+/**
+ * {@link ClientOptions} with every default filled in, as the client's parts share it (internal).
+ *
+ * @example
+ * const config = resolveConfig({ apiHost, sdkKey });
+ * config.retryBaseMs; // 1000
+ */
+export type ClientConfig = ClientOptions &
+  Required<
+    Pick<
+      ClientOptions,
+      | 'fetch'
+      | 'logger'
+      | 'attributes'
+      | 'streaming'
+      | 'pollIntervalMs'
+      | 'flushIntervalMs'
+      | 'maxBatchSize'
+      | 'maxQueueSize'
+      | 'dedupeSize'
+      | 'retryBaseMs'
+      | 'retryMaxMs'
+      | 'streamIdleTimeoutMs'
+      | 'unitAttribute'
+    >
+  > & { cache?: RulesetCache };

@@ -4,14 +4,13 @@ import { unrefTimeout } from './backoff.js';
 import type {
   ClientOptions,
   DeliveryStats,
-  Logger,
   ReadyStatus,
   RulesetSourceKind,
   SdkEvent,
 } from './client-types.js';
 import { createEventQueue } from './event-queue.js';
 import { createLru } from './lru.js';
-import { defaultCache } from './ruleset-cache.js';
+import { resolveConfig } from './resolve-config.js';
 import { createRulesetLoader } from './ruleset-loader.js';
 import { createRulesetSource } from './ruleset-source.js';
 import { createEvaluator, type EvaluatorHost, type FlagEvaluator } from './user-evaluator.js';
@@ -42,11 +41,6 @@ export interface FlagstaffClient extends FlagEvaluator {
   stats(): DeliveryStats & { source: RulesetSourceKind };
 }
 
-const consoleLogger: Logger = {
-  warn: (...args) => console.warn(...args),
-  error: (...args) => console.error(...args),
-};
-
 /**
  * Creates a client. It starts loading at once; evaluations before the first load serve the
  * bootstrap or cached ruleset, else fallbacks. No method throws into the host app.
@@ -62,51 +56,15 @@ const consoleLogger: Logger = {
  * process.on('SIGTERM', () => void flags.close());
  */
 export function createClient(options: ClientOptions): FlagstaffClient {
-  const logger = options.logger ?? consoleLogger;
-  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const retryBaseMs = options.retryBaseMs ?? 1000;
-  const retryMaxMs = options.retryMaxMs ?? 60_000;
-  const sticky = options.stickyBucketService;
-  let attributes: Attributes = { ...options.attributes };
+  const config = resolveConfig(options);
+  const { logger, stickyBucketService: sticky } = config;
+  let attributes: Attributes = { ...config.attributes };
   let ownDocs: StickyAssignmentDocs | undefined;
   let closed = false;
-  const seen = createLru(options.dedupeSize ?? 10_000);
-
-  const loader = createRulesetLoader({
-    decryptionKey: options.decryptionKey,
-    cache: options.cache === false ? undefined : (options.cache ?? defaultCache()),
-    cacheKey: `flagstaff:${options.sdkKey}`,
-    logger,
-  });
-
-  const queue = options.disableEvents
-    ? undefined
-    : createEventQueue({
-        apiHost: options.apiHost,
-        sdkKey: options.sdkKey,
-        fetch: fetchFn,
-        flushIntervalMs: options.flushIntervalMs ?? 5000,
-        maxBatchSize: options.maxBatchSize ?? 100,
-        maxQueueSize: options.maxQueueSize ?? 10_000,
-        retryBaseMs,
-        retryMaxMs,
-        logger,
-      });
-
-  const network = createRulesetSource({
-    apiHost: options.apiHost,
-    sdkKey: options.sdkKey,
-    fetch: fetchFn,
-    // Node 22+ has an EventSource too, but over fetch the key can travel in a header; keep it for pages.
-    EventSource: options.EventSource ?? (typeof window !== 'undefined' ? globalThis.EventSource : undefined),
-    streaming: options.streaming ?? true,
-    pollIntervalMs: options.pollIntervalMs ?? 30_000,
-    onPayload: (text, from) => void loader.apply(text, from),
-    retryBaseMs,
-    retryMaxMs,
-    streamIdleTimeoutMs: options.streamIdleTimeoutMs ?? 90_000,
-    logger,
-  });
+  const seen = createLru(config.dedupeSize);
+  const loader = createRulesetLoader(config);
+  const queue = config.disableEvents ? undefined : createEventQueue(config);
+  const network = createRulesetSource(config, (text, from) => void loader.apply(text, from));
 
   // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
   const loadDocs = async (attrs: Attributes): Promise<StickyAssignmentDocs | undefined> => {
@@ -115,7 +73,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
     try {
       return await loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes);
     } catch (error) {
-      logger.error('flagstaff: loading sticky buckets failed', error);
+      logger.error('flagstaff: sticky bucket load failed', error);
       return {};
     }
   };
@@ -125,7 +83,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
     if (attributes === before) ownDocs = docs;
   };
 
-  const bootstrap = options.bootstrap;
+  const bootstrap = config.bootstrap;
   if (bootstrap && !bootstrap.encryptedFeatures) loader.useNow(bootstrap, 'bootstrap');
   else if (bootstrap) void loader.apply(JSON.stringify(bootstrap), 'bootstrap');
   loader.subscribe(() => void refreshOwnDocs());
@@ -144,24 +102,24 @@ export function createClient(options: ClientOptions): FlagstaffClient {
       if (!ruleset) return undefined;
       return evaluate(ruleset, key, {
         attributes: scope.attributes,
-        forcedValues: options.forcedValues,
+        forcedValues: config.forcedValues,
         stickyBucketAssignments: scope.stickyBucketAssignments,
         onStickyBucketAssignment: sticky
           ? (doc) =>
               void Promise.resolve()
                 .then(() => sticky.saveAssignments(doc))
-                .catch((error: unknown) => logger.error('flagstaff: saving a sticky bucket failed', error))
+                .catch((error: unknown) => logger.error('flagstaff: sticky bucket save failed', error))
           : undefined,
       });
     },
     emit(event: SdkEvent, evaluation?: Evaluation) {
       if (event.type === 'exposure') {
         if (!seen.add(`${event.unit}|${event.experiment}|${event.variation}`)) return;
-        if (options.onExposure && evaluation?.exposure) options.onExposure(evaluation.exposure, evaluation);
+        if (config.onExposure && evaluation?.exposure) config.onExposure(evaluation.exposure, evaluation);
       }
       queue?.push(event);
     },
-    unitAttribute: options.unitAttribute ?? 'id',
+    unitAttribute: config.unitAttribute,
     logger,
   };
   const own = createEvaluator(host, () => ({ attributes, stickyBucketAssignments: ownDocs }));

@@ -1,18 +1,5 @@
 import { backoffDelay, parseRetryAfter, unrefTimeout } from './backoff.js';
-import type { DeliveryStats, Logger, SdkEvent } from './client-types.js';
-
-/** Options of {@link createEventQueue}. */
-export interface EventQueueOptions {
-  apiHost: string;
-  sdkKey: string;
-  fetch: typeof fetch;
-  flushIntervalMs: number;
-  maxBatchSize: number;
-  maxQueueSize: number;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  logger: Logger;
-}
+import type { ClientConfig, DeliveryStats, SdkEvent } from './client-types.js';
 
 /** Batches events to `POST /sdk/v1/events`. */
 export interface EventQueue {
@@ -26,12 +13,6 @@ export interface EventQueue {
   stats(): DeliveryStats;
 }
 
-interface EventsResponse {
-  accepted?: number;
-  duplicates?: number;
-  rejected?: { index: number; code: string; message: string }[];
-}
-
 /**
  * A bounded, batching event queue. Batches leave when `maxBatchSize` events wait or every
  * `flushIntervalMs`; one request is in flight at a time. Network errors, 5xx and 429 are retried
@@ -39,14 +20,13 @@ interface EventsResponse {
  * same bytes cannot succeed. When full, the oldest events are dropped: recent data is worth more.
  *
  * @example
- * const queue = createEventQueue({ apiHost, sdkKey, fetch, flushIntervalMs: 5000, maxBatchSize: 100,
- *   maxQueueSize: 10_000, retryBaseMs: 1000, retryMaxMs: 60_000, logger: console });
+ * const queue = createEventQueue(resolveConfig({ apiHost, sdkKey }));
  * queue.push({ type: 'track', id: crypto.randomUUID(), ts: Date.now(), unit: 'u1', event: 'buy' });
  * await queue.close(2000);
  */
-export function createEventQueue(options: EventQueueOptions): EventQueue {
-  const url = `${options.apiHost.replace(/\/+$/, '')}/sdk/v1/events`;
-  const { logger, maxBatchSize, maxQueueSize } = options;
+export function createEventQueue(config: ClientConfig): EventQueue {
+  const url = `${config.apiHost}/sdk/v1/events`;
+  const { logger, maxBatchSize, maxQueueSize } = config;
   let queue: SdkEvent[] = [];
   let sending: Promise<void> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -63,9 +43,17 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     }
   };
 
+  // One timer at a time: the next interval flush or the pending retry, whichever is due.
   const schedule = (ms: number) => {
     clearTimeout(timer);
-    if (!closed) timer = unrefTimeout(() => void flush(), ms);
+    timer = closed
+      ? undefined
+      : unrefTimeout(() => {
+          // Timers may fire a millisecond early by Date.now(); the timer, not the clock, decides.
+          timer = undefined;
+          retryAt = 0;
+          void flush();
+        }, ms);
   };
 
   // Sends one batch; returns false when delivery must wait for a retry.
@@ -73,36 +61,33 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     const batch = queue.splice(0, maxBatchSize);
     let retryAfter: number | undefined;
     try {
-      const res = await options.fetch(url, {
+      const res = await config.fetch(url, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${options.sdkKey}`, 'Content-Type': 'application/json' },
+        headers: { Authorization: `Bearer ${config.sdkKey}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ events: batch }),
       });
-      if (res.ok) {
-        const body = (await res.json().catch(() => ({}))) as EventsResponse;
-        const rejected = body.rejected ?? [];
-        counts.sent += batch.length - rejected.length;
-        counts.rejected += rejected.length;
-        if (rejected.length) logger.warn('flagstaff: events rejected', rejected.slice(0, 5));
+      if (res.ok || (res.status !== 429 && res.status < 500)) {
+        // 2xx: the body lists refused events. Other 4xx: resending cannot help, drop the batch.
+        const rejected = res.ok
+          ? ((await res.json().catch(() => ({}))) as { rejected?: unknown[] }).rejected?.length || 0
+          : batch.length;
+        counts.sent += batch.length - rejected;
+        counts.rejected += rejected;
+        if (rejected) logger.warn(`flagstaff: ${rejected} events rejected (HTTP ${res.status})`);
         attempt = 0;
         return true;
       }
-      void res.body?.cancel().catch(() => {});
-      if (res.status !== 429 && res.status < 500) {
-        counts.rejected += batch.length;
-        logger.error(`flagstaff: events refused with HTTP ${res.status}; dropping ${batch.length}`);
-        return true;
-      }
       retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
-      logger.warn(`flagstaff: events delivery got HTTP ${res.status}; will retry`);
+      void res.body?.cancel().catch(() => {});
+      logger.warn(`flagstaff: events got HTTP ${res.status}, retrying`);
     } catch (error) {
-      logger.warn('flagstaff: events delivery failed; will retry', String(error));
+      logger.warn('flagstaff: events failed, retrying', error);
     }
     // Put the batch back in front; ids make a resend after an ambiguous failure harmless.
     queue = batch.concat(queue);
     trim();
     counts.retries++;
-    const delay = retryAfter ?? backoffDelay(attempt++, options.retryBaseMs, options.retryMaxMs);
+    const delay = retryAfter ?? backoffDelay(attempt++, config.retryBaseMs, config.retryMaxMs);
     retryAt = Date.now() + delay;
     schedule(delay);
     return false;
@@ -112,14 +97,16 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
     while (queue.length > 0 && Date.now() >= retryAt) {
       if (!(await sendBatch())) return;
     }
-    if (queue.length > 0 && Date.now() >= retryAt) schedule(options.flushIntervalMs);
   };
 
   function flush(): Promise<void> {
-    sending ??= drain()
-      .catch((error) => logger.error('flagstaff: events flush failed', error))
-      .finally(() => (sending = undefined));
-    return sending;
+    return (sending ??= drain()
+      .catch((error) => logger.error('flagstaff: flush failed', error))
+      .finally(() => {
+        sending = undefined;
+        // Events pushed while the last request was settling were left to it: give them a timer.
+        if (queue.length && !timer) schedule(config.flushIntervalMs);
+      }));
   }
 
   return {
@@ -127,19 +114,20 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
       if (closed) return void counts.dropped++;
       queue.push(event);
       trim();
-      if (queue.length >= maxBatchSize && !sending && Date.now() >= retryAt) void flush();
-      else if (queue.length === 1 && !sending) schedule(options.flushIntervalMs);
+      if (sending || Date.now() < retryAt) return; // the running send or the retry takes it along
+      if (queue.length >= maxBatchSize) void flush();
+      else if (!timer) schedule(config.flushIntervalMs);
     },
     flush,
     beacon() {
-      const send = (globalThis.navigator as Navigator | undefined)?.sendBeacon?.bind(globalThis.navigator);
-      if (!send) return;
+      const nav = globalThis.navigator;
+      if (!nav?.sendBeacon) return;
       // sendBeacon cannot set headers: the key travels in the query string, the body as text/plain
       // (a CORS-safelisted type, so no preflight).
-      const beaconUrl = `${url}?key=${encodeURIComponent(options.sdkKey)}`;
+      const beaconUrl = `${url}?key=${encodeURIComponent(config.sdkKey)}`;
       while (queue.length > 0) {
         const batch = queue.slice(0, maxBatchSize);
-        if (!send(beaconUrl, JSON.stringify({ events: batch }))) return;
+        if (!nav.sendBeacon(beaconUrl, JSON.stringify({ events: batch }))) return;
         queue.splice(0, batch.length);
         counts.sent += batch.length;
       }
@@ -149,10 +137,7 @@ export function createEventQueue(options: EventQueueOptions): EventQueue {
       retryAt = 0;
       let timeout: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
-        (async () => {
-          await sending;
-          await flush();
-        })(),
+        sending?.then(flush) ?? flush(),
         new Promise<void>((resolve) => (timeout = unrefTimeout(resolve, timeoutMs))),
       ]);
       clearTimeout(timeout);

@@ -1,14 +1,6 @@
 import type { FeaturePayload } from './core/types.js';
 import { compile, decryptPayload, type CompiledRuleset } from './core/index.js';
-import type { Logger, RulesetCache, RulesetSourceKind } from './client-types.js';
-
-/** Options of {@link createRulesetLoader}. */
-export interface RulesetLoaderOptions {
-  decryptionKey?: string;
-  cache?: RulesetCache;
-  cacheKey: string;
-  logger: Logger;
-}
+import type { ClientConfig, RulesetSourceKind } from './client-types.js';
 
 /** Holds the compiled ruleset in use and tells subscribers when it changes. */
 export interface RulesetLoader {
@@ -32,12 +24,13 @@ export interface RulesetLoader {
  * parse or decrypt is logged and ignored: the previous ruleset stays in use.
  *
  * @example
- * const loader = createRulesetLoader({ cacheKey: 'flagstaff:key', logger: console });
+ * const loader = createRulesetLoader(resolveConfig({ apiHost, sdkKey }));
  * await loader.apply('{"features":{"f":{"defaultValue":true}}}', 'network');
  * loader.current; // the compiled ruleset
  */
-export function createRulesetLoader(options: RulesetLoaderOptions): RulesetLoader {
-  const { logger, cache, cacheKey } = options;
+export function createRulesetLoader(config: ClientConfig): RulesetLoader {
+  const { logger, cache } = config;
+  const cacheKey = `flagstaff:${config.sdkKey}`;
   const listeners = new Set<() => void>();
   let current: CompiledRuleset | undefined;
   let source: RulesetSourceKind = 'none';
@@ -61,9 +54,9 @@ export function createRulesetLoader(options: RulesetLoaderOptions): RulesetLoade
       try {
         let payload = JSON.parse(text) as FeaturePayload;
         if (payload.encryptedFeatures) {
-          if (!options.decryptionKey)
+          if (!config.decryptionKey)
             throw new Error('the payload is encrypted but no decryptionKey was given');
-          const plain = await decryptPayload(payload, options.decryptionKey);
+          const plain = await decryptPayload(payload, config.decryptionKey);
           if (!plain) throw new Error('the payload could not be decrypted (wrong decryptionKey?)');
           payload = plain;
         }
@@ -72,7 +65,7 @@ export function createRulesetLoader(options: RulesetLoaderOptions): RulesetLoade
         // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.
         if (from === 'network' || from === 'stream') await cache?.set(cacheKey, text);
       } catch (error) {
-        logger.error(`flagstaff: could not use the ruleset from ${from}`, error);
+        logger.error(`flagstaff: bad ${from} ruleset`, error);
       }
     }));
 
@@ -87,7 +80,7 @@ export function createRulesetLoader(options: RulesetLoaderOptions): RulesetLoade
       try {
         useNow(payload, from);
       } catch (error) {
-        logger.error(`flagstaff: could not use the ${from} payload`, error);
+        logger.error(`flagstaff: bad ${from} ruleset`, error);
       }
     },
     apply,
@@ -97,7 +90,7 @@ export function createRulesetLoader(options: RulesetLoaderOptions): RulesetLoade
         const text = await cache?.get(cacheKey);
         if (text && !current) await apply(text, 'cache');
       } catch (error) {
-        logger.warn('flagstaff: could not read the ruleset cache', error);
+        logger.warn('flagstaff: cache read failed', error);
       }
     },
     subscribe(listener) {

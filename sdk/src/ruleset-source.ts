@@ -1,22 +1,6 @@
 import { unrefTimeout } from './backoff.js';
-import type { Logger } from './client-types.js';
+import type { ClientConfig } from './client-types.js';
 import { openRulesetStream, type RulesetStream } from './ruleset-stream.js';
-
-/** Options of {@link createRulesetSource}. */
-export interface RulesetSourceOptions {
-  apiHost: string;
-  sdkKey: string;
-  fetch: typeof fetch;
-  EventSource?: typeof EventSource;
-  streaming: boolean;
-  pollIntervalMs: number;
-  /** Receives every payload text that differs from the previous one. */
-  onPayload(text: string, from: 'network' | 'stream'): void;
-  retryBaseMs: number;
-  retryMaxMs: number;
-  streamIdleTimeoutMs: number;
-  logger: Logger;
-}
 
 /** Fetches the ruleset and keeps it fresh. */
 export interface RulesetSource {
@@ -32,17 +16,18 @@ const STREAM_FAILURES_BEFORE_POLLING = 3;
 
 /**
  * The network side of the client: `GET /sdk/v1/ruleset` with `If-None-Match`, an SSE stream for
- * pushes, and polling when streaming is off or keeps failing.
+ * pushes, and polling when streaming is off or keeps failing. `onPayload` receives each payload
+ * text that differs from the previous one.
  *
  * @example
- * const source = createRulesetSource({ apiHost, sdkKey, fetch, streaming: true, pollIntervalMs: 30_000,
- *   onPayload: (text) => apply(text), retryBaseMs: 1000, retryMaxMs: 60_000,
- *   streamIdleTimeoutMs: 90_000, logger: console });
+ * const source = createRulesetSource(resolveConfig({ apiHost, sdkKey }), (text) => apply(text));
  * await source.refresh();
  * source.start();
  */
-export function createRulesetSource(options: RulesetSourceOptions): RulesetSource {
-  const base = options.apiHost.replace(/\/+$/, '');
+export function createRulesetSource(
+  config: ClientConfig,
+  onPayload: (text: string, from: 'network' | 'stream') => void,
+): RulesetSource {
   let etag: string | undefined;
   let last: string | undefined;
   let closed = false;
@@ -54,15 +39,15 @@ export function createRulesetSource(options: RulesetSourceOptions): RulesetSourc
   const deliver = (text: string, from: 'network' | 'stream') => {
     if (closed || text === last) return;
     last = text;
-    options.onPayload(text, from);
+    onPayload(text, from);
   };
 
   const get = async (): Promise<string | undefined> => {
     try {
-      const headers: Record<string, string> = { Authorization: `Bearer ${options.sdkKey}` };
+      const headers: Record<string, string> = { Authorization: `Bearer ${config.sdkKey}` };
       if (etag) headers['If-None-Match'] = etag;
-      const res = await options.fetch(`${base}/sdk/v1/ruleset`, { headers });
-      if (res.status === 304) return undefined;
+      const res = await config.fetch(`${config.apiHost}/sdk/v1/ruleset`, { headers });
+      if (res.status === 304) return;
       if (!res.ok) {
         void res.body?.cancel().catch(() => {});
         return `HTTP ${res.status}`;
@@ -70,56 +55,44 @@ export function createRulesetSource(options: RulesetSourceOptions): RulesetSourc
       const text = await res.text();
       etag = res.headers.get('ETag') ?? undefined;
       deliver(text, 'network');
-      return undefined;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return String((error as Error)?.message ?? error);
     }
   };
 
-  const refresh = () => {
-    // Callers overlapping (poll tick + stream reconnect) share one request.
-    inflight ??= get().finally(() => (inflight = undefined));
-    return inflight;
-  };
+  // Overlapping callers (a poll tick and a stream reconnect) share one request.
+  const refresh = () => (inflight ??= get().finally(() => (inflight = undefined)));
 
   const setPolling = (on: boolean) => {
-    if (on === polling || options.pollIntervalMs <= 0) return;
+    if (on === polling || config.pollIntervalMs <= 0) return;
     polling = on;
     clearTimeout(pollTimer);
     const tick = () => {
       if (closed || !polling) return;
       void refresh().then((error) => {
-        if (error) options.logger.warn('flagstaff: ruleset poll failed', error);
-        if (polling && !closed) pollTimer = unrefTimeout(tick, options.pollIntervalMs);
+        if (error) config.logger.warn('flagstaff: poll failed', error);
+        if (polling && !closed) pollTimer = unrefTimeout(tick, config.pollIntervalMs);
       });
     };
-    if (on) pollTimer = unrefTimeout(tick, options.pollIntervalMs);
+    if (on) pollTimer = unrefTimeout(tick, config.pollIntervalMs);
   };
 
   return {
     refresh,
     start() {
       if (closed || stream || polling) return;
-      if (!options.streaming) return setPolling(true);
-      stream = openRulesetStream({
-        url: `${base}/sdk/v1/stream`,
-        sdkKey: options.sdkKey,
-        fetch: options.fetch,
-        EventSource: options.EventSource,
+      if (!config.streaming) return setPolling(true);
+      stream = openRulesetStream(config, {
         onRuleset: (data) => deliver(data, 'stream'),
-        onOpen: (reconnect) => {
+        onOpen(reconnect) {
           setPolling(false);
-          // Whatever changed while we were away arrives as the stream's first event, but a
+          // What changed while we were away arrives as the stream's first event, but a
           // conditional GET (usually a 304) covers servers that skip it for a known Last-Event-ID.
           if (reconnect) void refresh();
         },
-        onFailure: (failures, fatal) => {
+        onFailure(failures, fatal) {
           if (fatal || failures >= STREAM_FAILURES_BEFORE_POLLING) setPolling(true);
         },
-        baseDelayMs: options.retryBaseMs,
-        maxDelayMs: options.retryMaxMs,
-        idleTimeoutMs: options.streamIdleTimeoutMs,
-        logger: options.logger,
       });
     },
     close() {

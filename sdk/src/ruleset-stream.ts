@@ -1,25 +1,15 @@
 import { backoffDelay, unrefTimeout } from './backoff.js';
-import type { Logger } from './client-types.js';
+import type { ClientConfig } from './client-types.js';
 import { createSseParser, type SseEvent } from './sse-reader.js';
 
-/** Options of {@link openRulesetStream}. */
-export interface RulesetStreamOptions {
-  /** Full URL of `GET /sdk/v1/stream`. */
-  url: string;
-  sdkKey: string;
-  fetch: typeof fetch;
-  /** Used when given (browsers); otherwise the stream is read over `fetch`. */
-  EventSource?: typeof EventSource;
+/** Callbacks of {@link openRulesetStream}. */
+export interface RulesetStreamHandlers {
   /** A `ruleset` event: its `data` is the full payload JSON. */
   onRuleset(data: string): void;
   /** The stream is connected (again). `reconnect` is false the first time. */
-  onOpen?(reconnect: boolean): void;
+  onOpen(reconnect: boolean): void;
   /** A connection attempt failed or dropped; `failures` counts consecutive ones. */
-  onFailure?(failures: number, fatal: boolean): void;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  idleTimeoutMs: number;
-  logger: Logger;
+  onFailure(failures: number, fatal: boolean): void;
 }
 
 /** A running stream; `close()` aborts it for good. */
@@ -28,18 +18,19 @@ export interface RulesetStream {
 }
 
 /**
- * Keeps an SSE connection to the ruleset stream open: reconnects with exponential backoff and
+ * Keeps an SSE connection to `GET /sdk/v1/stream` open: reconnects with exponential backoff and
  * full jitter, resumes with `Last-Event-ID`, and drops a connection that went silent (no data, no
- * heartbeat) for `idleTimeoutMs`, which is how a half-open TCP connection shows up. Exactly one
- * connection exists at a time, so handlers never multiply across reconnects.
+ * heartbeat) for `streamIdleTimeoutMs`, which is how a half-open TCP connection shows up. Exactly
+ * one connection exists at a time, so handlers never multiply across reconnects. Uses
+ * `EventSource` when configured (browsers), else reads the stream over `fetch`.
  *
  * @example
- * const stream = openRulesetStream({ url, sdkKey, fetch, onRuleset: apply, baseDelayMs: 1000,
- *   maxDelayMs: 60_000, idleTimeoutMs: 90_000, logger: console });
+ * const stream = openRulesetStream(resolveConfig({ apiHost, sdkKey }), {
+ *   onRuleset: apply, onOpen: () => {}, onFailure: () => {} });
  * stream.close();
  */
-export function openRulesetStream(options: RulesetStreamOptions): RulesetStream {
-  const { logger } = options;
+export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamHandlers): RulesetStream {
+  const url = `${config.apiHost}/sdk/v1/stream`;
   let closed = false;
   let failures = 0;
   let opened = false;
@@ -50,11 +41,11 @@ export function openRulesetStream(options: RulesetStreamOptions): RulesetStream 
 
   const onEvent = (event: SseEvent) => {
     lastEventId = event.id;
-    if (event.type === 'ruleset') options.onRuleset(event.data);
+    if (event.type === 'ruleset') handlers.onRuleset(event.data);
   };
   const connected = () => {
     failures = 0;
-    options.onOpen?.(opened);
+    handlers.onOpen(opened);
     opened = true;
   };
   const failed = (reason: unknown, fatal = false) => {
@@ -62,20 +53,19 @@ export function openRulesetStream(options: RulesetStreamOptions): RulesetStream 
     stop?.();
     stop = undefined;
     failures++;
-    logger.warn(`flagstaff: ruleset stream ${fatal ? 'refused' : 'lost'}`, String(reason));
-    options.onFailure?.(failures, fatal);
-    if (fatal) return;
-    const delay = backoffDelay(failures - 1, serverRetryMs ?? options.baseDelayMs, options.maxDelayMs);
-    timer = unrefTimeout(connect, delay);
+    config.logger.warn(`flagstaff: stream ${fatal ? 'refused' : 'lost'}`, reason);
+    handlers.onFailure(failures, fatal);
+    if (!fatal) {
+      const delay = backoffDelay(failures - 1, serverRetryMs ?? config.retryBaseMs, config.retryMaxMs);
+      timer = unrefTimeout(connect, delay);
+    }
   };
 
   const connectEventSource = (ES: typeof EventSource) => {
-    // Browsers cannot set headers on EventSource, hence the key in the query string. We disable its
-    // own reconnection (close on error) so that our backoff, not a fixed delay, paces retries.
-    const es = new ES(`${options.url}?key=${encodeURIComponent(options.sdkKey)}`);
-    es.addEventListener('ruleset', (e) =>
-      onEvent({ type: 'ruleset', data: (e as MessageEvent).data, id: '' }),
-    );
+    // Browsers cannot set headers on EventSource, hence the key in the query string. We close it
+    // on error (disabling its own fixed-delay reconnection) so that our backoff paces retries.
+    const es = new ES(`${url}?key=${encodeURIComponent(config.sdkKey)}`);
+    es.addEventListener('ruleset', (e) => handlers.onRuleset((e as MessageEvent<string>).data));
     es.onopen = connected;
     es.onerror = () => failed('EventSource error');
     stop = () => es.close();
@@ -86,7 +76,7 @@ export function openRulesetStream(options: RulesetStreamOptions): RulesetStream 
     let idle: ReturnType<typeof setTimeout> | undefined;
     const touch = () => {
       clearTimeout(idle);
-      idle = unrefTimeout(() => abort.abort(new Error('stream idle')), options.idleTimeoutMs);
+      idle = unrefTimeout(() => abort.abort(new Error('idle')), config.streamIdleTimeoutMs);
     };
     stop = () => {
       clearTimeout(idle);
@@ -95,16 +85,14 @@ export function openRulesetStream(options: RulesetStreamOptions): RulesetStream 
     try {
       touch();
       const headers: Record<string, string> = {
-        Authorization: `Bearer ${options.sdkKey}`,
+        Authorization: `Bearer ${config.sdkKey}`,
         Accept: 'text/event-stream',
       };
       if (lastEventId) headers['Last-Event-ID'] = lastEventId;
-      const res = await options.fetch(options.url, { headers, signal: abort.signal });
+      const res = await config.fetch(url, { headers, signal: abort.signal });
       if (!res.ok || !res.body) {
-        void res.body?.cancel().catch(() => {});
-        // 4xx other than 429 will not heal by retrying (bad key, stream not offered).
-        const fatal = res.status >= 400 && res.status < 500 && res.status !== 429;
-        return failed(`HTTP ${res.status}`, fatal);
+        // 4xx other than 429 will not heal by retrying (bad key, no stream offered).
+        return failed(`HTTP ${res.status}`, res.status >= 400 && res.status < 500 && res.status !== 429);
       }
       connected();
       const push = createSseParser({ onEvent, onRetry: (ms) => (serverRetryMs = ms) }, lastEventId);
@@ -116,7 +104,7 @@ export function openRulesetStream(options: RulesetStreamOptions): RulesetStream 
         touch();
         push(decoder.decode(value, { stream: true }));
       }
-      failed('stream ended');
+      failed('ended');
     } catch (error) {
       failed(error);
     } finally {
@@ -126,7 +114,7 @@ export function openRulesetStream(options: RulesetStreamOptions): RulesetStream 
 
   function connect() {
     if (closed) return;
-    if (options.EventSource) connectEventSource(options.EventSource);
+    if (config.EventSource) connectEventSource(config.EventSource);
     else void connectFetch();
   }
 

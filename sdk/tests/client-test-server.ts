@@ -9,6 +9,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body?: string;
+  /** When the request arrived (epoch ms). */
+  at: number;
 }
 
 export interface ScriptedResponse {
@@ -82,7 +84,13 @@ export async function startTestServer(
 
   const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    state.requests.push({ method: req.method ?? '', path: url.pathname, headers: req.headers, body: text });
+    state.requests.push({
+      method: req.method ?? '',
+      path: url.pathname,
+      headers: req.headers,
+      body: text,
+      at: Date.now(),
+    });
     if (!authorized(req, url)) {
       res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED"}}');
       return;
