@@ -61,8 +61,9 @@ function compileVersion(op: string, operand: unknown, scope: ConditionScope, pat
   let lastInput = '';
   let lastPadded = padVersion('');
   return (v) => {
-    if (typeof v !== 'string' && typeof v !== 'number') return false;
-    const input = String(v);
+    // As the reference SDKs do: anything that is not a non-empty string or a number (a missing
+    // attribute included) compares as version "0".
+    const input = typeof v === 'number' ? String(v) : typeof v === 'string' && v !== '' ? v : '0';
     if (input !== lastInput) {
       lastInput = input;
       lastPadded = padVersion(input);
