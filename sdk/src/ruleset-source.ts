@@ -36,7 +36,10 @@ export function createRulesetSource(
   let polling = false;
   let stream: RulesetStream | undefined;
 
+  // Counts streamed payloads, so that a GET that was in flight while one arrived is known stale.
+  let streamed = 0;
   const deliver = (text: string, from: 'network' | 'stream') => {
+    if (from === 'stream') streamed++;
     if (closed || text === last) return;
     last = text;
     onPayload(text, from);
@@ -46,6 +49,7 @@ export function createRulesetSource(
     try {
       const headers: Record<string, string> = { Authorization: `Bearer ${config.sdkKey}` };
       if (etag) headers['If-None-Match'] = etag;
+      const before = streamed;
       const res = await config.fetch(`${config.apiHost}/sdk/v1/ruleset`, { headers });
       if (res.status === 304) return;
       if (!res.ok) {
@@ -53,6 +57,7 @@ export function createRulesetSource(
         return `HTTP ${res.status}`;
       }
       const text = await res.text();
+      if (before !== streamed) return; // older than what the stream just gave us
       etag = res.headers.get('ETag') ?? undefined;
       deliver(text, 'network');
     } catch (error) {

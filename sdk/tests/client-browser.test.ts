@@ -1,0 +1,137 @@
+// Browser-only paths, run in Node with the few globals they need stubbed: EventSource (the key in
+// the query string, our backoff instead of its own, one instance at a time), sendBeacon when the
+// page hides, and localStorage as the default cache.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createClient, type FlagstaffClient } from '@flagstaff/sdk';
+import { startTestServer, waitFor, type TestServer } from './client-test-server.js';
+
+const silent = { warn: () => {}, error: () => {} };
+const payload = (color: string) => ({ features: { color: { defaultValue: color, rules: [] } } });
+
+/** Just enough of EventSource, driven by the test. */
+class FakeEventSource {
+  static instances: FakeEventSource[] = [];
+  onopen: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  closed = false;
+  listeners = new Map<string, ((e: { data: string }) => void)[]>();
+  constructor(readonly url: string) {
+    FakeEventSource.instances.push(this);
+  }
+  addEventListener(type: string, fn: (e: { data: string }) => void) {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
+  }
+  close() {
+    this.closed = true;
+  }
+  send(type: string, data: string) {
+    for (const fn of this.listeners.get(type) ?? []) fn({ data });
+  }
+}
+
+let servers: TestServer[] = [];
+let clients: FlagstaffClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.map((c) => c.close({ timeoutMs: 100 })));
+  await Promise.all(servers.map((s) => s.close().catch(() => {})));
+  clients = [];
+  servers = [];
+  FakeEventSource.instances = [];
+  vi.unstubAllGlobals();
+});
+
+describe('client in a browser', () => {
+  it('streams with EventSource, the key in the query string, reconnecting with one instance at a time', async () => {
+    const s = await startTestServer(payload('blue'));
+    servers.push(s);
+    const c = createClient({
+      apiHost: s.url,
+      sdkKey: 'client key/1',
+      logger: silent,
+      cache: false,
+      retryBaseMs: 10,
+      EventSource: FakeEventSource as unknown as typeof EventSource,
+      fetch: (url, init) => fetch(url, { ...init, headers: { Authorization: `Bearer ${s.sdkKey}` } }),
+    });
+    clients.push(c);
+    await c.ready();
+    const first = await waitFor(() => FakeEventSource.instances[0], 2000, 'EventSource');
+    expect(first.url).toBe(`${s.url}/sdk/v1/stream?key=client%20key%2F1`);
+    first.onopen?.();
+    first.send('ruleset', JSON.stringify(payload('green')));
+    await waitFor(() => c.getValue('color', '') === 'green', 2000, 'update');
+
+    let changes = 0;
+    c.subscribe(() => changes++);
+    first.onerror?.();
+    expect(first.closed).toBe(true); // ours, not the browser's, reconnection
+    const second = await waitFor(() => FakeEventSource.instances[1], 2000, 'reconnect');
+    second.onopen?.();
+    second.send('ruleset', JSON.stringify(payload('red')));
+    await waitFor(() => c.getValue('color', '') === 'red', 2000, 'update after reconnect');
+    expect(changes).toBe(1);
+    expect(FakeEventSource.instances.filter((es) => !es.closed)).toHaveLength(1);
+    await c.close();
+    expect(second.closed).toBe(true);
+  });
+
+  it('hands queued events to sendBeacon when the page hides, with the key in the query string', async () => {
+    const s = await startTestServer(payload('blue'));
+    servers.push(s);
+    const beacons: { url: string; body: string }[] = [];
+    const win = new EventTarget();
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'visible' });
+    vi.stubGlobal('window', win);
+    vi.stubGlobal('document', doc);
+    vi.stubGlobal('navigator', {
+      sendBeacon: (url: string, body: string) => beacons.push({ url, body }) > 0,
+    });
+    const c = createClient({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      attributes: { id: 'visitor' },
+      logger: silent,
+      cache: false,
+      streaming: false,
+      flushIntervalMs: 60_000,
+    });
+    clients.push(c);
+    await c.ready();
+    c.track('scrolled');
+    doc.dispatchEvent(new Event('visibilitychange')); // still visible: nothing
+    expect(beacons).toHaveLength(0);
+    doc.visibilityState = 'hidden';
+    doc.dispatchEvent(new Event('visibilitychange'));
+    expect(beacons).toHaveLength(1);
+    expect(beacons[0].url).toBe(`${s.url}/sdk/v1/events?key=${s.sdkKey}`);
+    expect(JSON.parse(beacons[0].body).events).toMatchObject([
+      { type: 'track', event: 'scrolled', unit: 'visitor' },
+    ]);
+    c.track('left');
+    win.dispatchEvent(new Event('pagehide'));
+    expect(beacons).toHaveLength(2);
+    expect(c.stats()).toMatchObject({ queued: 0, sent: 2 });
+    await c.close();
+    win.dispatchEvent(new Event('pagehide')); // listeners are gone after close
+    expect(beacons).toHaveLength(2);
+  });
+
+  it('keeps the last ruleset in localStorage by default', async () => {
+    const store = new Map<string, string>();
+    vi.stubGlobal('localStorage', {
+      getItem: (k: string) => store.get(k) ?? null,
+      setItem: (k: string, v: string) => void store.set(k, v),
+    });
+    const s = await startTestServer(payload('stored'));
+    servers.push(s);
+    const online = createClient({ apiHost: s.url, sdkKey: s.sdkKey, logger: silent, streaming: false });
+    clients.push(online);
+    await online.ready();
+    expect(store.get(`flagstaff:${s.sdkKey}`)).toContain('stored');
+    await s.close();
+    const offline = createClient({ apiHost: s.url, sdkKey: s.sdkKey, logger: silent, streaming: false });
+    clients.push(offline);
+    expect((await offline.ready()).source).toBe('cache');
+    expect(offline.getValue('color', '')).toBe('stored');
+  });
+});
