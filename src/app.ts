@@ -1,7 +1,7 @@
 // createApp(deps): middleware, the error handler and every route. No globals: each app has its
 // own services and metrics registry, so tests run many apps side by side on fresh databases.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { createRequire } from 'node:module';
 import { auditRoutes } from './audit/audit-routes.ts';
@@ -10,13 +10,16 @@ import { keyRoutes } from './auth/key-routes.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
 import { userRoutes } from './auth/user-routes.ts';
 import { environmentRoutes } from './environments/environment-routes.ts';
-import { AppError } from './errors.ts';
+import { flagRoutes } from './flags/flag-routes.ts';
+import { sdkRoutes } from './sdk-api/sdk-routes.ts';
+import { segmentRoutes } from './segments/segment-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
+import { bodyLimits } from './http/body-limits.ts';
 import { errorBody, errorHandler, validationHook } from './http/error-handler.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import { systemRoutes } from './http/system-routes.ts';
-import { createLogger, type Logger } from './logger.ts';
+import type { Logger } from './logger.ts';
 import { docsRoutes } from './openapi/docs-routes.ts';
 import { createServices, type ServiceDeps, type Services } from './services.ts';
 
@@ -30,7 +33,7 @@ export interface AppDeps extends ServiceDeps {
 
 export function createApp(deps: AppDeps) {
   const services: Services = createServices(deps);
-  const logger = deps.logger ?? createLogger('silent');
+  const logger = services.logger;
   const metrics = createHttpMetrics({ processMetrics: deps.processMetrics ?? false });
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
@@ -38,14 +41,19 @@ export function createApp(deps: AppDeps) {
   app.use(metrics.middleware);
   app.use(requestLog(logger));
   app.use(
-    bodyLimit({
-      maxSize: services.config.MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError(
-          'payload_too_large',
-          `body: larger than the limit of ${services.config.MAX_BODY_BYTES} bytes`,
-        );
-      },
+    bodyLimits(
+      [{ prefix: '/api/v1/segments', maxSize: services.config.MAX_SEGMENT_BODY_BYTES }],
+      services.config.MAX_BODY_BYTES,
+    ),
+  );
+  // SDK keys are bearer tokens, never cookies, so any origin may call the SDK routes.
+  app.use(
+    '/sdk/*',
+    cors({
+      origin: '*',
+      allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Last-Event-ID'],
+      exposeHeaders: ['ETag', 'Retry-After', 'X-Request-Id'],
+      maxAge: 86400,
     }),
   );
   app.use(authenticate({ keys: services.stores.keys, users: services.stores.users, clock: services.clock }));
@@ -58,6 +66,14 @@ export function createApp(deps: AppDeps) {
   keyRoutes(app, services.keys);
   userRoutes(app, services.users);
   auditRoutes(app, services.stores.audit);
+  flagRoutes(app, {
+    flags: services.flags,
+    environments: services.environments,
+    cache: services.rulesets,
+    segments: services.stores.segments,
+  });
+  segmentRoutes(app, services.segments);
+  sdkRoutes(app, { cache: services.rulesets, hub: services.streams });
   docsRoutes(app, version);
   return app;
 }

@@ -37,6 +37,14 @@ export const envSchema = z.object({
     .default(7 * 24 * 3600),
   /** Failed logins per address (and per email) allowed in a 15-minute window. */
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  /** Seconds between heartbeats on SDK streams (keeps proxies from closing idle connections). */
+  SSE_HEARTBEAT_SECONDS: z.coerce.number().positive().default(25),
+  /** Largest segment definition accepted (id lists can be long), in bytes. */
+  MAX_SEGMENT_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1_048_576),
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT before the process exits. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
 });

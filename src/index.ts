@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.ts';
 import { openDb } from './db/open-db.ts';
 import { loadEnv } from './env.ts';
+import { Lifecycle } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { seedFirstStart, signInBanner } from './seed.ts';
 import { createServices } from './services.ts';
@@ -12,7 +13,8 @@ const logger = createLogger(config.LOG_LEVEL);
 const db = openDb(config.DATABASE_URL);
 const seeded = await seedFirstStart(createServices({ db, config }));
 
-const app = createApp({ db, config, logger, processMetrics: true });
+const lifecycle = new Lifecycle();
+const app = createApp({ db, config, logger, lifecycle, processMetrics: true });
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const baseUrl = `http://${shownHost}:${info.port}`;
@@ -39,11 +41,14 @@ function shutdown(signal: string): void {
   // they fall idle, so that a client's finished request does not hold the exit for its timeout.
   const sweep = setInterval(() => 'closeIdleConnections' in server && server.closeIdleConnections(), 50);
   sweep.unref();
-  server.close(() => {
+  server.close(async () => {
+    await lifecycle.close();
     db.close();
     logger.info('stopped');
     process.exit(0);
   });
+  // Long-lived SDK streams end now, or server.close() would wait for them.
+  void lifecycle.stopping();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));

@@ -13,12 +13,23 @@ import type { Db } from './db/open-db.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { sqliteEnvironmentStore, type EnvironmentStore } from './environments/environment-store.ts';
 import { parseEnv, type Env } from './env.ts';
+import { FlagService } from './flags/flag-service.ts';
+import { sqliteFlagStore, type FlagStore } from './flags/flag-store.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { RulesetCache } from './sdk-api/ruleset-cache.ts';
+import { RulesetChanges } from './sdk-api/ruleset-changes.ts';
+import { StreamHub } from './sdk-api/stream-hub.ts';
+import { SegmentService } from './segments/segment-service.ts';
+import { sqliteSegmentStore, type SegmentStore } from './segments/segment-store.ts';
 
 export interface Stores {
   environments: EnvironmentStore;
   keys: ApiKeyStore;
   users: UserStore;
   audit: AuditStore;
+  flags: FlagStore;
+  segments: SegmentStore;
 }
 
 export interface Services {
@@ -31,6 +42,13 @@ export interface Services {
   keys: ApiKeyService;
   users: UserService;
   sessions: SessionService;
+  flags: FlagService;
+  segments: SegmentService;
+  changes: RulesetChanges;
+  rulesets: RulesetCache;
+  streams: StreamHub;
+  lifecycle: Lifecycle;
+  logger: Logger;
 }
 
 export interface ServiceDeps {
@@ -38,25 +56,52 @@ export interface ServiceDeps {
   clock?: Clock;
   /** Settings; anything left out takes its default (as with an empty environment). */
   config?: Partial<Env>;
+  logger?: Logger;
+  /** Receives the close hooks (open streams, pending writes); index.ts runs it on shutdown. */
+  lifecycle?: Lifecycle;
 }
 
-export function createServices({ db, clock = systemClock, config: overrides = {} }: ServiceDeps): Services {
+export function createServices({
+  db,
+  clock = systemClock,
+  config: overrides = {},
+  logger = createLogger('silent'),
+  lifecycle = new Lifecycle(),
+}: ServiceDeps): Services {
   const config = { ...parseEnv({}), ...overrides };
   const stores: Stores = {
     environments: sqliteEnvironmentStore(db),
     keys: sqliteApiKeyStore(db),
     users: sqliteUserStore(db),
     audit: sqliteAuditStore(db),
+    flags: sqliteFlagStore(db),
+    segments: sqliteSegmentStore(db),
   };
   const audit = new AuditLog(stores.audit, clock);
   const base = { db, audit, clock };
+  const changes = new RulesetChanges();
+  const rulesets = new RulesetCache({ ...stores, changes, logger });
+  const streams = new StreamHub({
+    cache: rulesets,
+    changes,
+    logger,
+    heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+  });
+  lifecycle.onStopping(() => streams.closeAll());
+  const domain = {
+    ...base,
+    flags: stores.flags,
+    segments: stores.segments,
+    environments: stores.environments,
+    changes,
+  };
   return {
     db,
     clock,
     config,
     stores,
     audit,
-    environments: new EnvironmentService({ ...base, environments: stores.environments }),
+    environments: new EnvironmentService({ ...base, environments: stores.environments, changes }),
     keys: new ApiKeyService({ ...base, keys: stores.keys, environments: stores.environments }),
     users: new UserService({ ...base, users: stores.users }),
     sessions: new SessionService({
@@ -65,5 +110,12 @@ export function createServices({ db, clock = systemClock, config: overrides = {}
       limiter: new LoginRateLimiter(config.LOGIN_MAX_ATTEMPTS, clock),
       ttlSeconds: config.SESSION_TTL_SECONDS,
     }),
+    flags: new FlagService(domain),
+    segments: new SegmentService(domain),
+    changes,
+    rulesets,
+    streams,
+    lifecycle,
+    logger,
   };
 }

@@ -17,7 +17,9 @@ const touchIntervalMs = 60_000;
 
 export function authenticate(deps: { keys: ApiKeyStore; users: UserStore; clock: Clock }) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header('authorization');
+    // EventSource cannot send headers, so SDK routes also take the key as `?key=`.
+    const queryKey = c.req.path.startsWith('/sdk/') ? c.req.query('key') : undefined;
+    const header = c.req.header('authorization') ?? (queryKey ? `Bearer ${queryKey}` : undefined);
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
       const key = match ? await deps.keys.activeByHash(sha256(match[1]!)) : undefined;

@@ -4,6 +4,8 @@ import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
+import { newEncryptionKey } from '../sdk-api/encrypt-payload.ts';
+import type { RulesetChanges } from '../sdk-api/ruleset-changes.ts';
 import type { Environment, EnvironmentStore } from './environment-store.ts';
 
 export const defaultEnvironments = [
@@ -11,9 +13,23 @@ export const defaultEnvironments = [
   { key: 'production', name: 'Production' },
 ];
 
+export interface EnvironmentPatch {
+  key?: string;
+  name?: string;
+  allowClientRuleset?: boolean;
+  /** true creates an encryption key (kept if there is one), false removes it. */
+  encryptRuleset?: boolean;
+}
+
 export class EnvironmentService {
   constructor(
-    private readonly deps: { db: Db; environments: EnvironmentStore; audit: AuditLog; clock: Clock },
+    private readonly deps: {
+      db: Db;
+      environments: EnvironmentStore;
+      audit: AuditLog;
+      clock: Clock;
+      changes: RulesetChanges;
+    },
   ) {}
 
   list(): Promise<Environment[]> {
@@ -31,7 +47,15 @@ export class EnvironmentService {
     return db.transaction(async () => {
       if (await environments.byKey(input.key)) throw conflict(`environment '${input.key}' already exists`);
       const now = clock.now();
-      const environment: Environment = { id: newId('env'), ...input, createdAt: now, updatedAt: now };
+      const environment: Environment = {
+        id: newId('env'),
+        ...input,
+        allowClientRuleset: false,
+        encryptionKey: null,
+        revision: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
       await environments.insert(environment);
       await audit.record({
         actor,
@@ -45,22 +69,29 @@ export class EnvironmentService {
     });
   }
 
-  update(
-    key: string,
-    patch: { key?: string; name?: string },
-    actor: Actor,
-    requestId?: string,
-  ): Promise<Environment> {
-    const { db, environments, audit, clock } = this.deps;
-    return db.transaction(async () => {
+  async update(key: string, patch: EnvironmentPatch, actor: Actor, requestId?: string): Promise<Environment> {
+    const { db, environments, audit, clock, changes } = this.deps;
+    if (Object.values(patch).every((value) => value === undefined)) {
+      throw new AppError(
+        'validation_failed',
+        'body: give at least one of key, name, allowClientRuleset, encryptRuleset',
+      );
+    }
+    const { after, changed } = await db.transaction(async () => {
       const before = await this.get(key);
-      if (patch.key === undefined && patch.name === undefined) {
-        throw new AppError('validation_failed', 'body: give at least one of key, name');
-      }
       if (patch.key !== undefined && patch.key !== key && (await environments.byKey(patch.key))) {
         throw conflict(`environment '${patch.key}' already exists`);
       }
-      await environments.update(before.id, { ...patch, updatedAt: clock.now() });
+      const { encryptRuleset, ...rest } = patch;
+      const encryptionKey =
+        encryptRuleset === undefined
+          ? before.encryptionKey
+          : encryptRuleset
+            ? (before.encryptionKey ?? newEncryptionKey())
+            : null;
+      await environments.update(before.id, { ...rest, encryptionKey, updatedAt: clock.now() });
+      const servingChanged = rest.allowClientRuleset !== undefined || encryptionKey !== before.encryptionKey;
+      const changed = servingChanged ? await environments.bumpRevision([before.id]) : [];
       const after = (await environments.byId(before.id))!;
       await audit.record({
         actor,
@@ -71,8 +102,10 @@ export class EnvironmentService {
         after,
         requestId,
       });
-      return after;
+      return { after, changed };
     });
+    changes.publish(changed);
+    return after;
   }
 
   /** Creates the default environments on an empty database. */

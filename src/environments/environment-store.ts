@@ -1,4 +1,4 @@
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/open-db.ts';
 import { environments } from '../db/schema.ts';
 
@@ -9,7 +9,9 @@ export interface EnvironmentStore {
   byKey(key: string): Promise<Environment | undefined>;
   byId(id: string): Promise<Environment | undefined>;
   insert(environment: Environment): Promise<void>;
-  update(id: string, patch: Partial<Pick<Environment, 'key' | 'name' | 'updatedAt'>>): Promise<void>;
+  update(id: string, patch: Partial<Omit<Environment, 'id' | 'createdAt' | 'revision'>>): Promise<void>;
+  /** Marks the rulesets of these environments (or all) as changed; returns the affected ids. */
+  bumpRevision(ids: string[] | 'all'): Promise<string[]>;
 }
 
 export function sqliteEnvironmentStore({ orm }: Db): EnvironmentStore {
@@ -32,6 +34,13 @@ export function sqliteEnvironmentStore({ orm }: Db): EnvironmentStore {
     },
     async update(id, patch) {
       orm.update(environments).set(patch).where(eq(environments.id, id)).run();
+    },
+    async bumpRevision(ids) {
+      const bump = orm.update(environments).set({ revision: sql`${environments.revision} + 1` });
+      const rows = (ids === 'all' ? bump : bump.where(inArray(environments.id, ids)))
+        .returning({ id: environments.id })
+        .all();
+      return rows.map((row) => row.id);
     },
   };
 }

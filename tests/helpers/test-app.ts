@@ -35,7 +35,10 @@ export async function makeTestApp(config: Partial<Env> = {}) {
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined && !headers['content-type']) headers['content-type'] = 'application/json';
     const response = await app.request(path, { method, headers, body });
-    const text = await response.text();
+    // An SSE stream never ends by itself: report its status and let it go.
+    const streaming = response.headers.get('content-type')?.startsWith('text/event-stream');
+    if (streaming) await response.body?.cancel();
+    const text = streaming ? '' : await response.text();
     // Tests read arbitrary JSON answers; their assertions are the type check.
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     let json: any;

@@ -1,0 +1,400 @@
+import type { z } from '@hono/zod-openapi';
+import type { Actor } from '../audit/actor.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { newId, randomToken } from '../auth/secrets.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/open-db.ts';
+import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+import type { RulesetChanges } from '../sdk-api/ruleset-changes.ts';
+import type { SegmentStore } from '../segments/segment-store.ts';
+import { validateCondition, type ConditionIssue } from './condition-validator.ts';
+import type { CreateFlag, PatchFlagConfig, PutFlagConfig, Rule, UpdateFlag } from './flag-schemas.ts';
+import type { FlagConfigRow, FlagFilter, FlagRow, FlagStore } from './flag-store.ts';
+import { valueTypeError } from './flag-values.ts';
+import { flagsRequiredBy, segmentsUsedBy } from './rule-references.ts';
+
+export interface FlagConfig {
+  environment: string;
+  enabled: boolean;
+  rules: Rule[];
+  version: number;
+  updatedAt: Date | null;
+  updatedBy: string | null;
+}
+
+export interface FlagView extends Omit<FlagRow, 'archivedAt'> {
+  archived: boolean;
+  environments?: FlagConfig[];
+}
+
+/** Other parts of the service (experiments, ramps) that may hold on to a flag. */
+export type FlagReferenceCheck = (flag: FlagRow) => Promise<string[]>;
+
+const toView = ({ archivedAt, ...flag }: FlagRow): FlagView => ({ ...flag, archived: archivedAt !== null });
+
+function fail(issues: ConditionIssue[]): never {
+  throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    issues,
+  });
+}
+
+export class FlagService {
+  private readonly referenceChecks: FlagReferenceCheck[] = [];
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      flags: FlagStore;
+      segments: SegmentStore;
+      environments: EnvironmentStore;
+      audit: AuditLog;
+      clock: Clock;
+      changes: RulesetChanges;
+    },
+  ) {}
+
+  /** Lets experiments and ramps veto the deletion of a flag they use. */
+  addReferenceCheck(check: FlagReferenceCheck): void {
+    this.referenceChecks.push(check);
+  }
+
+  async list(filter: FlagFilter): Promise<FlagView[]> {
+    return (await this.deps.flags.find(filter)).map(toView);
+  }
+
+  async get(key: string, withConfigs = true): Promise<FlagView> {
+    const flag = await this.row(key);
+    if (!withConfigs) return toView(flag);
+    const [configs, environments] = await Promise.all([
+      this.deps.flags.configs(flag.id),
+      this.deps.environments.list(),
+    ]);
+    const byEnv = new Map(configs.map((c) => [c.environmentId, c]));
+    return {
+      ...toView(flag),
+      environments: environments.map((env) => this.configView(env, byEnv.get(env.id))),
+    };
+  }
+
+  async create(input: z.output<typeof CreateFlag>, actor: Actor, requestId?: string): Promise<FlagView> {
+    const typeError = valueTypeError(input.valueType, input.defaultValue);
+    if (typeError) fail([{ path: 'body.defaultValue', message: typeError }]);
+    return this.mutate(async () => {
+      if (await this.deps.flags.byKey(input.key)) throw conflict(`flag '${input.key}' already exists`);
+      const now = this.deps.clock.now();
+      const flag: FlagRow = {
+        id: newId('flg'),
+        ...input,
+        owner: input.owner ?? null,
+        archivedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.deps.flags.insert(flag);
+      await this.deps.audit.record({
+        actor,
+        action: 'flag.create',
+        targetType: 'flag',
+        targetId: flag.id,
+        after: toView(flag),
+        requestId,
+      });
+      return { result: toView(flag), changed: 'all' };
+    });
+  }
+
+  async update(
+    key: string,
+    patch: z.output<typeof UpdateFlag>,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<FlagView> {
+    return this.mutate(async () => {
+      const before = await this.row(key);
+      if (patch.defaultValue !== undefined) {
+        const typeError = valueTypeError(before.valueType, patch.defaultValue);
+        if (typeError) fail([{ path: 'body.defaultValue', message: typeError }]);
+      }
+      await this.deps.flags.update(before.id, { ...patch, updatedAt: this.deps.clock.now() });
+      const after = await this.row(key);
+      await this.deps.audit.record({
+        actor,
+        action: 'flag.update',
+        targetType: 'flag',
+        targetId: before.id,
+        before: toView(before),
+        after: toView(after),
+        requestId,
+      });
+      return { result: toView(after), changed: 'all' };
+    });
+  }
+
+  /** Archived flags leave every ruleset (SDKs then serve their code fallback); nothing is lost. */
+  async setArchived(key: string, archived: boolean, actor: Actor, requestId?: string): Promise<FlagView> {
+    return this.mutate(async () => {
+      const before = await this.row(key);
+      await this.deps.flags.update(before.id, {
+        archivedAt: archived ? this.deps.clock.now() : null,
+        updatedAt: this.deps.clock.now(),
+      });
+      const after = await this.row(key);
+      await this.deps.audit.record({
+        actor,
+        action: archived ? 'flag.archive' : 'flag.unarchive',
+        targetType: 'flag',
+        targetId: before.id,
+        before: toView(before),
+        after: toView(after),
+        requestId,
+      });
+      return { result: toView(after), changed: 'all' };
+    });
+  }
+
+  async delete(key: string, actor: Actor, requestId?: string): Promise<void> {
+    await this.mutate(async () => {
+      const flag = await this.row(key);
+      const holders = (await Promise.all(this.referenceChecks.map((check) => check(flag)))).flat();
+      const dependants = (await this.deps.flags.allConfigs())
+        .filter((c) => c.flagId !== flag.id && flagsRequiredBy(c.rules as Rule[]).has(key))
+        .map((c) => `flag ${c.flagKey}`);
+      const all = [...new Set([...holders, ...dependants])];
+      if (all.length > 0)
+        throw conflict(`flag '${key}' is still referenced by ${all.join(', ')}; archive it instead`, {
+          references: all,
+        });
+      await this.deps.flags.delete(flag.id);
+      await this.deps.audit.record({
+        actor,
+        action: 'flag.delete',
+        targetType: 'flag',
+        targetId: flag.id,
+        before: toView(flag),
+        requestId,
+      });
+      return { result: undefined, changed: 'all' };
+    });
+  }
+
+  async getConfig(key: string, environmentKey: string): Promise<FlagConfig> {
+    const [flag, env] = await Promise.all([this.row(key), this.environment(environmentKey)]);
+    return this.configView(env, await this.deps.flags.config(flag.id, env.id));
+  }
+
+  /** Replaces a flag's configuration in one environment (optimistic concurrency on `version`). */
+  async putConfig(
+    key: string,
+    environmentKey: string,
+    input: z.output<typeof PutFlagConfig>,
+    ifMatch: number | undefined,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<FlagConfig> {
+    return this.updateConfig(
+      key,
+      environmentKey,
+      ifMatch ?? input.version,
+      true,
+      actor,
+      requestId,
+      async (flag) => ({
+        enabled: input.enabled,
+        rules: await this.checkRules(flag, input.rules),
+      }),
+    );
+  }
+
+  /** The kill switch, rule order and single rules on/off. */
+  async patchConfig(
+    key: string,
+    environmentKey: string,
+    input: z.output<typeof PatchFlagConfig>,
+    ifMatch: number | undefined,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<FlagConfig> {
+    // Flipping the kill switch is safe to repeat, so it may skip the version in an emergency.
+    const needsVersion = input.ruleOrder !== undefined || input.ruleEnabled !== undefined;
+    return this.updateConfig(
+      key,
+      environmentKey,
+      ifMatch ?? input.version,
+      needsVersion,
+      actor,
+      requestId,
+      async (_flag, current) => {
+        let rules = current.rules;
+        if (input.ruleOrder) {
+          const ids = current.rules.map((r) => r.id);
+          if (input.ruleOrder.length !== ids.length || !ids.every((id) => input.ruleOrder!.includes(id))) {
+            fail([
+              {
+                path: 'body.ruleOrder',
+                message: `must list every rule id exactly once: ${ids.join(', ') || '(no rules)'}`,
+              },
+            ]);
+          }
+          rules = input.ruleOrder.map((id) => current.rules.find((r) => r.id === id)!);
+        }
+        for (const [id, enabled] of Object.entries(input.ruleEnabled ?? {})) {
+          if (!rules.some((r) => r.id === id))
+            fail([{ path: `body.ruleEnabled.${id}`, message: 'no rule with this id' }]);
+          rules = rules.map((r) => (r.id === id ? { ...r, enabled } : r));
+        }
+        return { enabled: input.enabled ?? current.enabled, rules };
+      },
+    );
+  }
+
+  private async updateConfig(
+    key: string,
+    environmentKey: string,
+    expectedVersion: number | undefined,
+    versionRequired: boolean,
+    actor: Actor,
+    requestId: string | undefined,
+    next: (flag: FlagRow, current: FlagConfig) => Promise<{ enabled: boolean; rules: Rule[] }>,
+  ): Promise<FlagConfig> {
+    if (versionRequired && expectedVersion === undefined) {
+      throw new AppError(
+        'precondition_required',
+        'Send the version you read, as the If-Match header or body.version',
+      );
+    }
+    return this.mutate(async () => {
+      const [flag, env] = await Promise.all([this.row(key), this.environment(environmentKey)]);
+      const current = this.configView(env, await this.deps.flags.config(flag.id, env.id));
+      if (expectedVersion !== undefined && expectedVersion !== current.version) {
+        throw conflict(
+          `version ${expectedVersion} is stale: the config is at version ${current.version}; reload and reapply your change`,
+          { currentVersion: current.version, current },
+        );
+      }
+      const { enabled, rules } = await next(flag, current);
+      const row: FlagConfigRow = {
+        flagId: flag.id,
+        environmentId: env.id,
+        enabled,
+        rules,
+        version: current.version + 1,
+        updatedAt: this.deps.clock.now(),
+        updatedBy: actor.label,
+      };
+      await this.deps.flags.upsertConfig(row);
+      const after = this.configView(env, row);
+      await this.deps.audit.record({
+        actor,
+        action: 'flag.config.update',
+        targetType: 'flag',
+        targetId: flag.id,
+        before: current,
+        after,
+        requestId,
+      });
+      return { result: after, changed: [env.id] };
+    });
+  }
+
+  /** Validates rules against the flag's type, known segments and flags; gives rules their ids. */
+  private async checkRules(flag: FlagRow, rules: z.output<typeof PutFlagConfig>['rules']): Promise<Rule[]> {
+    const issues: ConditionIssue[] = [];
+    const seen = new Set<string>();
+    const value = (path: string, v: unknown) => {
+      const error = valueTypeError(flag.valueType, v);
+      if (error) issues.push({ path, message: error });
+    };
+    const withIds = rules.map((rule, i) => {
+      const at = `body.rules.${i}`;
+      const id = rule.id ?? `r_${randomToken(6)}`;
+      if (seen.has(id)) issues.push({ path: `${at}.id`, message: `duplicate rule id '${id}'` });
+      seen.add(id);
+      if (rule.condition) issues.push(...validateCondition(rule.condition, `${at}.condition`));
+      for (const [j, p] of (rule.prerequisites ?? []).entries()) {
+        issues.push(...validateCondition(p.condition, `${at}.prerequisites.${j}.condition`));
+        if (p.flag === flag.key)
+          issues.push({
+            path: `${at}.prerequisites.${j}.flag`,
+            message: 'a flag cannot be its own prerequisite',
+          });
+      }
+      if (rule.type === 'force' || rule.type === 'rollout') value(`${at}.value`, rule.value);
+      if (rule.type === 'experiment') {
+        rule.variations.forEach((variation, j) => value(`${at}.variations.${j}.value`, variation.value));
+        const total = rule.variations.reduce((sum, v) => sum + v.weight, 0);
+        if (Math.abs(total - 1) > 1e-6)
+          issues.push({
+            path: `${at}.variations`,
+            message: `weights must add up to 1 (they add up to ${total})`,
+          });
+        const keys = rule.variations.map((v) => v.key);
+        if (new Set(keys).size !== keys.length)
+          issues.push({ path: `${at}.variations`, message: 'variation keys must be unique' });
+        if (rule.namespace && rule.namespace.range[0] >= rule.namespace.range[1])
+          issues.push({ path: `${at}.namespace.range`, message: 'must be [start, end] with start < end' });
+      }
+      return { ...rule, id } as Rule;
+    });
+    const knownSegments = new Set((await this.deps.segments.list()).map((s) => s.key));
+    withIds.forEach((rule, i) => {
+      for (const key of segmentsUsedBy([rule])) {
+        if (!knownSegments.has(key))
+          issues.push({ path: `body.rules.${i}`, message: `unknown segment '${key}'` });
+      }
+    });
+    for (const [i, rule] of withIds.entries()) {
+      for (const [j, p] of (rule.prerequisites ?? []).entries()) {
+        if (p.flag !== flag.key && !(await this.deps.flags.byKey(p.flag)))
+          issues.push({
+            path: `body.rules.${i}.prerequisites.${j}.flag`,
+            message: `unknown flag '${p.flag}'`,
+          });
+      }
+    }
+    if (issues.length > 0) fail(issues);
+    return withIds;
+  }
+
+  /** Runs a change in a transaction, bumps the affected rulesets' revision, then tells listeners. */
+  private async mutate<T>(fn: () => Promise<{ result: T; changed: string[] | 'all' }>): Promise<T> {
+    const { result, environments } = await this.deps.db.transaction(async () => {
+      const { result, changed } = await fn();
+      return { result, environments: await this.deps.environments.bumpRevision(changed) };
+    });
+    this.deps.changes.publish(environments);
+    return result;
+  }
+
+  private async row(key: string): Promise<FlagRow> {
+    const flag = await this.deps.flags.byKey(key);
+    if (!flag) throw notFound('flag', key);
+    return flag;
+  }
+
+  private async environment(key: string): Promise<Environment> {
+    const env = await this.deps.environments.byKey(key);
+    if (!env) throw notFound('environment', key);
+    return env;
+  }
+
+  private configView(env: Environment, row: FlagConfigRow | undefined): FlagConfig {
+    if (!row)
+      return {
+        environment: env.key,
+        enabled: false,
+        rules: [],
+        version: 0,
+        updatedAt: null,
+        updatedBy: null,
+      };
+    return {
+      environment: env.key,
+      enabled: row.enabled,
+      rules: row.rules as Rule[],
+      version: row.version,
+      updatedAt: row.updatedAt,
+      updatedBy: row.updatedBy,
+    };
+  }
+}

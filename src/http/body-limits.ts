@@ -1,0 +1,24 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { AppError } from '../errors.ts';
+
+/**
+ * Caps request bodies by path: most routes take small JSON, a few (segment id lists, event
+ * batches) legitimately need more. The first matching prefix wins.
+ */
+export function bodyLimits(
+  limits: { prefix: string; maxSize: number }[],
+  defaultMaxSize: number,
+): MiddlewareHandler {
+  const make = (maxSize: number) =>
+    bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new AppError('payload_too_large', `body: larger than the limit of ${maxSize} bytes`);
+      },
+    });
+  const byPrefix = limits.map(({ prefix, maxSize }) => ({ prefix, middleware: make(maxSize) }));
+  const fallback = make(defaultMaxSize);
+  return (c, next) =>
+    (byPrefix.find(({ prefix }) => c.req.path.startsWith(prefix))?.middleware ?? fallback)(c, next);
+}

@@ -1,0 +1,97 @@
+// The open SSE streams, grouped by environment. A change is pushed once per environment: the
+// ruleset is built once and the same bytes are written to every stream. Idle streams cost one
+// small object each; a single timer sends heartbeats to all of them.
+import type { SSEStreamingApi } from 'hono/streaming';
+import type { Logger } from '../logger.ts';
+import type { BuiltRuleset, RulesetCache, ServedBody } from './ruleset-cache.ts';
+import type { RulesetChanges } from './ruleset-changes.ts';
+
+export interface StreamClient {
+  stream: SSEStreamingApi;
+  /** Client keys get the encrypted ruleset when the environment encrypts. */
+  pick: (built: BuiltRuleset) => ServedBody;
+  /** Ends the stream's handler, which then closes the response. */
+  end: () => void;
+}
+
+export class StreamHub {
+  private readonly byEnvironment = new Map<string, Set<StreamClient>>();
+  private readonly pending = new Set<string>();
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly deps: {
+      cache: RulesetCache;
+      changes: RulesetChanges;
+      logger: Logger;
+      heartbeatMs: number;
+    },
+  ) {
+    deps.changes.subscribe((environmentId) => this.schedule(environmentId));
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const clients of this.byEnvironment.values()) n += clients.size;
+    return n;
+  }
+
+  add(environmentId: string, client: StreamClient): () => void {
+    if (!this.heartbeat) {
+      this.heartbeat = setInterval(() => this.ping(), this.deps.heartbeatMs);
+      this.heartbeat.unref();
+    }
+    let clients = this.byEnvironment.get(environmentId);
+    if (!clients) this.byEnvironment.set(environmentId, (clients = new Set()));
+    clients.add(client);
+    return () => {
+      clients.delete(client);
+      if (clients.size === 0) this.byEnvironment.delete(environmentId);
+    };
+  }
+
+  /** Sends the ruleset to one stream: the first event after connecting. */
+  send(client: StreamClient, built: BuiltRuleset): Promise<void> {
+    return client.stream.writeSSE({
+      event: 'ruleset',
+      id: String(built.revision),
+      data: client.pick(built).body,
+    });
+  }
+
+  /** Ends every stream, so that a graceful shutdown is not held open by idle SDKs. */
+  closeAll(): void {
+    clearInterval(this.heartbeat);
+    this.heartbeat = undefined;
+    const all = [...this.byEnvironment.values()].flatMap((clients) => [...clients]);
+    this.byEnvironment.clear();
+    for (const client of all) client.end();
+  }
+
+  private schedule(environmentId: string): void {
+    // Changes arriving together (a transaction touching many flags) become one push.
+    if (this.pending.has(environmentId)) return;
+    this.pending.add(environmentId);
+    setImmediate(() => {
+      this.pending.delete(environmentId);
+      void this.push(environmentId);
+    });
+  }
+
+  private async push(environmentId: string): Promise<void> {
+    const clients = this.byEnvironment.get(environmentId);
+    if (!clients || clients.size === 0) return;
+    try {
+      const built = await this.deps.cache.get(environmentId);
+      for (const client of clients) void this.send(client, built).catch(() => undefined);
+    } catch (error) {
+      this.deps.logger.error({ err: error, environmentId }, 'could not push a ruleset change');
+    }
+  }
+
+  private ping(): void {
+    for (const clients of this.byEnvironment.values()) {
+      for (const client of clients) void client.stream.write(': ping\n\n').catch(() => undefined);
+    }
+  }
+}
