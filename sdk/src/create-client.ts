@@ -92,6 +92,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
     if (!bootstrap) await loader.loadCache();
     const error = closed ? 'closed' : await network.refresh();
     await loader.settled();
+    if (sticky) await refreshOwnDocs();
     if (!closed) network.start();
     return error ? { source: loader.source, error } : { source: loader.source };
   })().catch((error: unknown) => ({ source: loader.source, error: String(error) }));
@@ -115,7 +116,12 @@ export function createClient(options: ClientOptions): FlagstaffClient {
     emit(event: SdkEvent, evaluation?: Evaluation) {
       if (event.type === 'exposure') {
         if (!seen.add(`${event.unit}|${event.experiment}|${event.variation}`)) return;
-        if (config.onExposure && evaluation?.exposure) config.onExposure(evaluation.exposure, evaluation);
+        try {
+          if (evaluation?.exposure) config.onExposure?.(evaluation.exposure, evaluation);
+        } catch (error) {
+          // The app's callback failing must not turn a good evaluation into an error.
+          logger.error('flagstaff: onExposure threw', error);
+        }
       }
       queue?.push(event);
     },

@@ -28,10 +28,10 @@ export function resolveConfig(options: ClientOptions): ClientConfig {
     // Node 22+ has an EventSource too, but over fetch the key can travel in a header: pages only.
     EventSource: typeof window !== 'undefined' ? globalThis.EventSource : undefined,
   };
-  for (const [key, value] of Object.entries(options)) {
+  for (const [key, value] of Object.entries(options ?? {})) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
   }
-  config.apiHost = config.apiHost.replace(/\/+$/, '');
-  config.cache = options.cache === false ? undefined : (options.cache ?? defaultCache());
+  config.apiHost = String(config.apiHost).replace(/\/+$/, '');
+  config.cache = options?.cache === false ? undefined : (options?.cache ?? defaultCache());
   return config;
 }

@@ -143,6 +143,18 @@ describe('client: exposures', () => {
     expect(variations).toEqual(new Set(['control', 'treatment']));
   });
 
+  it('survives an onExposure callback that throws', async () => {
+    const { s, c } = await setup({
+      onExposure: () => {
+        throw new Error('analytics down');
+      },
+    });
+    const details = c.forUser({ id: 'u1' }).evaluate('checkout', false);
+    expect(details.reason).toBe('SPLIT');
+    await c.flush();
+    expect(s.events).toHaveLength(1);
+  });
+
   it('bounds the de-duplication memory', async () => {
     const { s, c } = await setup({ dedupeSize: 2 });
     for (const id of ['a', 'b', 'c', 'a']) c.forUser({ id }).isOn('checkout');

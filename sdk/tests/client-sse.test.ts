@@ -1,10 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 // These are internal units, not exported by the package; the lint pattern that keeps sdk/ out of the
 // service's src/ also matches sdk/src, hence the disables.
 // eslint-disable-next-line no-restricted-imports
 import { backoffDelay, parseRetryAfter } from '../src/backoff.js';
 // eslint-disable-next-line no-restricted-imports
 import { createLru } from '../src/lru.js';
+// eslint-disable-next-line no-restricted-imports
+import { randomId } from '../src/random-id.js';
 // eslint-disable-next-line no-restricted-imports
 import { createSseParser, type SseEvent } from '../src/sse-reader.js';
 
@@ -80,5 +82,21 @@ describe('bounded LRU', () => {
     expect(lru.size).toBe(2);
     expect(lru.add('a')).toBe(false);
     expect(lru.add('b')).toBe(true);
+  });
+});
+
+describe('event ids', () => {
+  it('are v4 UUIDs, also where crypto.randomUUID is missing (plain-http pages)', () => {
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    expect(randomId()).toMatch(uuid);
+    const real = globalThis.crypto;
+    vi.stubGlobal('crypto', { getRandomValues: (a: Uint8Array) => real.getRandomValues(a) });
+    try {
+      const ids = new Set(Array.from({ length: 100 }, randomId));
+      expect(ids.size).toBe(100);
+      for (const id of ids) expect(id).toMatch(uuid);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
