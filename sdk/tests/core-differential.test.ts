@@ -258,13 +258,22 @@ describe('features agree with the reference implementation', () => {
         const features = gen.features();
         const attributes = gen.attributes();
         const ruleset = compile({ features, savedGroups });
+        // Exposures compared as sets: the reference deduplicates tracking calls per instance, by
+        // experiment key, variation index and unit.
+        const tracked = new Set<string>();
+        const exposed = new Set<string>();
         const gb = new GrowthBook({
           features: features as never,
           savedGroups: savedGroups as never,
           attributes,
+          trackingCallback: (exp, res) =>
+            tracked.add(`${exp.key}/${res.variationId}/${String(res.hashValue)}`),
         });
         for (const key of gen.keys) {
           const ours = evaluate(ruleset, key, { attributes });
+          for (const x of [ours.exposure, ...(ours.otherExposures ?? [])]) {
+            if (x) exposed.add(`${x.experiment}/${x.variationId}/${x.unit}`);
+          }
           const theirs = gb.evalFeature(key);
           // Deliberate difference: a failed gate reports the rule that blocked (the reference says "").
           const ruleId = ours.source === 'prerequisite' ? '' : (ours.ruleId ?? '');
@@ -281,6 +290,13 @@ describe('features agree with the reference implementation', () => {
               `${key} in ${JSON.stringify(features)} for ${JSON.stringify(attributes)}:\n ours ${JSON.stringify(a)}\n ref  ${JSON.stringify(b)}`,
             );
           }
+        }
+        const sameExposures = tracked.size === exposed.size && [...tracked].every((t) => exposed.has(t));
+        if (!sameExposures && mismatches.length < 5) {
+          mismatches.push(
+            `exposures in ${JSON.stringify(features)} for ${JSON.stringify(attributes)}: ` +
+              `ours ${[...exposed].join(', ')}; ref ${[...tracked].join(', ')}`,
+          );
         }
         gb.destroy();
       }

@@ -102,6 +102,51 @@ describe('reasons', () => {
   });
 });
 
+describe('exposures collected on the way', () => {
+  const r = compile({
+    features: {
+      parent: {
+        defaultValue: false,
+        rules: [{ key: 'parent-exp', hashVersion: 2, variations: [true, true] }],
+      },
+      child: {
+        defaultValue: 'off',
+        rules: [{ parentConditions: [{ id: 'parent', condition: { value: true } }], force: 'on' }],
+      },
+      held: {
+        defaultValue: 0,
+        rules: [
+          {
+            key: 'holdout',
+            hashVersion: 2,
+            variations: [0, 0],
+            ranges: [
+              [0, 0],
+              [0, 1],
+            ],
+            meta: [{}, { passthrough: true }],
+          },
+          { key: 'inner', hashVersion: 2, variations: [1, 2] },
+        ],
+      },
+    },
+  });
+  it('a prerequisite that is an experiment exposes the unit to it', () => {
+    const e = evaluate(r, 'child', user);
+    expect(e).toMatchObject({ value: 'on', reason: 'TARGETING_MATCH' });
+    expect(e.exposure).toBeUndefined();
+    expect(e.otherExposures).toEqual([expect.objectContaining({ flag: 'parent', experiment: 'parent-exp' })]);
+  });
+  it('a passthrough (holdout) variation is logged alongside the experiment that decides', () => {
+    const e = evaluate(r, 'held', user);
+    expect(e.exposure).toMatchObject({ experiment: 'inner' });
+    expect(e.otherExposures).toEqual([expect.objectContaining({ experiment: 'holdout', variationId: 1 })]);
+  });
+  it('nothing extra is attached when nothing happened on the way', () => {
+    expect(evaluate(r, 'parent', user).otherExposures).toBeUndefined();
+  });
+});
+
 describe('degrading, never throwing', () => {
   it('a bad regex disables only its condition and is reported with its path', () => {
     const logger = vi.fn();

@@ -10,6 +10,7 @@ import type {
   EvaluationReason,
   EvaluationSource,
   ExperimentDefinition,
+  Exposure,
   ExperimentResult,
 } from './types.js';
 
@@ -34,6 +35,7 @@ function result(
     variationId: undefined,
     variationKey: undefined,
     exposure: undefined,
+    otherExposures: undefined,
     errorMessage: undefined,
     source,
     experiment: undefined,
@@ -73,17 +75,25 @@ function experimentEvaluation(
     definition = { ...definition, weights: res.variationWeights, contextualBandit };
   }
   out.experiment = definition;
-  if (res.hashUsed) {
-    out.exposure = {
-      flag: key,
-      experiment: exp.key,
-      variation: res.key,
-      variationId: res.variationId,
-      hashAttribute: res.hashAttribute,
-      unit: typeof res.hashValue === 'string' ? res.hashValue : String(res.hashValue),
-      bucket: res.bucket ?? 0,
-    };
-  }
+  if (res.hashUsed) out.exposure = exposureOf(key, exp, res);
+  return out;
+}
+
+function exposureOf(key: string, exp: CompiledExperiment, res: ExperimentResult): Exposure {
+  return {
+    flag: key,
+    experiment: exp.key,
+    variation: res.key,
+    variationId: res.variationId,
+    hashAttribute: res.hashAttribute,
+    unit: typeof res.hashValue === 'string' ? res.hashValue : String(res.hashValue),
+    bucket: res.bucket ?? 0,
+  };
+}
+
+/** Attaches the exposures collected on the way (rarely any: no allocation otherwise). */
+function withOthers(out: Evaluation, others: Exposure[] | null): Evaluation {
+  if (others !== null && others.length > 0) out.otherExposures = others;
   return out;
 }
 
@@ -103,12 +113,18 @@ export function evaluateFeature(
   if (feature === undefined) return result(key, null, 'FLAG_NOT_FOUND', 'unknownFeature');
   const attrs = ctx.attributes ?? NO_ATTRIBUTES;
   const rules = feature.rules;
+  let others: Exposure[] | null = null;
   for (let i = 0; i < rules.length; i++) {
     const rule = rules[i];
     if (rule.parents !== null) {
-      const outcome = checkParents(ruleset, key, rule.parents, ctx, stack);
-      if (outcome === PARENTS_CYCLIC) return result(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
-      if (outcome === PARENTS_GATE) return result(key, null, 'PREREQUISITE_FAILED', 'prerequisite', rule.id);
+      others ??= [];
+      const outcome = checkParents(ruleset, key, rule.parents, ctx, stack, others);
+      if (outcome === PARENTS_CYCLIC) {
+        return withOthers(result(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite'), others);
+      }
+      if (outcome === PARENTS_GATE) {
+        return withOthers(result(key, null, 'PREREQUISITE_FAILED', 'prerequisite', rule.id), others);
+      }
       if (outcome !== PARENTS_PASS) continue;
     }
     if (rule.kind === 'force') {
@@ -124,16 +140,18 @@ export function evaluateFeature(
         rule.id,
       );
       out.tracks = rule.tracks;
-      return out;
+      return withOthers(out, others);
     }
     if (rule.kind === 'experiment' && rule.experiment !== null) {
       const res = runCompiled(ruleset, rule.experiment, ctx, key, stack, false);
-      if (res !== null && res.inExperiment && !res.passthrough) {
-        return experimentEvaluation(key, rule, rule.experiment, res);
-      }
+      if (res === null || !res.inExperiment) continue;
+      if (!res.passthrough) return withOthers(experimentEvaluation(key, rule, rule.experiment, res), others);
+      // A holdout's passthrough: the unit is in the holdout experiment and sees what follows.
+      if (res.hashUsed) (others ??= []).push(exposureOf(key, rule.experiment, res));
     }
   }
-  return result(key, feature.defaultValue, feature.disabled ? 'DISABLED' : 'DEFAULT', 'defaultValue');
+  const reason = feature.disabled ? 'DISABLED' : 'DEFAULT';
+  return withOthers(result(key, feature.defaultValue, reason, 'defaultValue'), others);
 }
 
 /**

@@ -137,7 +137,7 @@ export function runCompiled(
     if (exp.condition !== null && !exp.condition(attrs)) return notIn();
     if (
       exp.parents !== null &&
-      checkParents(ruleset, featureId ?? '', exp.parents, ctx, stack) !== PARENTS_PASS
+      checkParents(ruleset, featureId ?? '', exp.parents, ctx, stack, null) !== PARENTS_PASS
     ) {
       return notIn();
     }

@@ -124,6 +124,11 @@ export interface Evaluation<T = unknown> {
   variationKey?: string;
   /** Set when the unit was bucketed into an experiment: the exposure the SDK must log. */
   exposure?: Exposure;
+  /**
+   * Exposures that happened on the way and must be logged too: experiments of prerequisite flags
+   * this value depends on, and passthrough (holdout) rules the unit was bucketed into.
+   */
+  otherExposures?: Exposure[];
   errorMessage?: string;
   /** The same outcome in the GrowthBook specification's vocabulary. */
   source?: EvaluationSource;
