@@ -44,7 +44,6 @@ export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamH
     if (event.type === 'ruleset') handlers.onRuleset(event.data);
   };
   const connected = () => {
-    failures = 0;
     handlers.onOpen(opened);
     opened = true;
   };
@@ -66,7 +65,10 @@ export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamH
     // on error (disabling its own fixed-delay reconnection) so that our backoff paces retries.
     const es = new ES(`${url}?key=${encodeURIComponent(config.sdkKey)}`);
     es.addEventListener('ruleset', (e) => handlers.onRuleset((e as MessageEvent<string>).data));
-    es.onopen = connected;
+    es.onopen = () => {
+      failures = 0;
+      connected();
+    };
     es.onerror = () => failed('EventSource error');
     stop = () => es.close();
   };
@@ -101,6 +103,9 @@ export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamH
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
+        // Only data proves the connection works: a server (or proxy) that accepts and hangs up at
+        // once must keep backing off, not be hammered at the base delay.
+        failures = 0;
         touch();
         push(decoder.decode(value, { stream: true }));
       }

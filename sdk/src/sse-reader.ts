@@ -60,9 +60,12 @@ export function createSseParser(handlers: SseHandlers, lastEventId = ''): (chunk
     }
     if (skipLf && chunk.charCodeAt(0) === 10) chunk = chunk.slice(1);
     skipLf = false;
+    // The carried-over text holds no line break, so scanning resumes where the new chunk starts:
+    // a large payload arriving in many chunks is scanned once, not once per chunk.
+    let i = buffer.length;
     buffer += chunk;
     let start = 0;
-    for (let i = 0; i < buffer.length; i++) {
+    for (; i < buffer.length; i++) {
       const c = buffer.charCodeAt(i);
       if (c !== 10 && c !== 13) continue;
       line(buffer.slice(start, i));

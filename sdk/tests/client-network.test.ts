@@ -138,6 +138,16 @@ describe('client: streaming', () => {
     expect(s.streams.size).toBe(1);
   });
 
+  it('keeps backing off from a stream that accepts and hangs up at once', async () => {
+    const s = await server(payload(false), { streamHangUp: true });
+    const c = client(s, { retryBaseMs: 50, retryMaxMs: 2000 });
+    await c.ready();
+    await new Promise((r) => setTimeout(r, 1000));
+    // Without growing delays this would be ~40 connections (25 ms apart on average).
+    expect(s.streamConnections).toBeGreaterThanOrEqual(2);
+    expect(s.streamConnections).toBeLessThan(15);
+  });
+
   it('falls back to polling when the stream is refused', async () => {
     const s = await server(payload(false), { streamStatus: 404 });
     const c = client(s, { pollIntervalMs: 30 });

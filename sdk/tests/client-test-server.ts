@@ -42,7 +42,7 @@ export interface TestServer {
 
 export async function startTestServer(
   initial: unknown,
-  options: { sdkKey?: string; port?: number; streamStatus?: number } = {},
+  options: { sdkKey?: string; port?: number; streamStatus?: number; streamHangUp?: boolean } = {},
 ): Promise<TestServer> {
   const sdkKey = options.sdkKey ?? 'sdk-test-key';
   let body = JSON.stringify(initial);
@@ -103,6 +103,7 @@ export async function startTestServer(
     if (req.method === 'GET' && url.pathname === '/sdk/v1/stream') {
       if (options.streamStatus) return void res.writeHead(options.streamStatus).end();
       state.streamConnections++;
+      if (options.streamHangUp) return void res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end();
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
       res.write(': hello\n\n');
       if (req.headers['last-event-id'] !== String(version)) {
