@@ -266,8 +266,9 @@ describe('features agree with the reference implementation', () => {
           features: features as never,
           savedGroups: savedGroups as never,
           attributes,
-          trackingCallback: (exp, res) =>
-            tracked.add(`${exp.key}/${res.variationId}/${String(res.hashValue)}`),
+          trackingCallback: (exp, res) => {
+            tracked.add(`${exp.key}/${res.variationId}/${String(res.hashValue)}`);
+          },
         });
         for (const key of gen.keys) {
           const ours = evaluate(ruleset, key, { attributes });
