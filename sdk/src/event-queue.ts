@@ -27,7 +27,9 @@ export interface EventQueue {
 export function createEventQueue(config: ClientConfig): EventQueue {
   const url = `${config.apiHost}/sdk/v1/events`;
   const { logger, maxBatchSize, maxQueueSize } = config;
-  let queue: SdkEvent[] = [];
+  // Events are serialized when queued: a bad value (a cycle, a BigInt) is refused at once instead
+  // of failing every retry, and later mutations of the app's objects do not leak into the event.
+  let queue: string[] = [];
   let sending: Promise<void> | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let retryAt = 0;
@@ -64,7 +66,7 @@ export function createEventQueue(config: ClientConfig): EventQueue {
       const res = await config.fetch(url, {
         method: 'POST',
         headers: { Authorization: `Bearer ${config.sdkKey}`, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ events: batch }),
+        body: `{"events":[${batch.join(',')}]}`,
       });
       if (res.ok || (res.status !== 429 && res.status < 500)) {
         // 2xx: the body lists refused events. Other 4xx: resending cannot help, drop the batch.
@@ -112,7 +114,12 @@ export function createEventQueue(config: ClientConfig): EventQueue {
   return {
     push(event) {
       if (closed) return void counts.dropped++;
-      queue.push(event);
+      try {
+        queue.push(JSON.stringify(event));
+      } catch (error) {
+        counts.rejected++;
+        return logger.error('flagstaff: event not serializable', error);
+      }
       trim();
       if (sending || Date.now() < retryAt) return; // the running send or the retry takes it along
       if (queue.length >= maxBatchSize) void flush();
@@ -127,7 +134,7 @@ export function createEventQueue(config: ClientConfig): EventQueue {
       const beaconUrl = `${url}?key=${encodeURIComponent(config.sdkKey)}`;
       while (queue.length > 0) {
         const batch = queue.slice(0, maxBatchSize);
-        if (!nav.sendBeacon(beaconUrl, JSON.stringify({ events: batch }))) return;
+        if (!nav.sendBeacon(beaconUrl, `{"events":[${batch.join(',')}]}`)) return;
         queue.splice(0, batch.length);
         counts.sent += batch.length;
       }

@@ -148,6 +148,17 @@ describe('client: event delivery', () => {
     expect(c.stats()).toMatchObject({ queued: 0, sent: 1, dropped: 1 });
   });
 
+  it('refuses an event that cannot be serialized without blocking the others', async () => {
+    const { s, c } = await setup();
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    c.track('bad', 1, cyclic);
+    c.track('good', 2);
+    await c.flush();
+    expect(s.events.map((e) => e.event)).toEqual(['good']);
+    expect(c.stats()).toMatchObject({ rejected: 1, sent: 1, retries: 0 });
+  });
+
   it('never throws into the host app', async () => {
     const { c } = await setup();
     const bad = {
