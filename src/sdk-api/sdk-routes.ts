@@ -97,14 +97,18 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
     return streamSSE(c, async (sse) => {
       let end = () => {};
       const ended = new Promise<void>((resolve) => (end = resolve));
-      const client = { stream: sse, pick, end: () => end() };
+      const resumed = Number(lastEventId);
+      const client = {
+        stream: sse,
+        pick,
+        end: () => end(),
+        revision: Number.isInteger(resumed) ? resumed : undefined,
+      };
       const remove = deps.hub.add(key.environmentId!, client);
       sse.onAbort(() => end());
       try {
-        // The latest ruleset, unless the client already has this revision; it may have moved on
-        // while we were connecting, so read the cache again.
-        const current = await deps.cache.get(key.environmentId!);
-        if (lastEventId !== String(current.revision)) await deps.hub.send(client, current);
+        // The latest ruleset, unless the client already has this revision (send() checks).
+        await deps.hub.send(client, await deps.cache.get(key.environmentId!));
         await ended;
       } finally {
         remove();

@@ -12,6 +12,8 @@ export interface StreamClient {
   pick: (built: BuiltRuleset) => ServedBody;
   /** Ends the stream's handler, which then closes the response. */
   end: () => void;
+  /** The revision this stream already has (sent, or named in Last-Event-ID). */
+  revision?: number;
 }
 
 export class StreamHub {
@@ -50,8 +52,10 @@ export class StreamHub {
     };
   }
 
-  /** Sends the ruleset to one stream: the first event after connecting. */
+  /** Sends the ruleset to one stream, unless it already has this revision. */
   send(client: StreamClient, built: BuiltRuleset): Promise<void> {
+    if (client.revision === built.revision) return Promise.resolve();
+    client.revision = built.revision;
     return client.stream.writeSSE({
       event: 'ruleset',
       id: String(built.revision),
