@@ -122,8 +122,8 @@ describe('GET /sdk/v1/ruleset', () => {
     expect(encrypted.json.encryptedFeatures).toMatch(/^[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
     const plain = await t.request('GET', '/sdk/v1/ruleset', { as: server });
     const decrypted = await decryptPayload(encrypted.json, env.json.encryptionKey);
-    expect(decrypted.features).toEqual(plain.json.features);
-    expect(decrypted.savedGroups).toEqual(plain.json.savedGroups);
+    expect(decrypted?.features).toEqual(plain.json.features);
+    expect(decrypted?.savedGroups).toEqual(plain.json.savedGroups);
   });
 
   it('ships a 100k-id segment once, only when a served rule uses it', async () => {
