@@ -1,7 +1,12 @@
 import type { StickyBucketService } from './core/index.js';
 import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
 
-/** Where the SDK reports problems. `console` fits; pino and friends fit too. */
+/**
+ * Where the SDK reports problems. `console` fits; pino and friends fit too.
+ *
+ * @example
+ * createClient({ apiHost, sdkKey, logger: pino() });
+ */
 export interface Logger {
   warn(message: string, ...details: unknown[]): void;
   error(message: string, ...details: unknown[]): void;
@@ -20,17 +25,33 @@ export interface RulesetCache {
   set(key: string, value: string): void | Promise<void>;
 }
 
-/** Where the ruleset in use came from. */
+/**
+ * Where the ruleset in use came from.
+ *
+ * @example
+ * if (client.stats().source === 'none') showDefaults();
+ */
 export type RulesetSourceKind = 'network' | 'stream' | 'cache' | 'bootstrap' | 'none';
 
-/** What `client.ready()` resolves with; it never rejects. */
+/**
+ * What `client.ready()` resolves with; it never rejects.
+ *
+ * @example
+ * const { source, error } = await client.ready({ timeoutMs: 1000 });
+ * if (error) log.warn(`flags from ${source}: ${error}`);
+ */
 export interface ReadyStatus {
   source: RulesetSourceKind;
   /** Set when the network could not be used (the client then serves cache, bootstrap or defaults). */
   error?: string;
 }
 
-/** An exposure or outcome event as sent to `POST /sdk/v1/events`. */
+/**
+ * An exposure or outcome event as sent to `POST /sdk/v1/events`.
+ *
+ * @example
+ * const e: SdkEvent = { type: 'track', id: crypto.randomUUID(), ts: Date.now(), unit: 'u1', event: 'buy' };
+ */
 export type SdkEvent =
   | {
       type: 'exposure';
@@ -52,7 +73,13 @@ export type SdkEvent =
       properties?: Record<string, unknown>;
     };
 
-/** Delivery counters, see `client.stats()`. */
+/**
+ * Delivery counters, see `client.stats()`.
+ *
+ * @example
+ * const { dropped, queued } = client.stats();
+ * metrics.gauge('flagstaff_events_queued', queued);
+ */
 export interface DeliveryStats {
   /** Events waiting to be sent. */
   queued: number;
@@ -66,7 +93,12 @@ export interface DeliveryStats {
   retries: number;
 }
 
-/** Options of {@link createClient}. Only `apiHost` and `sdkKey` are required. */
+/**
+ * Options of {@link createClient}. Only `apiHost` and `sdkKey` are required.
+ *
+ * @example
+ * const options: ClientOptions = { apiHost: 'https://flags.example.com', sdkKey, streaming: false };
+ */
 export interface ClientOptions {
   /** Base URL of the Flagstaff service, e.g. `https://flags.example.com`. */
   apiHost: string;

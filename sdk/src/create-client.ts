@@ -15,7 +15,14 @@ import { createRulesetLoader } from './ruleset-loader.js';
 import { createRulesetSource } from './ruleset-source.js';
 import { createEvaluator, type EvaluatorHost, type FlagEvaluator } from './user-evaluator.js';
 
-/** A Flagstaff client: evaluates flags locally and keeps its ruleset fresh. */
+/**
+ * A Flagstaff client: evaluates flags locally and keeps its ruleset fresh.
+ *
+ * @example
+ * const client: FlagstaffClient = createClient({ apiHost, sdkKey });
+ * await client.ready();
+ * client.isOn('new-nav');
+ */
 export interface FlagstaffClient extends FlagEvaluator {
   /** Settles (never rejects) once the first network load finished, or after `timeoutMs` (default 5 s). */
   ready(options?: { timeoutMs?: number }): Promise<ReadyStatus>;

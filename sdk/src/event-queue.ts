@@ -1,7 +1,13 @@
 import { backoffDelay, parseRetryAfter, unrefTimeout } from './backoff.js';
 import type { ClientConfig, DeliveryStats, SdkEvent } from './client-types.js';
 
-/** Batches events to `POST /sdk/v1/events`. */
+/**
+ * Batches events to `POST /sdk/v1/events`.
+ *
+ * @example
+ * queue.push(event);
+ * await queue.flush();
+ */
 export interface EventQueue {
   push(event: SdkEvent): void;
   /** Sends everything queued now; resolves once the queue is empty or a send must wait for a retry. */

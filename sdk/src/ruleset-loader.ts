@@ -2,7 +2,13 @@ import type { FeaturePayload } from './core/types.js';
 import { compile, decryptPayload, type CompiledRuleset } from './core/index.js';
 import type { ClientConfig, RulesetSourceKind } from './client-types.js';
 
-/** Holds the compiled ruleset in use and tells subscribers when it changes. */
+/**
+ * Holds the compiled ruleset in use and tells subscribers when it changes.
+ *
+ * @example
+ * loader.subscribe(() => render());
+ * await loader.apply(text, 'stream');
+ */
 export interface RulesetLoader {
   readonly current: CompiledRuleset | undefined;
   readonly source: RulesetSourceKind;

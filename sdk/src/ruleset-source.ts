@@ -2,7 +2,12 @@ import { unrefTimeout } from './backoff.js';
 import type { ClientConfig } from './client-types.js';
 import { openRulesetStream, type RulesetStream } from './ruleset-stream.js';
 
-/** Fetches the ruleset and keeps it fresh. */
+/**
+ * Fetches the ruleset and keeps it fresh.
+ *
+ * @example
+ * const error = await source.refresh(); // undefined when fresh
+ */
 export interface RulesetSource {
   /** Conditional GET of the ruleset; resolves `undefined` on success or the error message. */
   refresh(): Promise<string | undefined>;

@@ -2,7 +2,12 @@ import { backoffDelay, unrefTimeout } from './backoff.js';
 import type { ClientConfig } from './client-types.js';
 import { createSseParser, type SseEvent } from './sse-reader.js';
 
-/** Callbacks of {@link openRulesetStream}. */
+/**
+ * Callbacks of {@link openRulesetStream}.
+ *
+ * @example
+ * openRulesetStream(config, { onRuleset: apply, onOpen: () => {}, onFailure: (n) => n > 3 && poll() });
+ */
 export interface RulesetStreamHandlers {
   /** A `ruleset` event: its `data` is the full payload JSON. */
   onRuleset(data: string): void;
@@ -12,7 +17,13 @@ export interface RulesetStreamHandlers {
   onFailure(failures: number, fatal: boolean): void;
 }
 
-/** A running stream; `close()` aborts it for good. */
+/**
+ * A running stream; `close()` aborts it for good.
+ *
+ * @example
+ * const stream = openRulesetStream(config, handlers);
+ * stream.close();
+ */
 export interface RulesetStream {
   close(): void;
 }

@@ -1,4 +1,9 @@
-/** One dispatched Server-Sent Event. */
+/**
+ * One dispatched Server-Sent Event.
+ *
+ * @example
+ * // event: ruleset\nid: 7\ndata: {...}\n\n  →  { type: 'ruleset', id: '7', data: '{...}' }
+ */
 export interface SseEvent {
   /** `event:` field, `message` when absent. */
   type: string;
@@ -8,7 +13,12 @@ export interface SseEvent {
   id: string;
 }
 
-/** Callbacks of {@link createSseParser}. */
+/**
+ * Callbacks of {@link createSseParser}.
+ *
+ * @example
+ * createSseParser({ onEvent: (e) => apply(e.data), onRetry: (ms) => (base = ms) });
+ */
 export interface SseHandlers {
   onEvent(event: SseEvent): void;
   /** A `retry:` field: the server's preferred reconnection delay. */

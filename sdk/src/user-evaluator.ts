@@ -2,16 +2,32 @@ import type { Attributes, Evaluation, StickyAssignmentDocs } from './core/types.
 import type { Logger, SdkEvent } from './client-types.js';
 import { randomId } from './random-id.js';
 
-/** Why a typed read fell back, in OpenFeature's vocabulary. */
+/**
+ * Why a typed read fell back, in OpenFeature's vocabulary.
+ *
+ * @example
+ * if (client.evaluate('limit', 10).errorCode === 'TYPE_MISMATCH') report();
+ */
 export type EvaluationErrorCode =
   'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'PARSE_ERROR' | 'PROVIDER_NOT_READY' | 'GENERAL';
 
-/** An {@link Evaluation} as the client returns it: with an error code when the fallback was served. */
+/**
+ * An {@link Evaluation} as the client returns it: with an error code when the fallback was served.
+ *
+ * @example
+ * const d = client.evaluate('checkout', false);
+ * if (d.errorCode) log.warn(d.errorMessage);
+ */
 export interface EvaluationDetails<T = unknown> extends Evaluation<T> {
   errorCode?: EvaluationErrorCode;
 }
 
-/** `true` → `boolean`, `'x'` → `string`...: what `getValue` returns for a given fallback. */
+/**
+ * `true` → `boolean`, `'x'` → `string`...: what `getValue` returns for a given fallback.
+ *
+ * @example
+ * const n = client.getValue('limit', 10); // Widen<10> = number, not the literal 10
+ */
 export type Widen<T> = T extends boolean
   ? boolean
   : T extends string
@@ -41,14 +57,24 @@ export interface FlagEvaluator {
   track(event: string, value?: number, properties?: Record<string, unknown>): void;
 }
 
-/** The unit an evaluator evaluates for. */
+/**
+ * The unit an evaluator evaluates for.
+ *
+ * @example
+ * createEvaluator(host, () => ({ attributes: { id: 'u1' }, stickyBucketAssignments: docs }));
+ */
 export interface EvaluationScope {
   attributes: Attributes;
   /** Preloaded sticky-bucket documents; absent = no sticky bucketing for this unit. */
   stickyBucketAssignments?: StickyAssignmentDocs;
 }
 
-/** What evaluators share with their client (internal). */
+/**
+ * What evaluators share with their client (internal).
+ *
+ * @example
+ * const host: EvaluatorHost = { run, emit, unitAttribute: 'id', logger: console };
+ */
 export interface EvaluatorHost {
   /** Runs the engine; may throw (the evaluator guards). */
   run(key: string, scope: EvaluationScope): Evaluation | undefined;

@@ -3,7 +3,12 @@ import { createClient, type FlagstaffClient } from '../create-client.js';
 import { ProviderEventEmitter } from './provider-events.js';
 import { toAttributes, toResolution, toTrack, type Resolution } from './resolution.js';
 
-/** Options shared by the Flagstaff OpenFeature providers. */
+/**
+ * Options shared by the Flagstaff OpenFeature providers.
+ *
+ * @example
+ * new FlagstaffServerProvider({ apiHost, sdkKey }, { readyTimeoutMs: 2000 });
+ */
 export interface FlagstaffProviderOptions {
   /** How long `initialize` waits for the first ruleset (default 5 s). */
   readyTimeoutMs?: number;

@@ -1,4 +1,9 @@
-/** Handler of a provider event (OpenFeature's `EventHandler`, structurally). */
+/**
+ * Handler of a provider event (OpenFeature's `EventHandler`, structurally).
+ *
+ * @example
+ * events.addHandler('PROVIDER_READY', (details) => console.log(details));
+ */
 export type ProviderEventHandler = (details?: Record<string, unknown>) => unknown;
 
 /**

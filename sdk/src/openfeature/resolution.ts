@@ -1,7 +1,12 @@
 import type { Attributes } from '../core/types.js';
 import type { EvaluationDetails } from '../user-evaluator.js';
 
-/** OpenFeature's resolution shape, structurally (so this module imports no OpenFeature package). */
+/**
+ * OpenFeature's resolution shape, structurally (so this module imports no OpenFeature package).
+ *
+ * @example
+ * const r: Resolution<boolean> = { value: true, reason: 'SPLIT', variant: 'treatment', flagMetadata: {} };
+ */
 export interface Resolution<T> {
   value: T;
   variant?: string;
