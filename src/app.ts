@@ -10,6 +10,7 @@ import { keyRoutes } from './auth/key-routes.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
 import { userRoutes } from './auth/user-routes.ts';
 import { environmentRoutes } from './environments/environment-routes.ts';
+import { EVENTS_PATH, eventRoutes } from './events/events-routes.ts';
 import { flagRoutes } from './flags/flag-routes.ts';
 import { sdkRoutes } from './sdk-api/sdk-routes.ts';
 import { segmentRoutes } from './segments/segment-routes.ts';
@@ -42,7 +43,10 @@ export function createApp(deps: AppDeps) {
   app.use(requestLog(logger));
   app.use(
     bodyLimits(
-      [{ prefix: '/api/v1/segments', maxSize: services.config.MAX_SEGMENT_BODY_BYTES }],
+      [
+        { prefix: '/api/v1/segments', maxSize: services.config.MAX_SEGMENT_BODY_BYTES },
+        { prefix: EVENTS_PATH, maxSize: services.config.EVENTS_MAX_BODY_BYTES },
+      ],
       services.config.MAX_BODY_BYTES,
     ),
   );
@@ -74,6 +78,7 @@ export function createApp(deps: AppDeps) {
   });
   segmentRoutes(app, services.segments);
   sdkRoutes(app, { cache: services.rulesets, hub: services.streams });
+  eventRoutes(app, services.events);
   docsRoutes(app, version);
   return app;
 }

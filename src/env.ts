@@ -45,6 +45,24 @@ export const envSchema = z.object({
     .int()
     .positive()
     .default(32 * 1_048_576),
+  /** Most events accepted in one `POST /sdk/v1/events` batch. */
+  EVENTS_MAX_BATCH: z.coerce.number().int().positive().default(1000),
+  /** Largest event batch body accepted, in bytes. */
+  EVENTS_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(5 * 1_048_576),
+  /** How far in the future (hours, by the server's clock) an event's `ts` may lie before it is rejected. */
+  EVENTS_MAX_SKEW_HOURS: z.coerce.number().nonnegative().default(24),
+  /** How old (days) an event's `ts` may be when it arrives; older events are rejected. */
+  EVENTS_MAX_AGE_DAYS: z.coerce.number().positive().default(30),
+  /** Events per second each SDK key may send (a token bucket holding one second's worth); 0 = no limit. */
+  EVENTS_RATE_LIMIT_PER_SECOND: z.coerce.number().int().nonnegative().default(50_000),
+  /** Events waiting for a commit beyond which new batches get 503 + Retry-After (backpressure). */
+  EVENTS_QUEUE_LIMIT: z.coerce.number().int().positive().default(20_000),
+  /** Raw events older than this many days (by `ts`) are deleted in the background; 0 = keep forever. */
+  EVENTS_RETENTION_DAYS: z.coerce.number().nonnegative().default(400),
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT before the process exits. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
 });

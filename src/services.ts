@@ -13,6 +13,9 @@ import type { Db } from './db/open-db.ts';
 import { EnvironmentService } from './environments/environment-service.ts';
 import { sqliteEnvironmentStore, type EnvironmentStore } from './environments/environment-store.ts';
 import { parseEnv, type Env } from './env.ts';
+import type { EventWriter } from './events/event-writer.ts';
+import { createEventWriter, EventsService } from './events/events-service.ts';
+import { KeyRateLimiter } from './events/key-rate-limiter.ts';
 import { FlagService } from './flags/flag-service.ts';
 import { sqliteFlagStore, type FlagStore } from './flags/flag-store.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -49,6 +52,8 @@ export interface Services {
   streams: StreamHub;
   lifecycle: Lifecycle;
   logger: Logger;
+  events: EventsService;
+  eventWriter: EventWriter;
 }
 
 export interface ServiceDeps {
@@ -59,6 +64,8 @@ export interface ServiceDeps {
   logger?: Logger;
   /** Receives the close hooks (open streams, pending writes); index.ts runs it on shutdown. */
   lifecycle?: Lifecycle;
+  /** The group-commit event writer; built here unless given (tests pass one to watch or close it). */
+  eventWriter?: EventWriter;
 }
 
 export function createServices({
@@ -67,6 +74,7 @@ export function createServices({
   config: overrides = {},
   logger = createLogger('silent'),
   lifecycle = new Lifecycle(),
+  eventWriter,
 }: ServiceDeps): Services {
   const config = { ...parseEnv({}), ...overrides };
   const stores: Stores = {
@@ -88,6 +96,9 @@ export function createServices({
     heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
   });
   lifecycle.onStopping(() => streams.closeAll());
+  // After the last request: commit what is still queued, then the database may close.
+  const writer = eventWriter ?? createEventWriter(db, config, logger);
+  lifecycle.onClose(() => writer.close());
   const domain = {
     ...base,
     flags: stores.flags,
@@ -117,5 +128,12 @@ export function createServices({
     streams,
     lifecycle,
     logger,
+    events: new EventsService({
+      writer,
+      limiter: new KeyRateLimiter(config.EVENTS_RATE_LIMIT_PER_SECOND, clock),
+      clock,
+      config,
+    }),
+    eventWriter: writer,
   };
 }

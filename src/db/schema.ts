@@ -2,7 +2,7 @@
 // A PostgreSQL twin of this file will follow with the PostgreSQL backend; the store interfaces
 // (src/*/*-store.ts) are what the services depend on, not these tables.
 import { sql } from 'drizzle-orm';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 const createdAt = () =>
   integer('created_at', { mode: 'timestamp_ms' })
@@ -120,7 +120,10 @@ export const flagEnvironments = sqliteTable(
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
     updatedBy: text('updated_by').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.flagId, t.environmentId] }), index('flag_env_env_idx').on(t.environmentId)],
+  (t) => [
+    primaryKey({ columns: [t.flagId, t.environmentId] }),
+    index('flag_env_env_idx').on(t.environmentId),
+  ],
 );
 
 export const segments = sqliteTable('segments', {
@@ -137,3 +140,75 @@ export const segments = sqliteTable('segments', {
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
+
+// ── Events (issue 5) ────────────────────────────────────────────────────────────────────────────
+// Written only by the group-commit event writer (src/events/), on its own connection, with raw
+// prepared statements; see docs/decisions/0004-group-commit.md. `ts` is the client's event time and
+// `received_at` the server's, both epoch milliseconds. Environments and keys are referenced by id
+// without foreign keys, to keep the per-row insert cost down. An event is identified by
+// (ts, id, environment): an SDK retry resends both unchanged, and a ts-first key keeps the unique
+// index append-mostly (a random-UUID-first index rewrites pages all over the tree on every commit).
+
+/** One row per exposure received (an SDK evaluated an experiment or a ramp for a unit). */
+export const exposures = sqliteTable(
+  'exposures',
+  {
+    environmentId: text('environment_id').notNull(),
+    id: text('id').notNull(),
+    ts: integer('ts', { mode: 'timestamp_ms' }).notNull(),
+    unit: text('unit').notNull(),
+    experiment: text('experiment').notNull(),
+    variation: text('variation').notNull(),
+    flag: text('flag'),
+    /** JSON text of the attributes the SDK sent, or null. */
+    attributes: text('attributes'),
+    keyId: text('key_id').notNull(),
+    receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('exposures_dedup_idx').on(t.ts, t.id, t.environmentId),
+    index('exposures_experiment_idx').on(t.environmentId, t.experiment, t.ts),
+  ],
+);
+
+/** One row per `track()` outcome received. */
+export const trackEvents = sqliteTable(
+  'track_events',
+  {
+    environmentId: text('environment_id').notNull(),
+    id: text('id').notNull(),
+    ts: integer('ts', { mode: 'timestamp_ms' }).notNull(),
+    unit: text('unit').notNull(),
+    event: text('event').notNull(),
+    value: real('value'),
+    /** JSON text of the properties the SDK sent, or null. */
+    properties: text('properties'),
+    keyId: text('key_id').notNull(),
+    receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [
+    uniqueIndex('track_events_dedup_idx').on(t.ts, t.id, t.environmentId),
+    // Covering for per-unit aggregates of one event over a time range: no table lookups.
+    index('track_events_event_idx').on(t.environmentId, t.event, t.ts, t.unit, t.value),
+  ],
+);
+
+/**
+ * The first exposure of each unit to each experiment, per environment: where the unit's
+ * attribution starts. Maintained by the event writer in the same transaction as the exposures
+ * (an upsert per new exposure). `multipleVariations` is set once the unit has been seen in more
+ * than one variation (a health signal). The migration creates it WITHOUT ROWID (one b-tree).
+ */
+export const experimentUnits = sqliteTable(
+  'experiment_units',
+  {
+    environmentId: text('environment_id').notNull(),
+    experiment: text('experiment').notNull(),
+    unit: text('unit').notNull(),
+    firstExposureAt: integer('first_exposure_at', { mode: 'timestamp_ms' }).notNull(),
+    /** The variation of the earliest exposure. */
+    variation: text('variation').notNull(),
+    multipleVariations: integer('multiple_variations', { mode: 'boolean' }).notNull().default(false),
+  },
+  (t) => [primaryKey({ columns: [t.environmentId, t.experiment, t.unit] })],
+);

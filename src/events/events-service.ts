@@ -1,0 +1,81 @@
+// Event ingestion rules: per-key rate limit, per-event validation and clock-skew check, then the
+// group-commit writer; the answer counts what was stored, what was a duplicate, what was refused.
+import type { ApiKey } from '../auth/api-key-store.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/open-db.ts';
+import type { Env } from '../env.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { EventWriter } from './event-writer.ts';
+import type { EventsAccepted } from './events-schemas.ts';
+import { openWriterConnection, sqliteEventStore } from './events-store.ts';
+import type { KeyRateLimiter } from './key-rate-limiter.ts';
+import { parseEvents } from './parse-events.ts';
+
+export type EventsConfig = Pick<
+  Env,
+  | 'EVENTS_MAX_BATCH'
+  | 'EVENTS_MAX_SKEW_HOURS'
+  | 'EVENTS_MAX_AGE_DAYS'
+  | 'EVENTS_QUEUE_LIMIT'
+  | 'EVENTS_RETENTION_DAYS'
+>;
+
+/**
+ * The writer for `db`: on its own connection for a database file (WAL lets it write beside the
+ * main connection), on the main connection for an in-memory database (which a second connection
+ * could not see), waiting whenever that connection is inside a management transaction.
+ * @example const writer = createEventWriter(db, config, logger); lifecycle.onClose(() => writer.close());
+ */
+export function createEventWriter(db: Db, config: EventsConfig, logger: Logger): EventWriter {
+  const shared = db.location === ':memory:';
+  return new EventWriter({
+    openStore: () =>
+      shared ? sqliteEventStore(db.sqlite, false) : sqliteEventStore(openWriterConnection(db.location), true),
+    connectionBusy: shared ? () => db.sqlite.inTransaction : undefined,
+    queueLimit: config.EVENTS_QUEUE_LIMIT,
+    retentionDays: config.EVENTS_RETENTION_DAYS,
+    logger,
+  });
+}
+
+export class EventsService {
+  constructor(
+    private readonly deps: {
+      writer: EventWriter;
+      limiter: KeyRateLimiter;
+      clock: Clock;
+      config: EventsConfig;
+    },
+  ) {}
+
+  /** Throws 429 before the body is read when the key has used up its rate. */
+  admit(key: ApiKey): void {
+    this.deps.limiter.admit(key.id);
+  }
+
+  /**
+   * Validates a parsed body and stores its valid events; resolves once they are durable.
+   * @example await events.ingest(key, { events: [{ type: 'track', id, ts: Date.now(), unit: 'u1', event: 'buy' }] })
+   */
+  async ingest(key: ApiKey, body: unknown): Promise<EventsAccepted> {
+    if (!key.environmentId) throw new AppError('forbidden', 'Events need an SDK key (client or server)');
+    const { config, clock, limiter, writer } = this.deps;
+    const now = clock.now().getTime();
+    const parsed = parseEvents(body, {
+      maxEvents: config.EVENTS_MAX_BATCH,
+      now,
+      maxFutureMs: config.EVENTS_MAX_SKEW_HOURS * 3_600_000,
+      maxPastMs: config.EVENTS_MAX_AGE_DAYS * 86_400_000,
+    });
+    limiter.spend(key.id, parsed.exposures.length + parsed.tracks.length + parsed.rejected.length);
+    const counts = await writer.submit({
+      environmentId: key.environmentId,
+      keyId: key.id,
+      receivedAt: now,
+      exposures: parsed.exposures,
+      tracks: parsed.tracks,
+    });
+    return { accepted: counts.accepted, duplicates: counts.duplicates, rejected: parsed.rejected };
+  }
+}
