@@ -3,7 +3,7 @@
 // what the specification asks of unknown or broken operators.
 import { compileCondition, compileValue, isOperatorObject, isRecord, NEVER } from './compile-condition.js';
 import type { ConditionScope, Predicate } from './compile-condition.js';
-import { padVersion } from './pad-version.js';
+import { padVersion, padVersionCached } from './pad-version.js';
 
 type Compare = (a: number, b: number) => boolean;
 
@@ -56,20 +56,13 @@ function compileVersion(op: string, operand: unknown, scope: ConditionScope, pat
   }
   const cmp = VERSION[op];
   const right = padVersion(String(operand));
-  // Attribute values repeat from one evaluation to the next (the same app version): remember the
-  // last normalisation instead of redoing it.
-  let lastInput = '';
-  let lastPadded = padVersion('');
-  return (v) => {
+  return (v) =>
     // As the reference SDKs do: anything that is not a non-empty string or a number (a missing
     // attribute included) compares as version "0".
-    const input = typeof v === 'number' ? String(v) : typeof v === 'string' && v !== '' ? v : '0';
-    if (input !== lastInput) {
-      lastInput = input;
-      lastPadded = padVersion(input);
-    }
-    return cmp(lastPadded, right);
-  };
+    cmp(
+      padVersionCached(typeof v === 'number' ? String(v) : typeof v === 'string' && v !== '' ? v : '0'),
+      right,
+    );
 }
 
 function compileRegex(op: string, operand: unknown, scope: ConditionScope, path: string): Predicate {

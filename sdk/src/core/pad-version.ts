@@ -23,3 +23,19 @@ export function padVersion(input: string): string {
   }
   return parts.join('-');
 }
+
+// Real traffic carries few distinct versions (the app versions in use), so normalised forms are
+// remembered; the bound keeps hostile or unusual input from growing memory without limit.
+const CACHE_LIMIT = 2048;
+const cache = new Map<string, string>();
+
+/** `padVersion` with a bounded memo, for evaluation-time use. */
+export function padVersionCached(input: string): string {
+  let padded = cache.get(input);
+  if (padded === undefined) {
+    padded = padVersion(input);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(input, padded);
+  }
+  return padded;
+}

@@ -65,6 +65,25 @@ function buildResult(
   return res;
 }
 
+type NotIn = (
+  exp: CompiledExperiment,
+  featureId: string | null,
+  hashAttribute: string,
+  hashValue: unknown,
+  stickyUsed: boolean,
+) => ExperimentResult | null;
+const NOT_IN_FULL: NotIn = (exp, featureId, hashAttribute, hashValue, stickyUsed) =>
+  buildResult(exp, -1, false, featureId, hashAttribute, hashValue, undefined, stickyUsed);
+const NOT_IN_NULL: NotIn = () => null;
+
+function stickyLookup(
+  primary: Record<string, string> | undefined,
+  secondary: Record<string, string> | undefined,
+  key: string,
+): string | undefined {
+  return primary?.[key] ?? secondary?.[key];
+}
+
 /**
  * Runs a compiled experiment. Returns `null` instead of a not-in-experiment result when `full` is
  * false. Sticky-bucket documents in the context are read and, on assignment, updated in place.
@@ -89,11 +108,11 @@ export function runCompiled(
     }
   }
   if (!hashValue) hashValue = '';
-  const notIn = (stickyUsed = false): ExperimentResult | null =>
-    full ? buildResult(exp, -1, false, featureId, hashAttribute, hashValue, undefined, stickyUsed) : null;
+  // No closures in this function: it runs for every experiment rule of every evaluation.
+  const notIn = full ? NOT_IN_FULL : NOT_IN_NULL;
 
   const n = exp.variations.length;
-  if (n < 2 || ctx.enabled === false) return notIn();
+  if (n < 2 || ctx.enabled === false) return notIn(exp, featureId, hashAttribute, hashValue, false);
   if (ctx.url) {
     const forced = getQueryStringOverride(exp.key, ctx.url, n);
     if (forced !== null)
@@ -104,7 +123,7 @@ export function runCompiled(
     const forced = forcedVariations[exp.key];
     return buildResult(exp, forced, false, featureId, hashAttribute, hashValue, undefined, false);
   }
-  if (!exp.active || hashValue === '') return notIn();
+  if (!exp.active || hashValue === '') return notIn(exp, featureId, hashAttribute, hashValue, false);
   const unit = typeof hashValue === 'string' ? hashValue : String(hashValue);
 
   let assigned = -1;
@@ -117,10 +136,10 @@ export function runCompiled(
       exp.fallbackAttribute === undefined
         ? undefined
         : docs[`${exp.fallbackAttribute}||${String(attrs[exp.fallbackAttribute] || '')}`]?.assignments;
-    const lookup = (k: string): string | undefined => primary?.[k] ?? secondary?.[k];
-    for (const k of exp.blockedStickyKeys) if (lookup(k) !== undefined) blocked = true;
+    for (const k of exp.blockedStickyKeys)
+      if (stickyLookup(primary, secondary, k) !== undefined) blocked = true;
     if (!blocked) {
-      const stored = lookup(exp.stickyKey);
+      const stored = stickyLookup(primary, secondary, exp.stickyKey);
       if (stored !== undefined) {
         assigned = exp.variationKeys.indexOf(stored);
         foundSticky = assigned >= 0;
@@ -130,19 +149,20 @@ export function runCompiled(
   // A unit with a sticky assignment keeps it even if targeting has changed since.
   if (!foundSticky) {
     if (exp.filters !== null) {
-      if (isFilteredOut(attrs, exp.filters)) return notIn();
+      if (isFilteredOut(attrs, exp.filters)) return notIn(exp, featureId, hashAttribute, hashValue, false);
     } else if (exp.namespace !== null && !inNamespace(unit, exp.namespace)) {
-      return notIn();
+      return notIn(exp, featureId, hashAttribute, hashValue, false);
     }
-    if (exp.condition !== null && !exp.condition(attrs)) return notIn();
+    if (exp.condition !== null && !exp.condition(attrs))
+      return notIn(exp, featureId, hashAttribute, hashValue, false);
     if (
       exp.parents !== null &&
       checkParents(ruleset, featureId ?? '', exp.parents, ctx, stack, null) !== PARENTS_PASS
     ) {
-      return notIn();
+      return notIn(exp, featureId, hashAttribute, hashValue, false);
     }
   }
-  if (exp.hasher === null) return notIn();
+  if (exp.hasher === null) return notIn(exp, featureId, hashAttribute, hashValue, false);
   const bucket = exp.hasher(unit);
   let leaf: CompiledBanditLeaf | null = null;
   if (!foundSticky) {
@@ -158,12 +178,12 @@ export function runCompiled(
     }
     assigned = chooseVariation(bucket, ranges);
   }
-  if (blocked) return notIn(true);
-  if (assigned < 0) return notIn();
+  if (blocked) return notIn(exp, featureId, hashAttribute, hashValue, true);
+  if (assigned < 0) return notIn(exp, featureId, hashAttribute, hashValue, false);
   if (exp.force !== undefined) {
     return buildResult(exp, exp.force, false, featureId, hashAttribute, hashValue, undefined, false);
   }
-  if (ctx.qaMode) return notIn();
+  if (ctx.qaMode) return notIn(exp, featureId, hashAttribute, hashValue, false);
 
   const res = buildResult(exp, assigned, true, featureId, hashAttribute, hashValue, bucket, foundSticky);
   if (exp.bandit !== null) {
