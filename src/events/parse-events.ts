@@ -113,6 +113,20 @@ function fastTrack(e: Record<string, unknown>): TrackRow | undefined {
   };
 }
 
+/** The hand-written check alone: the row of an event zod would accept, else undefined. */
+export function fastCheck(event: unknown): { exposure: ExposureRow } | { track: TrackRow } | undefined {
+  if (!isPlainObject(event)) return undefined;
+  if (event.type === 'exposure') {
+    const row = fastExposure(event);
+    return row && { exposure: row };
+  }
+  if (event.type === 'track') {
+    const row = fastTrack(event);
+    return row && { track: row };
+  }
+  return undefined;
+}
+
 /**
  * Checks one event: its row, or the zod message naming the first bad fields.
  * @example checkEvent({ type: 'track', id: 'e1', ts: 1767225600000, unit: 'u1', event: 'buy' }, 0)
@@ -121,15 +135,8 @@ export function checkEvent(
   event: unknown,
   index: number,
 ): { exposure: ExposureRow } | { track: TrackRow } | { message: string } {
-  if (isPlainObject(event)) {
-    if (event.type === 'exposure') {
-      const row = fastExposure(event);
-      if (row) return { exposure: row };
-    } else if (event.type === 'track') {
-      const row = fastTrack(event);
-      if (row) return { track: row };
-    }
-  }
+  const fast = fastCheck(event);
+  if (fast) return fast;
   const result = SdkEvent.safeParse(event);
   if (!result.success) {
     const message = result.error.issues
