@@ -1,15 +1,10 @@
-import type { Attributes, Evaluation, StickyAssignmentDocs } from './core/types.js';
+import type { Attributes, StickyAssignmentDocs } from './core/types.js';
 import { evaluate, loadStickyBucketAssignments } from './core/index.js';
 import { unrefTimeout } from './backoff.js';
-import type {
-  ClientOptions,
-  DeliveryStats,
-  ReadyStatus,
-  RulesetSourceKind,
-  SdkEvent,
-} from './client-types.js';
+import type { ClientOptions, DeliveryStats, ReadyStatus, RulesetSourceKind } from './client-types.js';
 import { createEventQueue } from './event-queue.js';
 import { createLru } from './lru.js';
+import { randomId } from './random-id.js';
 import { resolveConfig } from './resolve-config.js';
 import { createRulesetLoader } from './ruleset-loader.js';
 import { createRulesetSource } from './ruleset-source.js';
@@ -120,17 +115,26 @@ export function createClient(options: ClientOptions): FlagstaffClient {
           : undefined,
       });
     },
-    emit(event: SdkEvent, evaluation?: Evaluation) {
-      if (event.type === 'exposure') {
-        if (!seen.add(`${event.unit}|${event.experiment}|${event.variation}`)) return;
-        try {
-          if (evaluation?.exposure) config.onExposure?.(evaluation.exposure, evaluation);
-        } catch (error) {
-          // The app's callback failing must not turn a good evaluation into an error.
-          logger.error('flagstaff: onExposure threw', error);
-        }
+    emit: (event) => queue?.push(event),
+    expose(evaluation) {
+      const { exposure, key } = evaluation;
+      // The hot path: most evaluations repeat an exposure already logged, so check before building.
+      if (!exposure || !seen.add(`${exposure.unit}|${exposure.experiment}|${exposure.variation}`)) return;
+      try {
+        config.onExposure?.(exposure, evaluation);
+      } catch (error) {
+        // The app's callback failing must not turn a good evaluation into an error.
+        logger.error('flagstaff: onExposure threw', error);
       }
-      queue?.push(event);
+      queue?.push({
+        type: 'exposure',
+        id: randomId(),
+        ts: Date.now(),
+        unit: exposure.unit,
+        experiment: exposure.experiment,
+        variation: exposure.variation,
+        flag: exposure.flag || key,
+      });
     },
     unitAttribute: config.unitAttribute,
     logger,

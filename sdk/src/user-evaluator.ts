@@ -73,13 +73,15 @@ export interface EvaluationScope {
  * What evaluators share with their client (internal).
  *
  * @example
- * const host: EvaluatorHost = { run, emit, unitAttribute: 'id', logger: console };
+ * const host: EvaluatorHost = { run, expose, emit, unitAttribute: 'id', logger: console };
  */
 export interface EvaluatorHost {
   /** Runs the engine; may throw (the evaluator guards). */
   run(key: string, scope: EvaluationScope): Evaluation | undefined;
   /** Queues an event, or `undefined` when events are off. */
-  emit(event: SdkEvent, evaluation?: Evaluation): void;
+  emit(event: SdkEvent): void;
+  /** Logs the evaluation's exposure, unless already logged for this unit and variation. */
+  expose(evaluation: Evaluation): void;
   unitAttribute: string;
   logger: Logger;
 }
@@ -121,7 +123,7 @@ export function createEvaluator(host: EvaluatorHost, scope: () => EvaluationScop
       if (!sameType(result.value, fallback)) {
         return failed(key, fallback as T, 'TYPE_MISMATCH', `value is not a ${typeof fallback}`);
       }
-      if (result.exposure) host.emit(exposureEvent(result), result);
+      if (result.exposure) host.expose(result);
       return result as EvaluationDetails<T>;
     } catch (error) {
       host.logger.error(`flagstaff: evaluating "${key}" failed`, error);
@@ -156,13 +158,3 @@ export function createEvaluator(host: EvaluatorHost, scope: () => EvaluationScop
     },
   };
 }
-
-const exposureEvent = ({ exposure, key }: Evaluation): SdkEvent => ({
-  type: 'exposure',
-  id: randomId(),
-  ts: Date.now(),
-  unit: exposure!.unit,
-  experiment: exposure!.experiment,
-  variation: exposure!.variation,
-  flag: exposure!.flag || key,
-});
