@@ -1,143 +1,16 @@
 // Compiles a payload once per update into a CompiledRuleset. Each feature and rule is compiled in
 // isolation: whatever is wrong with one (bad regex, wrong types) is reported and degrades only
 // that rule or condition; compile itself never throws.
-import { compileCondition, isRecord } from './compile-condition.js';
+import { isRecord } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
-import { compileExperiment, compileFilters, compileParents, readRanges } from './compile-experiment.js';
-import type {
-  CompileIssue,
-  CompileLogger,
-  CompiledFeature,
-  CompiledRollout,
-  CompiledRule,
-  CompiledRuleset,
-} from './compiled-types.js';
-import { makeHasher } from './hash.js';
-import type {
-  ContextualBanditDefinition,
-  ExperimentDefinition,
-  FeaturePayload,
-  FeatureRule,
-} from './types.js';
+import { compileRule } from './compile-rule.js';
+import type { CompileIssue, CompileLogger, CompiledFeature, CompiledRuleset } from './compiled-types.js';
+import type { ContextualBanditDefinition, FeaturePayload } from './types.js';
 
 /** Options of `compile`. */
 export interface CompileOptions {
   /** Receives every problem found in the payload (`console.warn` fits). */
   logger?: CompileLogger;
-}
-
-// The rule fields the specification copies onto the experiment a rule becomes (and reports back).
-const EXPERIMENT_FIELDS = [
-  'coverage',
-  'weights',
-  'hashAttribute',
-  'fallbackAttribute',
-  'namespace',
-  'meta',
-  'ranges',
-  'name',
-  'phase',
-  'seed',
-  'hashVersion',
-  'filters',
-  'condition',
-  'disableStickyBucketing',
-  'bucketVersion',
-  'minBucketVersion',
-] as const;
-
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-function toExperiment(rule: FeatureRule, variations: unknown[], featureKey: string): ExperimentDefinition {
-  const exp: ExperimentDefinition = {
-    variations,
-    key: typeof rule.key === 'string' && rule.key ? rule.key : featureKey,
-  };
-  const target = exp as unknown as Record<string, unknown>;
-  for (const field of EXPERIMENT_FIELDS) {
-    if (rule[field] !== undefined) target[field] = rule[field];
-  }
-  return exp;
-}
-
-function compileRollout(
-  rule: FeatureRule,
-  featureKey: string,
-  scope: ConditionScope,
-  path: string,
-): CompiledRollout | null {
-  if (rule.range === undefined && rule.coverage === undefined) return null;
-  const hashVersion = isNum(rule.hashVersion) && rule.hashVersion ? rule.hashVersion : 1;
-  const hasher = makeHasher(typeof rule.seed === 'string' && rule.seed ? rule.seed : featureKey, hashVersion);
-  if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(rule.hashVersion)}`);
-  let range: [number, number] | undefined;
-  if (rule.range !== undefined) range = readRanges([rule.range], scope, `${path}.range`)?.[0] ?? [0, 0];
-  if (rule.coverage !== undefined && !isNum(rule.coverage))
-    scope.report(`${path}.coverage`, 'coverage must be a number');
-  return {
-    hashAttribute: typeof rule.hashAttribute === 'string' && rule.hashAttribute ? rule.hashAttribute : 'id',
-    fallbackAttribute:
-      typeof rule.fallbackAttribute === 'string' && rule.fallbackAttribute
-        ? rule.fallbackAttribute
-        : undefined,
-    hasher,
-    range,
-    coverage: rule.coverage === undefined ? undefined : isNum(rule.coverage) ? rule.coverage : 0,
-  };
-}
-
-function compileRule(
-  raw: unknown,
-  featureKey: string,
-  scope: ConditionScope,
-  bandits: Record<string, ContextualBanditDefinition> | undefined,
-  path: string,
-): CompiledRule {
-  const rule: CompiledRule = {
-    id: undefined,
-    kind: 'skip',
-    parents: null,
-    filters: null,
-    condition: null,
-    force: undefined,
-    rollout: null,
-    stickyDisabled: false,
-    experiment: null,
-    tracks: undefined,
-  };
-  if (!isRecord(raw)) {
-    scope.report(path, 'a rule must be an object');
-    return rule;
-  }
-  const r = raw as FeatureRule;
-  rule.id = typeof r.id === 'string' && r.id ? r.id : undefined;
-  rule.parents = compileParents(r.parentConditions, scope, `${path}.parentConditions`);
-  rule.stickyDisabled = r.disableStickyBucketing === true;
-  if ('force' in r) {
-    rule.kind = 'force';
-    rule.force = r.force;
-    rule.filters = compileFilters(r.filters, scope, `${path}.filters`);
-    rule.condition =
-      r.condition === undefined ? null : compileCondition(r.condition, scope, `${path}.condition`);
-    rule.rollout = compileRollout(r, featureKey, scope, path);
-    rule.tracks = Array.isArray(r.tracks) ? r.tracks : undefined;
-    return rule;
-  }
-  if (Array.isArray(r.variations)) {
-    rule.kind = 'experiment';
-    rule.experiment = compileExperiment(toExperiment(r, r.variations, featureKey), scope, path);
-    return rule;
-  }
-  if (Array.isArray(r.contextualVariations) && typeof r.contextualBanditRef === 'string') {
-    rule.kind = 'experiment';
-    const definition = bandits?.[r.contextualBanditRef];
-    if (!definition) scope.report(`${path}.contextualBanditRef`, `unknown bandit ${r.contextualBanditRef}`);
-    const exp = toExperiment(r, r.contextualVariations, featureKey);
-    rule.experiment = compileExperiment(exp, scope, path, { definition });
-    return rule;
-  }
-  // Neither a value nor variations: the specification skips such rules.
-  return rule;
 }
 
 function compileFeature(

@@ -2,7 +2,8 @@
 // allocation-light, and total: whatever happens inside, the caller gets an Evaluation.
 import { checkParents, PARENTS_CYCLIC, PARENTS_GATE, PARENTS_PASS } from './check-parents.js';
 import type { CompiledExperiment, CompiledRollout, CompiledRule, CompiledRuleset } from './compiled-types.js';
-import { isFilteredOut, runCompiled } from './run-compiled.js';
+import { isFilteredOut } from './is-filtered-out.js';
+import { runCompiled } from './run-compiled.js';
 import type {
   Attributes,
   Evaluation,

@@ -60,7 +60,7 @@ function validSum(weights: number[]): boolean {
  * inRange(0.5, [0.5, 1]); // true
  */
 export function inRange(n: number, range: readonly [number, number]): boolean {
-  return n >= range[0] && n < range[1];
+  return Array.isArray(range) && n >= range[0] && n < range[1];
 }
 
 /**
@@ -70,9 +70,10 @@ export function inRange(n: number, range: readonly [number, number]): boolean {
  * chooseVariation(0.6, [[0, 0.5], [0.5, 1]]); // 1
  */
 export function chooseVariation(n: number, ranges: readonly (readonly [number, number])[]): number {
+  if (!Array.isArray(ranges)) return -1;
   for (let i = 0; i < ranges.length; i++) {
     const r = ranges[i];
-    if (n >= r[0] && n < r[1]) return i;
+    if (Array.isArray(r) && n >= r[0] && n < r[1]) return i;
   }
   return -1;
 }
@@ -86,6 +87,7 @@ export function chooseVariation(n: number, ranges: readonly (readonly [number, n
  * inNamespace('user-1', ['checkout', 0, 0.5]);
  */
 export function inNamespace(hashValue: string, namespace: readonly [string, number, number]): boolean {
+  if (!Array.isArray(namespace)) return false;
   const n = hash('__' + namespace[0], hashValue, 1);
   return n !== null && n >= namespace[1] && n < namespace[2];
 }

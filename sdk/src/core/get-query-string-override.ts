@@ -8,6 +8,7 @@
  * getQueryStringOverride('my-test', 'https://example.com/?my-test=1', 2); // 1
  */
 export function getQueryStringOverride(id: string, url: string, numVariations: number): number | null {
+  if (typeof url !== 'string' || typeof id !== 'string') return null;
   const q = url.indexOf('?');
   if (q < 0) return null;
   const hashAt = url.indexOf('#', q);

@@ -1,5 +1,13 @@
 // @flagstaff/sdk/core: the evaluation engine shared by the SDK and the server. Pure TypeScript,
 // no runtime dependencies, no Node or DOM APIs beyond what both have.
+//
+//   const plain = await decryptPayload(payload, key);      // only for encrypted payloads
+//   const ruleset = compile(plain, { logger });            // once per payload update
+//   const e = evaluate(ruleset, 'flag', { attributes });   // per unit, synchronous, never throws
+//   if (e.exposure) log(e.exposure);                       // plus e.otherExposures, if any
+//
+// Sticky bucketing: `createStickyBucketSession(service, ruleset, attributes)` preloads the unit's
+// documents into the context and `flush()` saves what evaluation assigned.
 export type * from './types.js';
 export type {
   CompileIssue,

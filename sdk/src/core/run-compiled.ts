@@ -1,7 +1,8 @@
 // Running one compiled experiment for one unit: the specification's `run`, step for step, over
 // precomputed ranges and hashers. `full = false` lets feature evaluation skip building results for
 // units that are not in the experiment (the common case on busy rulesets).
-import type { CompiledExperiment, CompiledFilter, CompiledRuleset } from './compiled-types.js';
+import type { CompiledExperiment, CompiledRuleset } from './compiled-types.js';
+import { isFilteredOut } from './is-filtered-out.js';
 import { chooseVariation, inNamespace } from './get-bucket-ranges.js';
 import { getQueryStringOverride } from './get-query-string-override.js';
 import { checkParents, PARENTS_PASS } from './check-parents.js';
@@ -10,26 +11,6 @@ import type { Attributes, EvaluationContext, ExperimentResult } from './types.js
 
 const hasOwn = Object.prototype.hasOwnProperty;
 const NO_ATTRIBUTES: Attributes = {};
-
-/** Whether any filter excludes the unit (no hash value, or a hash outside every range). */
-export function isFilteredOut(attributes: Attributes, filters: readonly CompiledFilter[]): boolean {
-  for (let i = 0; i < filters.length; i++) {
-    const f = filters[i];
-    const v = attributes[f.attribute];
-    if (!v || f.hasher === null) return true;
-    const n = f.hasher(typeof v === 'string' ? v : String(v));
-    let inside = false;
-    for (let j = 0; j < f.ranges.length; j++) {
-      const r = f.ranges[j];
-      if (n >= r[0] && n < r[1]) {
-        inside = true;
-        break;
-      }
-    }
-    if (!inside) return true;
-  }
-  return false;
-}
 
 function buildResult(
   exp: CompiledExperiment,

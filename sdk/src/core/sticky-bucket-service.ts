@@ -18,7 +18,12 @@ export interface StickyBucketService {
   saveAssignments(doc: StickyAssignmentsDocument): Promise<void>;
 }
 
-/** The key a document is stored under in `EvaluationContext.stickyBucketAssignments`. */
+/**
+ * The key a document is stored under in `EvaluationContext.stickyBucketAssignments`.
+ *
+ * @example
+ * stickyBucketDocKey('id', 'user-1'); // 'id||user-1'
+ */
 export function stickyBucketDocKey(attributeName: string, attributeValue: string): string {
   return `${attributeName}||${attributeValue}`;
 }
