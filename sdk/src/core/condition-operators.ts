@@ -7,6 +7,8 @@ import { padVersion, padVersionCached } from './pad-version.js';
 
 type Compare = (a: number, b: number) => boolean;
 
+const hasOwn = Object.prototype.hasOwnProperty;
+
 // `unknown` operands are compared with JavaScript's own relational semantics ("8" > 5, null < 1),
 // which is what the conformance suite encodes; the casts only silence the type checker.
 const RELATIONAL: Record<string, Compare> = {
@@ -102,12 +104,12 @@ export function compileOperator(
   scope: ConditionScope,
   path: string,
 ): Predicate {
-  if (op in RELATIONAL) {
+  if (hasOwn.call(RELATIONAL, op)) {
     const cmp = RELATIONAL[op];
     const right = operand as number;
     return (v) => cmp(v as number, right);
   }
-  if (op in VERSION) return compileVersion(op, operand, scope, path);
+  if (hasOwn.call(VERSION, op)) return compileVersion(op, operand, scope, path);
   switch (op) {
     case '$eq':
       return (v) => v === operand;
