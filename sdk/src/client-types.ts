@@ -118,6 +118,8 @@ export interface ClientOptions {
   logger?: Logger;
   /** Called for every new exposure (after de-duplication), e.g. to mirror it to your analytics. */
   onExposure?: (exposure: Exposure, evaluation: Evaluation) => void;
+  /** Attributes copied into exposure events, for slicing results (e.g. `['country', 'plan']`). */
+  exposureAttributes?: string[];
   /** Attribute that identifies the unit of `track()` events. Default `id`. */
   unitAttribute?: string;
   /** Values that win over the ruleset (tests, QA). */

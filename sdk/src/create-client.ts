@@ -1,10 +1,14 @@
-import type { Attributes, StickyAssignmentDocs } from './core/types.js';
+import type {
+  Attributes,
+  FeaturePayload,
+  StickyAssignmentDocs,
+  StickyAssignmentsDocument,
+} from './core/types.js';
 import { evaluate, loadStickyBucketAssignments } from './core/index.js';
 import { unrefTimeout } from './backoff.js';
 import type { ClientOptions, DeliveryStats, ReadyStatus, RulesetSourceKind } from './client-types.js';
 import { createEventQueue } from './event-queue.js';
-import { createLru } from './lru.js';
-import { randomId } from './random-id.js';
+import { createExposureLogger } from './exposure-logger.js';
 import { resolveConfig } from './resolve-config.js';
 import { createRulesetLoader } from './ruleset-loader.js';
 import { createRulesetSource } from './ruleset-source.js';
@@ -41,6 +45,11 @@ export interface FlagstaffClient extends FlagEvaluator {
   close(options?: { timeoutMs?: number }): Promise<void>;
   /** Delivery counters and where the ruleset came from. */
   stats(): DeliveryStats & { source: RulesetSourceKind };
+  /**
+   * The payload in use (decrypted), e.g. to render into a page as the browser client's
+   * `bootstrap`. Mind that a server payload shows every targeting rule to whoever reads the page.
+   */
+  getPayload(): FeaturePayload | undefined;
 }
 
 /**
@@ -63,7 +72,6 @@ export function createClient(options: ClientOptions): FlagstaffClient {
   let attributes: Attributes = { ...config.attributes };
   let ownDocs: StickyAssignmentDocs | undefined;
   let closed = false;
-  const seen = createLru(config.dedupeSize);
   const loader = createRulesetLoader(config);
   const queue = config.disableEvents ? undefined : createEventQueue(config);
   const network = createRulesetSource(config, (text, from) => void loader.apply(text, from));
@@ -99,6 +107,13 @@ export function createClient(options: ClientOptions): FlagstaffClient {
     return error ? { source: loader.source, error } : { source: loader.source };
   })().catch((error: unknown) => ({ source: loader.source, error: String(error) }));
 
+  const saveDoc =
+    sticky &&
+    ((doc: StickyAssignmentsDocument) =>
+      void Promise.resolve()
+        .then(() => sticky.saveAssignments(doc))
+        .catch((error: unknown) => logger.error('flagstaff: sticky bucket save failed', error)));
+
   const host: EvaluatorHost = {
     run(key, scope) {
       const ruleset = loader.current;
@@ -107,35 +122,11 @@ export function createClient(options: ClientOptions): FlagstaffClient {
         attributes: scope.attributes,
         forcedValues: config.forcedValues,
         stickyBucketAssignments: scope.stickyBucketAssignments,
-        onStickyBucketAssignment: sticky
-          ? (doc) =>
-              void Promise.resolve()
-                .then(() => sticky.saveAssignments(doc))
-                .catch((error: unknown) => logger.error('flagstaff: sticky bucket save failed', error))
-          : undefined,
+        onStickyBucketAssignment: saveDoc,
       });
     },
     emit: (event) => queue?.push(event),
-    expose(evaluation) {
-      const { exposure, key } = evaluation;
-      // The hot path: most evaluations repeat an exposure already logged, so check before building.
-      if (!exposure || !seen.add(`${exposure.unit}|${exposure.experiment}|${exposure.variation}`)) return;
-      try {
-        config.onExposure?.(exposure, evaluation);
-      } catch (error) {
-        // The app's callback failing must not turn a good evaluation into an error.
-        logger.error('flagstaff: onExposure threw', error);
-      }
-      queue?.push({
-        type: 'exposure',
-        id: randomId(),
-        ts: Date.now(),
-        unit: exposure.unit,
-        experiment: exposure.experiment,
-        variation: exposure.variation,
-        flag: exposure.flag || key,
-      });
-    },
+    expose: createExposureLogger(config, queue),
     unitAttribute: config.unitAttribute,
     logger,
   };
@@ -186,6 +177,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
       }
       await queue?.close(timeoutMs).catch(() => {});
     },
+    getPayload: () => loader.current?.payload,
     stats: () => ({
       ...(queue?.stats() ?? { queued: 0, sent: 0, dropped: 0, rejected: 0, retries: 0 }),
       source: loader.source,

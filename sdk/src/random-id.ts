@@ -8,8 +8,10 @@
  */
 export function randomId(): string {
   const c = globalThis.crypto;
-  if (c.randomUUID) return c.randomUUID();
-  const b = c.getRandomValues(new Uint8Array(16));
+  if (c?.randomUUID) return c.randomUUID();
+  let b = new Uint8Array(16);
+  // Node 18 has no global crypto: ids only need to be unique, not secret.
+  b = c ? c.getRandomValues(b) : b.map(() => Math.random() * 256);
   b[6] = (b[6] & 0x0f) | 0x40; // version 4
   b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
   return Array.from(

@@ -81,7 +81,7 @@ export interface EvaluatorHost {
   /** Queues an event, or `undefined` when events are off. */
   emit(event: SdkEvent): void;
   /** Logs the evaluation's exposure, unless already logged for this unit and variation. */
-  expose(evaluation: Evaluation): void;
+  expose(evaluation: Evaluation, attributes: Attributes): void;
   unitAttribute: string;
   logger: Logger;
 }
@@ -110,7 +110,8 @@ const failed = <T>(key: string, fallback: T, errorCode: EvaluationErrorCode, err
 export function createEvaluator(host: EvaluatorHost, scope: () => EvaluationScope): FlagEvaluator {
   function evaluate<T>(key: string, fallback?: T): EvaluationDetails<T> {
     try {
-      const result = host.run(key, scope());
+      const unit = scope();
+      const result = host.run(key, unit);
       if (!result) return failed(key, fallback as T, 'PROVIDER_NOT_READY', 'no ruleset yet');
       if (result.reason === 'FLAG_NOT_FOUND')
         return failed(key, fallback as T, 'FLAG_NOT_FOUND', 'unknown flag');
@@ -123,7 +124,7 @@ export function createEvaluator(host: EvaluatorHost, scope: () => EvaluationScop
       if (!sameType(result.value, fallback)) {
         return failed(key, fallback as T, 'TYPE_MISMATCH', `value is not a ${typeof fallback}`);
       }
-      if (result.exposure) host.expose(result);
+      if (result.exposure) host.expose(result, unit.attributes);
       return result as EvaluationDetails<T>;
     } catch (error) {
       host.logger.error(`flagstaff: evaluating "${key}" failed`, error);

@@ -95,6 +95,22 @@ describe('client: evaluation', () => {
     expect(c.getValue('banner', '')).toBe('none');
   });
 
+  it('hands out the payload in use, e.g. to bootstrap a browser client', async () => {
+    const { c } = await setup();
+    const browser = createClient({
+      apiHost: 'http://127.0.0.1:9',
+      sdkKey: 'k',
+      logger: silent,
+      cache: false,
+      streaming: false,
+      pollIntervalMs: 0,
+      bootstrap: c.getPayload(),
+      attributes: { country: 'NL' },
+    });
+    clients.push(browser);
+    expect(browser.getValue('banner', '')).toBe('oranje');
+  });
+
   it('serves forced values with reason OVERRIDE', async () => {
     const { c } = await setup({ forcedValues: { limit: 99 } });
     expect(c.evaluate('limit', 0)).toMatchObject({ value: 99, reason: 'OVERRIDE' });
@@ -153,6 +169,13 @@ describe('client: exposures', () => {
     expect(details.reason).toBe('SPLIT');
     await c.flush();
     expect(s.events).toHaveLength(1);
+  });
+
+  it('copies the listed attributes into exposure events', async () => {
+    const { s, c } = await setup({ exposureAttributes: ['country', 'plan'] });
+    c.forUser({ id: 'u1', country: 'NL', email: 'secret@example.com' }).isOn('checkout');
+    await c.flush();
+    expect(s.events[0].attributes).toEqual({ country: 'NL' });
   });
 
   it('bounds the de-duplication memory', async () => {

@@ -86,7 +86,7 @@ describe('bounded LRU', () => {
 });
 
 describe('event ids', () => {
-  it('are v4 UUIDs, also where crypto.randomUUID is missing (plain-http pages)', () => {
+  it('are v4 UUIDs, also without crypto.randomUUID (plain-http pages) or crypto (Node 18)', () => {
     const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
     expect(randomId()).toMatch(uuid);
     const real = globalThis.crypto;
@@ -95,6 +95,8 @@ describe('event ids', () => {
       const ids = new Set(Array.from({ length: 100 }, randomId));
       expect(ids.size).toBe(100);
       for (const id of ids) expect(id).toMatch(uuid);
+      vi.stubGlobal('crypto', undefined); // Node 18
+      expect(randomId()).toMatch(uuid);
     } finally {
       vi.unstubAllGlobals();
     }
