@@ -46,6 +46,18 @@ describe('decryptPayload', () => {
     expect(await decryptPayload(plain, 'irrelevant')).toEqual(plain);
   });
 
+  it('accepts an explicit SubtleCrypto (runtimes without a global one, e.g. Node 18)', async () => {
+    const keyBytes = crypto.getRandomValues(new Uint8Array(16));
+    const encryptedFeatures = await encrypt('{"a":{"defaultValue":1}}', keyBytes);
+    const { webcrypto } = await import('node:crypto');
+    const plain = await decryptPayload(
+      { encryptedFeatures },
+      toBase64(keyBytes),
+      webcrypto.subtle as SubtleCrypto,
+    );
+    expect(plain?.features).toEqual({ a: { defaultValue: 1 } });
+  });
+
   it('compile reports a payload that is still encrypted', () => {
     const issues = compile({ encryptedFeatures: 'abc.def' }).issues;
     expect(issues[0]?.message).toMatch(/decryptPayload/);

@@ -11,14 +11,18 @@ function fromBase64(text: string): Uint8Array<ArrayBuffer> {
 }
 
 /**
- * Decrypts one encrypted string; `null` when the key, IV or ciphertext is invalid.
+ * Decrypts one encrypted string; `null` when the key, IV or ciphertext is invalid. `subtle` is
+ * only needed where WebCrypto is not global (Node 18: `(await import('node:crypto')).webcrypto.subtle`).
  *
  * @example
  * const json = await decrypt(payload.encryptedFeatures, 'Zvwv/+uhpFDznZ6SX28Yjg==');
  */
-export async function decrypt(encrypted: string, decryptionKey: string): Promise<string | null> {
+export async function decrypt(
+  encrypted: string,
+  decryptionKey: string,
+  subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle,
+): Promise<string | null> {
   try {
-    const subtle = globalThis.crypto?.subtle;
     if (!subtle) return null;
     const dot = encrypted.indexOf('.');
     if (dot < 0) return null;
@@ -37,6 +41,7 @@ export async function decrypt(encrypted: string, decryptionKey: string): Promise
 /**
  * Returns the payload with `encryptedFeatures` / `encryptedSavedGroups` decrypted into `features` /
  * `savedGroups`; `null` if anything fails to decrypt or parse. Unencrypted payloads pass through.
+ * `subtle` as for `decrypt`.
  *
  * @example
  * const plain = await decryptPayload(await res.json(), process.env.FLAGSTAFF_DECRYPTION_KEY!);
@@ -45,17 +50,18 @@ export async function decrypt(encrypted: string, decryptionKey: string): Promise
 export async function decryptPayload(
   payload: FeaturePayload,
   decryptionKey: string,
+  subtle?: SubtleCrypto,
 ): Promise<FeaturePayload | null> {
   try {
     const out: FeaturePayload = { ...payload };
     if (typeof payload.encryptedFeatures === 'string') {
-      const text = await decrypt(payload.encryptedFeatures, decryptionKey);
+      const text = await decrypt(payload.encryptedFeatures, decryptionKey, subtle);
       if (text === null) return null;
       out.features = JSON.parse(text) as FeaturePayload['features'];
       delete out.encryptedFeatures;
     }
     if (typeof payload.encryptedSavedGroups === 'string') {
-      const text = await decrypt(payload.encryptedSavedGroups, decryptionKey);
+      const text = await decrypt(payload.encryptedSavedGroups, decryptionKey, subtle);
       if (text === null) return null;
       out.savedGroups = JSON.parse(text) as FeaturePayload['savedGroups'];
       delete out.encryptedSavedGroups;
