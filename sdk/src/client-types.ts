@@ -26,6 +26,20 @@ export interface RulesetCache {
 }
 
 /**
+ * The part of the browser's `EventSource` the client uses, spelled out so that Node projects
+ * compile without the DOM library.
+ *
+ * @example
+ * createClient({ apiHost, sdkKey, EventSource: window.EventSource });
+ */
+export type EventSourceConstructor = new (url: string) => {
+  addEventListener(type: string, listener: (event: { data: string }) => void): void;
+  onopen: ((...args: never[]) => unknown) | null;
+  onerror: ((...args: never[]) => unknown) | null;
+  close(): void;
+};
+
+/**
  * Where the ruleset in use came from.
  *
  * @example
@@ -133,7 +147,7 @@ export interface ClientOptions {
   /** Injectable fetch (default `globalThis.fetch`). */
   fetch?: typeof fetch;
   /** Injectable EventSource (default `globalThis.EventSource`; without one, SSE is read over fetch). */
-  EventSource?: typeof EventSource;
+  EventSource?: EventSourceConstructor;
   /** Send events at least this often (default 5 s). */
   flushIntervalMs?: number;
   /** Send as soon as this many events wait, and at most this many per request (default 100). */

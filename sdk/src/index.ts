@@ -1,9 +1,10 @@
 // @flagstaff/sdk: the client (fetch, SSE, cache, exposure queue) over the shared evaluation engine.
 export { createClient, type FlagstaffClient } from './create-client.js';
-export { localStorageCache, memoryCache } from './ruleset-cache.js';
+export { localStorageCache, memoryCache, type WebStorage } from './ruleset-cache.js';
 export type {
   ClientOptions,
   DeliveryStats,
+  EventSourceConstructor,
   Logger,
   ReadyStatus,
   RulesetCache,

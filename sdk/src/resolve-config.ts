@@ -1,4 +1,4 @@
-import type { ClientConfig, ClientOptions } from './client-types.js';
+import type { ClientConfig, ClientOptions, EventSourceConstructor } from './client-types.js';
 import { defaultCache } from './ruleset-cache.js';
 
 /**
@@ -26,7 +26,8 @@ export function resolveConfig(options: ClientOptions): ClientConfig {
     streamIdleTimeoutMs: 90_000,
     unitAttribute: 'id',
     // Node 22+ has an EventSource too, but over fetch the key can travel in a header: pages only.
-    EventSource: typeof window !== 'undefined' ? globalThis.EventSource : undefined,
+    EventSource:
+      typeof window !== 'undefined' ? (globalThis.EventSource as EventSourceConstructor) : undefined,
   };
   for (const [key, value] of Object.entries(options ?? {})) {
     if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;

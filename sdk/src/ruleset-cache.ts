@@ -14,13 +14,24 @@ export function memoryCache(): RulesetCache {
 }
 
 /**
+ * The part of the Web Storage API (`localStorage`, `sessionStorage`) the cache uses.
+ *
+ * @example
+ * localStorageCache(sessionStorage);
+ */
+export interface WebStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/**
  * A {@link RulesetCache} in `localStorage`, so a returning visitor starts from the last ruleset
  * even offline. Quota or privacy-mode errors are swallowed: the cache is an optimisation.
  *
  * @example
  * createClient({ apiHost, sdkKey, cache: localStorageCache() });
  */
-export function localStorageCache(storage: Storage = globalThis.localStorage): RulesetCache {
+export function localStorageCache(storage: WebStorage = globalThis.localStorage): RulesetCache {
   return {
     get(key) {
       try {

@@ -1,5 +1,5 @@
 import { backoffDelay, unrefTimeout } from './backoff.js';
-import type { ClientConfig } from './client-types.js';
+import type { ClientConfig, EventSourceConstructor } from './client-types.js';
 import { createSseParser, type SseEvent } from './sse-reader.js';
 
 /**
@@ -71,11 +71,11 @@ export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamH
     }
   };
 
-  const connectEventSource = (ES: typeof EventSource) => {
+  const connectEventSource = (ES: EventSourceConstructor) => {
     // Browsers cannot set headers on EventSource, hence the key in the query string. We close it
     // on error (disabling its own fixed-delay reconnection) so that our backoff paces retries.
     const es = new ES(`${url}?key=${encodeURIComponent(config.sdkKey)}`);
-    es.addEventListener('ruleset', (e) => handlers.onRuleset((e as MessageEvent<string>).data));
+    es.addEventListener('ruleset', (e) => handlers.onRuleset(e.data));
     es.onopen = () => {
       failures = 0;
       connected();

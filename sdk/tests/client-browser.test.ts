@@ -50,7 +50,7 @@ describe('client in a browser', () => {
       logger: silent,
       cache: false,
       retryBaseMs: 10,
-      EventSource: FakeEventSource as unknown as typeof EventSource,
+      EventSource: FakeEventSource,
       fetch: (url, init) => fetch(url, { ...init, headers: { Authorization: `Bearer ${s.sdkKey}` } }),
     });
     clients.push(c);
