@@ -242,11 +242,14 @@ function makeFeatureGen(rand: () => number) {
     if (rand() < 0.5) out.plan = pick(['free', 'pro']);
     return out;
   }
-  return { features, attributes, keys: KEYS };
+  function forcedVariations(): Record<string, number> {
+    return rand() < 0.2 ? { [pick(['e1', 'e2', 'e3', 'f0', 'f1'])]: pick([0, 1, 2, -1]) } : {};
+  }
+  return { features, attributes, forcedVariations, keys: KEYS };
 }
 
 describe('features agree with the reference implementation', () => {
-  it('on 5,000 random rulesets (rollouts, experiments, filters, namespaces, prerequisites)', () => {
+  it('on 5,000 random rulesets (rollouts, experiments, filters, namespaces, prerequisites, forcing)', () => {
     const gen = makeFeatureGen(rng(77));
     const savedGroups = { vip: ['u1', 'u2', 7, 123] };
     const mismatches: string[] = [];
@@ -257,6 +260,7 @@ describe('features agree with the reference implementation', () => {
       for (let i = 0; i < 5_000; i++) {
         const features = gen.features();
         const attributes = gen.attributes();
+        const forcedVariations = gen.forcedVariations();
         const ruleset = compile({ features, savedGroups });
         // Exposures compared as sets: the reference deduplicates tracking calls per instance, by
         // experiment key, variation index and unit.
@@ -266,24 +270,32 @@ describe('features agree with the reference implementation', () => {
           features: features as never,
           savedGroups: savedGroups as never,
           attributes,
+          forcedVariations,
           trackingCallback: (exp, res) => {
             tracked.add(`${exp.key}/${res.variationId}/${String(res.hashValue)}`);
           },
         });
         for (const key of gen.keys) {
-          const ours = evaluate(ruleset, key, { attributes });
+          const ours = evaluate(ruleset, key, { attributes, forcedVariations });
           for (const x of [ours.exposure, ...(ours.otherExposures ?? [])]) {
             if (x) exposed.add(`${x.experiment}/${x.variationId}/${x.unit}`);
           }
           const theirs = gb.evalFeature(key);
           // Deliberate difference: a failed gate reports the rule that blocked (the reference says "").
           const ruleId = ours.source === 'prerequisite' ? '' : (ours.ruleId ?? '');
-          const a = { value: ours.value, source: ours.source, ruleId, result: ours.experimentResult ?? null };
+          const a = {
+            value: ours.value,
+            source: ours.source,
+            ruleId,
+            result: ours.experimentResult ?? null,
+            experiment: ours.experiment ?? null,
+          };
           const b = {
             value: theirs.value,
             source: theirs.source,
             ruleId: theirs.ruleId,
             result: theirs.experimentResult ?? null,
+            experiment: theirs.experiment ?? null,
           };
           if (ours.experimentResult) experiments++;
           if (JSON.stringify(sortKeys(a)) !== JSON.stringify(sortKeys(b)) && mismatches.length < 5) {

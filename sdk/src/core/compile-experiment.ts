@@ -150,6 +150,7 @@ export function compileExperiment(
     ranges,
     weights,
     filters: compileFilters(def.filters, scope, `${path}.filters`),
+    filtersPrechecked: false,
     namespace,
     condition:
       def.condition === undefined ? null : compileCondition(def.condition, scope, `${path}.condition`),

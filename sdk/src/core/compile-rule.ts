@@ -3,16 +3,17 @@
 import { compileCondition, isRecord } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
 import { compileExperiment, compileFilters, compileParents, readRanges } from './compile-experiment.js';
-import type { CompiledRollout, CompiledRule } from './compiled-types.js';
+import type { CompiledExperiment, CompiledRollout, CompiledRule } from './compiled-types.js';
 import { makeHasher } from './hash.js';
 import type { ContextualBanditDefinition, ExperimentDefinition, FeatureRule } from './types.js';
 
-// The rule fields the specification copies onto the experiment a rule becomes (and reports back).
-const EXPERIMENT_FIELDS = [
-  'coverage',
+// The rule fields the specification copies onto the experiment a rule becomes (and reports back):
+// most only when truthy, the numeric versions and coverage whenever present.
+const COPIED_WHEN_TRUTHY = [
   'weights',
   'hashAttribute',
   'fallbackAttribute',
+  'disableStickyBucketing',
   'namespace',
   'meta',
   'ranges',
@@ -22,10 +23,8 @@ const EXPERIMENT_FIELDS = [
   'hashVersion',
   'filters',
   'condition',
-  'disableStickyBucketing',
-  'bucketVersion',
-  'minBucketVersion',
 ] as const;
+const COPIED_WHEN_DEFINED = ['coverage', 'bucketVersion', 'minBucketVersion'] as const;
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -35,9 +34,8 @@ function toExperiment(rule: FeatureRule, variations: unknown[], featureKey: stri
     key: typeof rule.key === 'string' && rule.key ? rule.key : featureKey,
   };
   const target = exp as unknown as Record<string, unknown>;
-  for (const field of EXPERIMENT_FIELDS) {
-    if (rule[field] !== undefined) target[field] = rule[field];
-  }
+  for (const field of COPIED_WHEN_DEFINED) if (rule[field] !== undefined) target[field] = rule[field];
+  for (const field of COPIED_WHEN_TRUTHY) if (rule[field]) target[field] = rule[field];
   return exp;
 }
 
@@ -110,17 +108,22 @@ export function compileRule(
     rule.tracks = Array.isArray(r.tracks) ? r.tracks : undefined;
     return rule;
   }
+  let experiment: CompiledExperiment | null = null;
   if (Array.isArray(r.variations)) {
-    rule.kind = 'experiment';
-    rule.experiment = compileExperiment(toExperiment(r, r.variations, featureKey), scope, path);
-    return rule;
-  }
-  if (Array.isArray(r.contextualVariations) && typeof r.contextualBanditRef === 'string') {
-    rule.kind = 'experiment';
+    experiment = compileExperiment(toExperiment(r, r.variations, featureKey), scope, path);
+  } else if (Array.isArray(r.contextualVariations) && typeof r.contextualBanditRef === 'string') {
     const definition = bandits?.[r.contextualBanditRef];
     if (!definition) scope.report(`${path}.contextualBanditRef`, `unknown bandit ${r.contextualBanditRef}`);
     const exp = toExperiment(r, r.contextualVariations, featureKey);
-    rule.experiment = compileExperiment(exp, scope, path, { definition });
+    experiment = compileExperiment(exp, scope, path, { definition });
+  }
+  if (experiment !== null) {
+    rule.kind = 'experiment';
+    rule.experiment = experiment;
+    // The specification applies a rule's filters before anything else, forced variations and
+    // sticky assignments included; the experiment then need not test them again.
+    rule.filters = experiment.filters;
+    experiment.filtersPrechecked = true;
     return rule;
   }
   // Neither a value nor variations: the specification skips such rules.

@@ -57,6 +57,8 @@ export interface CompiledExperiment {
   ranges: BucketRange[];
   weights: number[];
   filters: CompiledFilter[] | null;
+  /** Set for feature rules: their filters are tested at the rule level, before the experiment. */
+  filtersPrechecked: boolean;
   namespace: [string, number, number] | null;
   condition: Predicate | null;
   parents: CompiledParent[] | null;

@@ -128,8 +128,8 @@ export function evaluateFeature(
       }
       if (outcome !== PARENTS_PASS) continue;
     }
+    if (rule.filters !== null && isFilteredOut(attrs, rule.filters)) continue;
     if (rule.kind === 'force') {
-      if (rule.filters !== null && isFilteredOut(attrs, rule.filters)) continue;
       if (rule.condition !== null && !rule.condition(attrs)) continue;
       const useFallback = ctx.stickyBucketAssignments !== undefined && !rule.stickyDisabled;
       if (rule.rollout !== null && !inRollout(rule.rollout, attrs, useFallback)) continue;

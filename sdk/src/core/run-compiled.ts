@@ -130,7 +130,9 @@ export function runCompiled(
   // A unit with a sticky assignment keeps it even if targeting has changed since.
   if (!foundSticky) {
     if (exp.filters !== null) {
-      if (isFilteredOut(attrs, exp.filters)) return notIn(exp, featureId, hashAttribute, hashValue, false);
+      if (!exp.filtersPrechecked && isFilteredOut(attrs, exp.filters)) {
+        return notIn(exp, featureId, hashAttribute, hashValue, false);
+      }
     } else if (exp.namespace !== null && !inNamespace(unit, exp.namespace)) {
       return notIn(exp, featureId, hashAttribute, hashValue, false);
     }
