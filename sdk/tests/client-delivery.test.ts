@@ -89,6 +89,19 @@ describe('client: event delivery', () => {
     expect(c.stats()).toMatchObject({ sent: 1, retries: 1, queued: 0 });
   });
 
+  it('honours Retry-After given as an HTTP date', async () => {
+    const { s, c, posts } = await setup();
+    // HTTP dates have 1 s resolution: 2 s ahead is at least 1 s ahead.
+    s.eventResponses.push({
+      status: 429,
+      headers: { 'Retry-After': new Date(Date.now() + 2000).toUTCString() },
+    });
+    c.track('later');
+    await c.flush();
+    await waitFor(() => s.events.length === 1, 5000, 'delivery after the date');
+    expect(posts()[1].at - posts()[0].at).toBeGreaterThanOrEqual(900);
+  });
+
   it('retries 429 and 5xx with backoff, and network errors too', async () => {
     const { s, c } = await setup();
     s.eventResponses.push({ status: 429 }, { status: 500 }, { status: 502 });

@@ -203,6 +203,26 @@ describe('client: offline', () => {
     expect(offline.getValue('color', 'red')).toBe('cached');
   });
 
+  it('settles ready() even when the cache throws or rejects', async () => {
+    const s = await server(payload(true, 'net'));
+    const throwing = client(s, {
+      streaming: false,
+      cache: {
+        get: () => {
+          throw new Error('disk gone');
+        },
+        set: () => Promise.reject(new Error('disk gone')),
+      },
+    });
+    expect(await throwing.ready()).toEqual({ source: 'network' });
+    expect(throwing.getValue('color', '')).toBe('net');
+    const rejecting = client(s, {
+      streaming: false,
+      cache: { get: () => Promise.reject(new Error('x')), set() {} },
+    });
+    expect(await rejecting.ready()).toEqual({ source: 'network' });
+  });
+
   it('recovers when the server comes up later', async () => {
     const s = await server(payload(true, 'late'));
     const port = s.port;
