@@ -86,7 +86,10 @@ describe('OpenFeature server provider', () => {
       value: 'old',
       reason: 'DISABLED',
     });
-    expect(await client.getObjectValue('limits', {})).toEqual({ uploads: 3 });
+    expect(await client.getObjectDetails('limits', {})).toMatchObject({
+      value: { uploads: 3 },
+      reason: 'STATIC',
+    });
 
     await provider.client.flush();
     expect(s.events).toMatchObject([

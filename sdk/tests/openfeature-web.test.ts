@@ -64,7 +64,7 @@ describe('OpenFeature web provider', () => {
     expect(['control', 'treatment']).toContain(split.variant);
     expect(split.flagMetadata).toMatchObject({ ruleId: 'rule-exp' });
     expect(client.getStringDetails('plan', 'x')).toMatchObject({ value: 'pro', reason: 'TARGETING_MATCH' });
-    expect(client.getNumberDetails('limit', 0)).toMatchObject({ value: 3, reason: 'DEFAULT' });
+    expect(client.getNumberDetails('limit', 0)).toMatchObject({ value: 3, reason: 'STATIC' });
     expect(client.getStringDetails('limit', 'x')).toMatchObject({
       value: 'x',
       errorCode: ErrorCode.TYPE_MISMATCH,

@@ -57,7 +57,12 @@ export class ProviderCore {
   }
 
   resolve<T>(key: string, fallback: T, context: Record<string, unknown> | undefined): Resolution<T> {
-    return toResolution(this.client.forUser(toAttributes(context)).evaluate(key, fallback));
+    const resolution = toResolution(this.client.forUser(toAttributes(context)).evaluate(key, fallback));
+    // A flag without rules serves one value to everyone: OpenFeature calls that STATIC.
+    if (resolution.reason === 'DEFAULT' && this.client.getPayload()?.features?.[key]?.rules?.length === 0) {
+      resolution.reason = 'STATIC';
+    }
+    return resolution;
   }
 
   track(name: string, context: Record<string, unknown> | undefined, details?: Record<string, unknown>): void {
