@@ -61,6 +61,8 @@ export const envSchema = z.object({
   EVENTS_RATE_LIMIT_PER_SECOND: z.coerce.number().int().nonnegative().default(50_000),
   /** Events waiting for a commit beyond which new batches get 503 + Retry-After (backpressure). */
   EVENTS_QUEUE_LIMIT: z.coerce.number().int().positive().default(20_000),
+  /** Run the event writer's commits on a worker thread (beside the event loop) rather than on it. */
+  EVENTS_WRITER_THREAD: z.stringbool().default(true),
   /** Raw events older than this many days (by `ts`) are deleted in the background; 0 = keep forever. */
   EVENTS_RETENTION_DAYS: z.coerce.number().nonnegative().default(400),
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT before the process exits. */

@@ -2,18 +2,23 @@
 // child process, so the load generator does not share its thread) with every acknowledgement
 // durable, next to the raw rate of inserting the same rows straight into the same schema with
 // better-sqlite3 under the same durability settings. Then where the time goes, per event.
-// Knobs: BENCH_SECONDS (20), BENCH_SENDERS (8), BENCH_BATCH (500).
+// Runs the HTTP leg twice: writer on a worker thread (the default) and on the event loop.
+// Knobs: BENCH_SECONDS (15 per HTTP leg), BENCH_SENDERS (8), BENCH_BATCH (500).
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDb } from '../../src/db/open-db.ts';
-import { openWriterConnection, sqliteEventStore, type EventBatchRows } from '../../src/events/events-store.ts';
+import {
+  openWriterConnection,
+  sqliteEventStore,
+  type EventBatchRows,
+} from '../../src/events/events-store.ts';
 import { parseEvents } from '../../src/events/parse-events.ts';
 import { createSdkKey, makeBatch, post, spawnServer } from '../../tests/events/spawn-server.ts';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const WARMUP_MS = 3_000;
@@ -26,9 +31,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 // --- 1. over HTTP ---------------------------------------------------------------------------
-async function overHttp() {
-  const file = join(dir, 'http.db');
-  const server = await spawnServer(file, { EVENTS_RATE_LIMIT_PER_SECOND: '100000000' });
+async function overHttp(writerThread: boolean) {
+  const file = join(dir, `http-${writerThread}.db`);
+  const server = await spawnServer(file, {
+    EVENTS_RATE_LIMIT_PER_SECOND: '100000000',
+    EVENTS_WRITER_THREAD: String(writerThread),
+  });
   const secret = await createSdkKey(server.port);
   const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
   const headers = { authorization: `Bearer ${secret}` };
@@ -69,7 +77,11 @@ async function overHttp() {
   server.child.kill('SIGTERM');
   const code = await server.exited;
   const db = new BetterSqlite3(file, { readonly: true });
-  const stored = (db.prepare('SELECT (SELECT count(*) FROM exposures) + (SELECT count(*) FROM track_events) AS n').get() as { n: number }).n;
+  const stored = (
+    db
+      .prepare('SELECT (SELECT count(*) FROM exposures) + (SELECT count(*) FROM track_events) AS n')
+      .get() as { n: number }
+  ).n;
   db.close();
   latencies.sort((a, b) => a - b);
   const seconds = (measuredEnd - measuredStart) / 1000;
@@ -139,21 +151,47 @@ function breakdown() {
   return { jsonParse, validate, commitMs };
 }
 
-const http = await overHttp();
+const http = await overHttp(true);
+const httpLoop = await overHttp(false);
 const total = rows(Math.ceil(300_000 / BATCH));
 const raw1 = raw(1, total);
 const rawGroup = raw(SENDERS, total);
 const cost = breakdown();
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`event ingestion: ${SENDERS} senders × batches of ${BATCH} over HTTP for ${SECONDS} s (after ${WARMUP_MS / 1000} s warm-up)`);
-console.log(`  HTTP, durable:   ${fmt(http.rate)} events/s   p50 ${http.p50.toFixed(1)} ms   p99 ${http.p99.toFixed(1)} ms   (${fmt(http.requests)} requests, ${http.refused} refused with 429/503 and resent)`);
-console.log(`  durability:      ${fmt(http.acknowledged)} events acknowledged, ${fmt(http.stored)} in the database after SIGTERM (exit ${http.exitCode})`);
+console.log(
+  `event ingestion: ${SENDERS} senders × batches of ${BATCH} over HTTP for ${SECONDS} s (after ${WARMUP_MS / 1000} s warm-up)`,
+);
+for (const [label, run] of [
+  ['writer thread', http],
+  ['writer on event loop', httpLoop],
+] as const) {
+  console.log(`  HTTP, durable, ${label}:`);
+  console.log(
+    `    ${fmt(run.rate)} events/s   p50 ${run.p50.toFixed(1)} ms   p99 ${run.p99.toFixed(1)} ms   (${fmt(run.requests)} requests, ${run.refused} refused with 429/503 and resent)`,
+  );
+  console.log(
+    `    ${fmt(run.acknowledged)} events acknowledged, ${fmt(run.stored)} in the database after SIGTERM (exit ${run.exitCode})`,
+  );
+}
 console.log(`  raw better-sqlite3, same schema, synchronous=FULL, WAL:`);
-console.log(`    ${BATCH} events per transaction:        ${fmt(raw1)} events/s   HTTP/raw = ${(http.rate / raw1).toFixed(2)}`);
-console.log(`    ${SENDERS * BATCH} events per transaction:       ${fmt(rawGroup)} events/s   HTTP/raw = ${(http.rate / rawGroup).toFixed(2)}`);
-console.log(`  per event: JSON.parse ${cost.jsonParse.toFixed(2)} µs, validation ${cost.validate.toFixed(2)} µs, SQLite insert ${(1e6 / rawGroup).toFixed(2)} µs (raw, grouped); one durable commit ${cost.commitMs.toFixed(2)} ms`);
-if (http.stored < http.acknowledged) {
+console.log(
+  `    ${BATCH} events per transaction:        ${fmt(raw1)} events/s   HTTP/raw = ${(http.rate / raw1).toFixed(2)}`,
+);
+console.log(
+  `    ${SENDERS * BATCH} events per transaction:       ${fmt(rawGroup)} events/s   HTTP/raw = ${(http.rate / rawGroup).toFixed(2)}`,
+);
+console.log(
+  `  per event: JSON.parse ${cost.jsonParse.toFixed(2)} µs, validation ${cost.validate.toFixed(2)} µs, SQLite insert ${(1e6 / rawGroup).toFixed(2)} µs (raw, grouped); one durable commit ${cost.commitMs.toFixed(2)} ms`,
+);
+const cores = (await import('node:os')).cpus().length;
+console.log(
+  `  machine: ${cores} cores, load average ${(await import('node:os'))
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')} (other processes share these cores)`,
+);
+if (http.stored < http.acknowledged || httpLoop.stored < httpLoop.acknowledged) {
   console.error('LOST ACKNOWLEDGED EVENTS');
   process.exit(1);
 }

@@ -1,19 +1,17 @@
-// The group-commit writer: every request hands its valid events to `submit`, and all the batches
-// that arrive while the event loop is busy are committed together in one durable transaction on
-// the next turn; then each request gets its counts. One fsync serves many requests, and no
-// request is acknowledged before its events are on disk. docs/decisions/0004-group-commit.md.
+// The group-commit writer: every request hands its valid events to `submit`; the batches that
+// arrive while a commit is under way are committed together, in one durable transaction, as soon
+// as it ends; then each request gets its counts. One fsync serves many requests, and no request is
+// acknowledged before its events are on disk. docs/decisions/0004-group-commit.md.
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { EventBatchRows, EventStore, WriteCounts } from './events-store.ts';
+import type { EventBatchRows, WriteCounts } from './events-store.ts';
+import type { AsyncEventStore } from './writer-thread.ts';
 
 export interface EventWriterOptions {
-  /** Opens the store on first use, so that a service that never ingests opens no connection. */
-  openStore: () => EventStore;
+  store: AsyncEventStore;
   /** Events waiting for a commit beyond which new batches are refused with 503 + Retry-After. */
   queueLimit: number;
   logger: Logger;
-  /** True while the store's connection must not start a transaction (a shared connection is in one). */
-  connectionBusy?: () => boolean;
   /** Raw events older than this many days are deleted in the background; 0 keeps them forever. */
   retentionDays?: number;
   now?: () => number;
@@ -36,20 +34,24 @@ const isBusy = (error: unknown) =>
   error !== null &&
   /^SQLITE_(BUSY|LOCKED)/.test(String((error as { code?: unknown }).code));
 
+const retryLater = (message: string, seconds = 1) =>
+  new AppError('unavailable', message, undefined, { 'Retry-After': String(seconds) });
+
 export class EventWriter {
   private queue: Pending[] = [];
   private queued = 0;
   private scheduled = false;
   private busySince = 0;
   private closed = false;
-  private store: EventStore | undefined;
+  private started = false;
+  private inFlight: Promise<void> | undefined;
   private retentionTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Counters for /metrics and tests. */
+  /** Counters for tests and the benchmark. */
   readonly stats = { commits: 0, batches: 0, events: 0, refused: 0, failures: 0, deleted: 0 };
 
   constructor(private readonly options: EventWriterOptions) {}
 
-  /** Events accepted for writing but not committed yet. */
+  /** Events accepted for writing but not yet handed to a commit. */
   get pendingEvents(): number {
     return this.queued;
   }
@@ -61,17 +63,15 @@ export class EventWriter {
   submit(batch: EventBatchRows): Promise<WriteCounts> {
     const size = batch.exposures.length + batch.tracks.length;
     if (size === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
-    if (this.closed) {
-      throw new AppError('unavailable', 'The service is shutting down: retry shortly', undefined, {
-        'Retry-After': '1',
-      });
-    }
+    if (this.closed) throw retryLater('The service is shutting down: retry shortly');
     // A batch is always let into an empty queue, so that one larger than the limit still goes in.
     if (this.queued > 0 && this.queued + size > this.options.queueLimit) {
       this.stats.refused++;
-      throw new AppError('unavailable', 'Event writer saturated: retry shortly', undefined, {
-        'Retry-After': '1',
-      });
+      throw retryLater('Event writer saturated: retry shortly');
+    }
+    if (!this.started) {
+      this.started = true;
+      this.scheduleRetention(retentionIdleMs / 10);
     }
     return new Promise<WriteCounts>((resolve, reject) => {
       this.queue.push({ batch, size, resolve, reject });
@@ -80,27 +80,31 @@ export class EventWriter {
     });
   }
 
-  /** Commits everything queued, then refuses new batches and closes the store. Synchronous. */
-  close(): void {
+  /** Commits everything queued and in flight, then refuses new batches and closes the store. */
+  async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.retentionTimer);
-    // A shared connection inside someone's transaction cannot be waited for here; the batches
-    // then fail (not acknowledged) and the SDKs resend them.
-    while (this.queue.length > 0) if (!this.flush(true)) break;
-    for (const pending of this.takeAll()) pending.reject(new AppError('unavailable', 'The service stopped'));
-    this.store?.close();
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.inFlight) await this.inFlight;
+      else if (this.busySince !== 0 && Date.now() - this.busySince > busyGiveUpMs) break;
+      else {
+        if (this.busySince !== 0) await new Promise((resolve) => setTimeout(resolve, busyRetryMs));
+        this.commitNext();
+      }
+    }
+    for (const pending of this.takeAll()) pending.reject(retryLater('The service stopped'));
+    await this.options.store.close();
   }
 
+  /** Starts a commit on the next turn of the event loop, after this turn's requests have queued. */
   private schedule(delayMs = 0): void {
-    if (this.scheduled) return;
+    if (this.scheduled || this.inFlight) return;
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
-      this.flush(false);
+      this.commitNext();
     };
-    // setImmediate runs after the I/O callbacks of this loop turn: every request parsed in this
-    // turn has queued its batch by then, so they share one commit.
     if (delayMs === 0) setImmediate(run);
     else setTimeout(run, delayMs);
   }
@@ -112,75 +116,60 @@ export class EventWriter {
     return group;
   }
 
-  private openStore(): EventStore {
-    if (!this.store) {
-      this.store = this.options.openStore();
-      this.scheduleRetention(retentionIdleMs / 10);
-    }
-    return this.store;
+  /** One group commit of everything queued; the next starts when it ends, if more has queued. */
+  private commitNext(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    const group = this.takeAll();
+    this.inFlight = this.commit(group).finally(() => {
+      this.inFlight = undefined;
+      if (this.queue.length > 0 && !this.closed) this.schedule(this.busySince ? busyRetryMs : 0);
+    });
   }
 
-  /** One group commit; false when the database was busy and the group stays queued. */
-  private flush(closing: boolean): boolean {
-    if (this.queue.length === 0) return true;
-    const now = Date.now();
-    if (this.options.connectionBusy?.() || !this.tryCommit(this.queue)) {
-      if (this.busySince === 0) this.busySince = now;
-      if (closing) return false;
-      if (now - this.busySince < busyGiveUpMs) {
-        this.schedule(busyRetryMs);
-        return false;
-      }
-      this.options.logger.error('event writer: database busy for too long; refusing the waiting batches');
-      for (const pending of this.takeAll()) {
-        pending.reject(
-          new AppError('unavailable', 'Database busy: retry shortly', undefined, { 'Retry-After': '1' }),
-        );
-      }
-      this.busySince = 0;
-      return true;
-    }
-    this.busySince = 0;
-    return true;
-  }
-
-  /** Commits `group` (all of the queue); false when the database is busy. */
-  private tryCommit(group: Pending[]): boolean {
+  private async commit(group: Pending[]): Promise<void> {
     let counts: WriteCounts[];
     try {
-      counts = this.openStore().writeGroup(group.map((p) => p.batch));
+      counts = await this.options.store.writeGroup(group.map((p) => p.batch));
     } catch (error) {
-      if (isBusy(error)) return false;
+      if (isBusy(error)) return this.busy(group);
       // A real fault (disk full, I/O error …): commit the batches one by one, so that one bad batch
       // cannot hold back the others; the ones that still fail are refused, and their SDKs retry.
-      this.takeAll();
       this.options.logger.error({ err: error }, 'event writer: group commit failed; retrying batch by batch');
-      for (const pending of group) this.commitAlone(pending);
-      return true;
+      for (const pending of group) await this.commitAlone(pending);
+      return;
     }
-    this.takeAll();
+    this.busySince = 0;
     this.stats.commits++;
     for (let i = 0; i < group.length; i++) {
       this.stats.batches++;
       this.stats.events += group[i]!.size;
       group[i]!.resolve(counts[i]!);
     }
-    return true;
   }
 
-  private commitAlone(pending: Pending): void {
+  /** The database was locked: put the group back in front and retry shortly, for a while. */
+  private busy(group: Pending[]): void {
+    const now = Date.now();
+    if (this.busySince === 0) this.busySince = now;
+    if (now - this.busySince > busyGiveUpMs) {
+      this.options.logger.error('event writer: database busy for too long; refusing the waiting batches');
+      this.busySince = 0;
+      for (const pending of group) pending.reject(retryLater('Database busy: retry shortly'));
+      return;
+    }
+    this.queue = group.concat(this.queue);
+    this.queued += group.reduce((sum, p) => sum + p.size, 0);
+  }
+
+  private async commitAlone(pending: Pending): Promise<void> {
     try {
-      const [counts] = this.openStore().writeGroup([pending.batch]);
+      const [counts] = await this.options.store.writeGroup([pending.batch]);
       this.stats.commits++;
       pending.resolve(counts!);
     } catch (error) {
       this.stats.failures++;
       this.options.logger.error({ err: error }, 'event writer: batch could not be stored');
-      pending.reject(
-        new AppError('unavailable', 'Events could not be stored: retry later', undefined, {
-          'Retry-After': '5',
-        }),
-      );
+      pending.reject(retryLater('Events could not be stored: retry later', 5));
     }
   }
 
@@ -188,20 +177,21 @@ export class EventWriter {
     const days = this.options.retentionDays ?? 0;
     if (days <= 0 || this.closed) return;
     this.retentionTimer = setTimeout(() => {
-      const deleted = this.runRetention();
-      // While there is a backlog, delete a chunk per second; otherwise look again in a while.
-      this.scheduleRetention(deleted >= retentionChunk ? 1_000 : retentionIdleMs);
+      void this.runRetention().then((deleted) =>
+        // While there is a backlog, delete a chunk per second; otherwise look again in a while.
+        this.scheduleRetention(deleted >= retentionChunk ? 1_000 : retentionIdleMs),
+      );
     }, delayMs);
     this.retentionTimer.unref();
   }
 
   /** Deletes one bounded chunk of raw events past the retention period; how many were deleted. */
-  runRetention(): number {
+  async runRetention(): Promise<number> {
     const days = this.options.retentionDays ?? 0;
-    if (days <= 0 || this.closed || this.options.connectionBusy?.()) return 0;
+    if (days <= 0 || this.closed) return 0;
     const before = (this.options.now?.() ?? Date.now()) - days * 86_400_000;
     try {
-      const deleted = this.openStore().deleteOlderThan(before, retentionChunk);
+      const deleted = await this.options.store.deleteOlderThan(before, retentionChunk);
       this.stats.deleted += deleted;
       return deleted;
     } catch (error) {

@@ -11,6 +11,7 @@ import type { EventsAccepted } from './events-schemas.ts';
 import { openWriterConnection, sqliteEventStore } from './events-store.ts';
 import type { KeyRateLimiter } from './key-rate-limiter.ts';
 import { parseEvents } from './parse-events.ts';
+import { sameThreadStore, threadStore, type AsyncEventStore } from './writer-thread.ts';
 
 export type EventsConfig = Pick<
   Env,
@@ -19,24 +20,44 @@ export type EventsConfig = Pick<
   | 'EVENTS_MAX_AGE_DAYS'
   | 'EVENTS_QUEUE_LIMIT'
   | 'EVENTS_RETENTION_DAYS'
+  | 'EVENTS_WRITER_THREAD'
 >;
 
 /**
- * The writer for `db`: on its own connection for a database file (WAL lets it write beside the
- * main connection), on the main connection for an in-memory database (which a second connection
- * could not see), waiting whenever that connection is inside a management transaction.
+ * The writer for `db`. For a database file it writes on its own connection (WAL lets it write
+ * beside the main one), on a worker thread unless EVENTS_WRITER_THREAD is off. An in-memory
+ * database (tests) cannot be opened twice: there it shares the main connection, on this thread,
+ * and waits whenever that connection is inside a management transaction.
  * @example const writer = createEventWriter(db, config, logger); lifecycle.onClose(() => writer.close());
  */
 export function createEventWriter(db: Db, config: EventsConfig, logger: Logger): EventWriter {
-  const shared = db.location === ':memory:';
+  let store: AsyncEventStore;
+  if (db.location === ':memory:') {
+    store = sameThreadStore(
+      () => sqliteEventStore(db.sqlite, false),
+      () => db.sqlite.inTransaction,
+    );
+  } else if (config.EVENTS_WRITER_THREAD) {
+    store = lazyStore(() => threadStore(db.location));
+  } else {
+    store = sameThreadStore(() => sqliteEventStore(openWriterConnection(db.location), true));
+  }
   return new EventWriter({
-    openStore: () =>
-      shared ? sqliteEventStore(db.sqlite, false) : sqliteEventStore(openWriterConnection(db.location), true),
-    connectionBusy: shared ? () => db.sqlite.inTransaction : undefined,
+    store,
     queueLimit: config.EVENTS_QUEUE_LIMIT,
     retentionDays: config.EVENTS_RETENTION_DAYS,
     logger,
   });
+}
+
+/** Starts the thread on first use, so that a service that never ingests starts none. */
+function lazyStore(open: () => AsyncEventStore): AsyncEventStore {
+  let store: AsyncEventStore | undefined;
+  return {
+    writeGroup: (batches) => (store ??= open()).writeGroup(batches),
+    deleteOlderThan: (before, limit) => (store ??= open()).deleteOlderThan(before, limit),
+    close: async () => store?.close(),
+  };
 }
 
 export class EventsService {

@@ -119,7 +119,7 @@ describe('POST /sdk/v1/events', () => {
     const stored = t.db.sqlite.prepare("SELECT ts FROM track_events WHERE unit = 'u-skew' ORDER BY ts").all();
     expect(stored).toEqual([
       { ts: now - 29 * day },
-      { ts: Date.parse(events[0]!.ts as string) },
+      { ts: Date.parse(events[0]!.ts as unknown as string) },
       { ts: now + 23 * hour },
     ]);
   });

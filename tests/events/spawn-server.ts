@@ -17,21 +17,28 @@ export interface SpawnedServer {
   output(): string;
 }
 
-export async function spawnServer(databaseFile: string, env: Record<string, string> = {}): Promise<SpawnedServer> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=flagstaff-source', 'src/index.ts'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATABASE_URL: `file:${databaseFile}`,
-      LOG_LEVEL: 'info',
-      FLAGSTAFF_ADMIN_KEY: SPAWN_ADMIN_KEY,
-      FLAGSTAFF_ADMIN_PASSWORD: 'correct horse battery staple',
-      ...env,
+export async function spawnServer(
+  databaseFile: string,
+  env: Record<string, string> = {},
+): Promise<SpawnedServer> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=flagstaff-source', 'src/index.ts'],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        DATABASE_URL: `file:${databaseFile}`,
+        LOG_LEVEL: 'info',
+        FLAGSTAFF_ADMIN_KEY: SPAWN_ADMIN_KEY,
+        FLAGSTAFF_ADMIN_PASSWORD: 'correct horse battery staple',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   let out = '';
   // Keep only the start of the output (the port line) and the tail; request logs are many.
   const keep = (chunk: Buffer) => {
@@ -84,13 +91,21 @@ export function post(
         path,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }),
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString(),
+            headers: res.headers,
+          }),
         );
         res.on('error', reject);
       },

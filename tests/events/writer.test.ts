@@ -130,8 +130,8 @@ describe('retention', () => {
     const old = Array.from({ length: 6 }, (_, i) => exposure(`r${i}`, 'ret', 'a', { ts: now - 3 * day - i }));
     const recent = [track('r0', 'e', { ts: now - day }), exposure('r9', 'ret', 'a', { ts: now - day })];
     expect((await t.post(secret, { events: [...old, ...recent] })).json.accepted).toBe(8);
-    expect(t.writer.runRetention()).toBe(6);
-    expect(t.writer.runRetention()).toBe(0);
+    expect(await t.writer.runRetention()).toBe(6);
+    expect(await t.writer.runRetention()).toBe(0);
     expect(t.count('exposures')).toBe(1);
     expect(t.count('track_events')).toBe(1);
     expect(t.count('experiment_units', "experiment = 'ret'")).toBe(7);
@@ -141,7 +141,7 @@ describe('retention', () => {
     const t = await app({ EVENTS_RETENTION_DAYS: 0 });
     const { secret } = await t.key('server');
     await t.post(secret, { events: [track('r', 'e', { ts: Date.now() - 20 * 86_400_000 })] });
-    expect(t.writer.runRetention()).toBe(0);
+    expect(await t.writer.runRetention()).toBe(0);
     expect(t.count('track_events')).toBe(1);
   });
 });

@@ -1,0 +1,104 @@
+// The event store on a worker thread: the group commits (SQLite inserts and the fsync) run beside
+// the event loop instead of on it, so that HTTP parsing and validation of the next requests
+// overlap with the commit of the previous ones. The main thread sends one message per group commit
+// and gets the counts back once the transaction is durable.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
+import type { EventBatchRows, EventStore, WriteCounts } from './events-store.ts';
+
+/** The asynchronous face of an event store, as the writer uses it. */
+export interface AsyncEventStore {
+  writeGroup(batches: readonly EventBatchRows[]): Promise<WriteCounts[]>;
+  deleteOlderThan(before: number, limit: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+type Call =
+  | { op: 'write'; batches: readonly EventBatchRows[] }
+  | { op: 'delete'; before: number; limit: number }
+  | { op: 'close' };
+type Request = Call & { id: number };
+type Reply = { id: number; result: unknown } | { id: number; error: { message: string; code?: string } };
+
+/** A store used on the calling thread (in-memory databases, tests), behind the same interface. */
+export function sameThreadStore(open: () => EventStore, busy?: () => boolean): AsyncEventStore {
+  let store: EventStore | undefined;
+  const get = () => (store ??= open());
+  const guard = () => {
+    if (busy?.()) throw Object.assign(new Error('connection in a transaction'), { code: 'SQLITE_BUSY' });
+  };
+  return {
+    writeGroup: async (batches) => (guard(), get().writeGroup(batches)),
+    deleteOlderThan: async (before, limit) => (guard(), get().deleteOlderThan(before, limit)),
+    close: async () => store?.close(),
+  };
+}
+
+/** Starts the writer thread on the database file `location`. */
+export function threadStore(location: string): AsyncEventStore {
+  // The worker runs this TypeScript file too: it registers tsx's loader, then imports it.
+  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const tsx = pathToFileURL(join(tsxRoot, 'dist/esm/api/index.mjs')).href;
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: { location }, execArgv: [] });
+  worker.unref();
+  let nextId = 1;
+  let failure: Error | undefined;
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
+  const failAll = (error: Error) => {
+    failure = error;
+    for (const { reject } of waiting.values()) reject(error);
+    waiting.clear();
+  };
+  worker.on('message', (reply: Reply) => {
+    const pending = waiting.get(reply.id);
+    if (!pending) return;
+    waiting.delete(reply.id);
+    if ('error' in reply)
+      pending.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+    else pending.resolve(reply.result);
+  });
+  worker.on('error', (error) => failAll(error));
+  worker.on('exit', (code) => failAll(new Error(`event writer thread exited (${code})`)));
+  const call = <T>(request: Call): Promise<T> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    return new Promise<T>((resolve, reject) => {
+      waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      worker.postMessage({ ...request, id });
+    });
+  };
+  return {
+    writeGroup: (batches) => call<WriteCounts[]>({ op: 'write', batches }),
+    deleteOlderThan: (before, limit) => call<number>({ op: 'delete', before, limit }),
+    async close() {
+      if (failure) return;
+      await call<void>({ op: 'close' });
+      await worker.terminate();
+    },
+  };
+}
+
+// --- the worker side ----------------------------------------------------------------------------
+if (parentPort && (workerData as { location?: string } | null)?.location) {
+  const port = parentPort;
+  const { openWriterConnection, sqliteEventStore } = await import('./events-store.ts');
+  // Off the event loop, waiting for a lock is harmless: up to 5 s, as the main connection does.
+  const connection = openWriterConnection((workerData as { location: string }).location);
+  connection.pragma('busy_timeout = 5000');
+  const store = sqliteEventStore(connection, true);
+  port.on('message', (request: Request) => {
+    try {
+      let result: unknown;
+      if (request.op === 'write') result = store.writeGroup(request.batches);
+      else if (request.op === 'delete') result = store.deleteOlderThan(request.before, request.limit);
+      else store.close();
+      port.postMessage({ id: request.id, result } satisfies Reply);
+    } catch (error) {
+      const { message, code } = error as { message: string; code?: string };
+      port.postMessage({ id: request.id, error: { message, code } } satisfies Reply);
+    }
+  });
+}
