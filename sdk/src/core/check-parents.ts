@@ -18,6 +18,9 @@ export type ParentsOutcome = 0 | 1 | 2 | 3;
  * did not (skip the rule); GATE: a gating parent did not (the feature is off); CYCLIC: a cycle.
  * Exposures the parents caused (a parent that is an experiment) are appended to `exposures`: the
  * unit's experience now depends on them, so they must be logged like the feature's own.
+ *
+ * @example
+ * checkParents(ruleset, 'child', rule.parents, ctx, null, []) === PARENTS_PASS;
  */
 export function checkParents(
   ruleset: CompiledRuleset,

@@ -17,12 +17,22 @@ export const NEVER: Predicate = () => false;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** Plain JSON object (not null, not an array). */
+/**
+ * Plain JSON object (not null, not an array).
+ *
+ * @example
+ * isRecord({ a: 1 }); // true — isRecord([1]) and isRecord(null) are false
+ */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `{ $gt: 1 }` style: at least one key and every key an operator. */
+/**
+ * `{ $gt: 1 }` style: at least one key and every key an operator.
+ *
+ * @example
+ * isOperatorObject({ $gt: 1, $lt: 5 }); // true — { $gt: 1, a: 2 } and {} are not
+ */
 export function isOperatorObject(value: Record<string, unknown>): boolean {
   let count = 0;
   for (const key in value) {
@@ -33,7 +43,12 @@ export function isOperatorObject(value: Record<string, unknown>): boolean {
   return count > 0;
 }
 
-/** All of `preds`, specialised for the common small counts. */
+/**
+ * All of `preds`, specialised for the common small counts.
+ *
+ * @example
+ * allOf([(t) => t !== null, (t) => typeof t === 'object'])({}); // true
+ */
 export function allOf(preds: Predicate[]): Predicate {
   if (preds.length === 0) return ALWAYS;
   if (preds.length === 1) return preds[0];
@@ -56,7 +71,12 @@ function anyOf(preds: Predicate[]): Predicate {
   };
 }
 
-/** Reads a dot-separated path; a missing step yields `null`, as the specification's `getPath`. */
+/**
+ * Reads a dot-separated path; a missing step yields `null`, as the specification's `getPath`.
+ *
+ * @example
+ * compilePath('job.title')({ job: { title: 'dev' } }); // 'dev'
+ */
 export function compilePath(path: string): (target: unknown) => unknown {
   if (path.indexOf('.') < 0) {
     return (t) =>
@@ -124,6 +144,9 @@ export function compileCondition(condition: unknown, scope: ConditionScope, path
 /**
  * Compiles the right-hand side of `attr: <here>`: a literal (loosely compared, as the spec says),
  * a JSON value compared structurally, or an operator object.
+ *
+ * @example
+ * compileValue({ $in: ['NL', 'BE'] }, scope, 'country')('NL'); // true
  */
 export function compileValue(expected: unknown, scope: ConditionScope, path: string): Predicate {
   switch (typeof expected) {

@@ -11,7 +11,12 @@ import type { ContextualBanditDefinition, ExperimentDefinition } from './types.j
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-/** `[start, end]` pairs of numbers, or `null` (reported) when the value is anything else. */
+/**
+ * `[start, end]` pairs of numbers, or `null` (reported) when the value is anything else.
+ *
+ * @example
+ * readRanges([[0, 0.5]], scope, 'ranges'); // [[0, 0.5]]
+ */
 export function readRanges(value: unknown, scope: ConditionScope, path: string): BucketRange[] | null {
   if (
     Array.isArray(value) &&
@@ -23,7 +28,12 @@ export function readRanges(value: unknown, scope: ConditionScope, path: string):
   return null;
 }
 
-/** Filters (mutual exclusion slices); an invalid filter excludes everyone. */
+/**
+ * Filters (mutual exclusion slices); an invalid filter excludes everyone.
+ *
+ * @example
+ * compileFilters([{ seed: 'pricing', ranges: [[0, 0.5]] }], scope, 'filters');
+ */
 export function compileFilters(value: unknown, scope: ConditionScope, path: string): CompiledFilter[] | null {
   if (value === undefined) return null;
   if (!Array.isArray(value)) {
@@ -44,7 +54,12 @@ export function compileFilters(value: unknown, scope: ConditionScope, path: stri
   });
 }
 
-/** Prerequisites: each parent flag's value must satisfy a condition on `{ value }`. */
+/**
+ * Prerequisites: each parent flag's value must satisfy a condition on `{ value }`.
+ *
+ * @example
+ * compileParents([{ id: 'new-nav', condition: { value: true }, gate: true }], scope, 'parentConditions');
+ */
 export function compileParents(value: unknown, scope: ConditionScope, path: string): CompiledParent[] | null {
   if (value === undefined) return null;
   if (!Array.isArray(value)) {

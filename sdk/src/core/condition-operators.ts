@@ -27,7 +27,12 @@ const VERSION: Record<string, (a: string, b: string) => boolean> = {
   $vgte: (a, b) => a >= b,
 };
 
-/** The specification's type names, as `$type` compares them. */
+/**
+ * The specification's type names, as `$type` compares them.
+ *
+ * @example
+ * typeName([1]); // 'array' — typeName(null) is 'null'
+ */
 export function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
@@ -97,7 +102,12 @@ function compileAll(op: string, operand: unknown, scope: ConditionScope, path: s
   return (v) => Array.isArray(v) && parts.every((part) => v.some((x) => part(x)));
 }
 
-/** Compiles one `$operator: operand` pair into a predicate over the attribute value. */
+/**
+ * Compiles one `$operator: operand` pair into a predicate over the attribute value.
+ *
+ * @example
+ * compileOperator('$vgte', '2.1.0', scope, 'appVersion')('2.10.0'); // true
+ */
 export function compileOperator(
   op: string,
   operand: unknown,

@@ -98,7 +98,12 @@ function withOthers(out: Evaluation, others: Exposure[] | null): Evaluation {
   return out;
 }
 
-/** Evaluation with the prerequisite path so far (internal; `evaluate` is the public entry). */
+/**
+ * Evaluation with the prerequisite path so far (internal; `evaluate` is the public entry).
+ *
+ * @example
+ * evaluateFeature(ruleset, 'parent-flag', ctx, ['child-flag']);
+ */
 export function evaluateFeature(
   ruleset: CompiledRuleset,
   key: string,

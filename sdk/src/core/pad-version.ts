@@ -29,7 +29,12 @@ export function padVersion(input: string): string {
 const CACHE_LIMIT = 2048;
 const cache = new Map<string, string>();
 
-/** `padVersion` with a bounded memo, for evaluation-time use. */
+/**
+ * `padVersion` with a bounded memo, for evaluation-time use.
+ *
+ * @example
+ * padVersionCached('2.10.0') === padVersion('2.10.0'); // true
+ */
 export function padVersionCached(input: string): string {
   let padded = cache.get(input);
   if (padded === undefined) {

@@ -68,6 +68,9 @@ function stickyLookup(
 /**
  * Runs a compiled experiment. Returns `null` instead of a not-in-experiment result when `full` is
  * false. Sticky-bucket documents in the context are read and, on assignment, updated in place.
+ *
+ * @example
+ * runCompiled(ruleset, rule.experiment, { attributes: { id: 'u1' } }, 'checkout', null, true);
  */
 export function runCompiled(
   ruleset: CompiledRuleset,
