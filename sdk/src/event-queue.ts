@@ -74,6 +74,8 @@ export function createEventQueue(config: ClientConfig): EventQueue {
         headers: { Authorization: `Bearer ${config.sdkKey}`, 'Content-Type': 'application/json' },
         body: `{"events":[${batch.join(',')}]}`,
       });
+      // An unread body would hold the connection: release it whenever we do not read it.
+      if (!res.ok) void res.body?.cancel().catch(() => {});
       if (res.ok || (res.status !== 429 && res.status < 500)) {
         // 2xx: the body lists refused events. Other 4xx: resending cannot help, drop the batch.
         const rejected = res.ok
@@ -86,7 +88,6 @@ export function createEventQueue(config: ClientConfig): EventQueue {
         return true;
       }
       retryAfter = parseRetryAfter(res.headers.get('Retry-After'));
-      void res.body?.cancel().catch(() => {});
       logger.warn(`flagstaff: events got HTTP ${res.status}, retrying`);
     } catch (error) {
       logger.warn('flagstaff: events failed, retrying', error);
@@ -147,10 +148,19 @@ export function createEventQueue(config: ClientConfig): EventQueue {
     },
     async close(timeoutMs) {
       if (closed) return;
-      retryAt = 0;
       let timeout: ReturnType<typeof setTimeout> | undefined;
+      const finish = async () => {
+        await sending;
+        // Last chance: keep retrying (still honouring Retry-After) until delivered or out of time.
+        while (!closed && queue.length > 0) {
+          const wait = retryAt - Date.now();
+          if (wait > 0) await new Promise<void>((resolve) => unrefTimeout(resolve, wait));
+          retryAt = 0;
+          await flush();
+        }
+      };
       await Promise.race([
-        sending?.then(flush) ?? flush(),
+        finish(),
         new Promise<void>((resolve) => (timeout = unrefTimeout(resolve, timeoutMs))),
       ]);
       clearTimeout(timeout);

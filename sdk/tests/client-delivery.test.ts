@@ -86,6 +86,7 @@ describe('client: event delivery', () => {
     // Honoured Retry-After (1 s), not the 20 ms backoff.
     expect(posts()[1].at - posts()[0].at).toBeGreaterThanOrEqual(950);
     expect(posts()[0].body).toBe(posts()[1].body); // same ids: the server can de-duplicate
+    await waitFor(() => c.stats().sent === 1, 2000, 'acknowledged');
     expect(c.stats()).toMatchObject({ sent: 1, retries: 1, queued: 0 });
   });
 
@@ -170,6 +171,24 @@ describe('client: event delivery', () => {
     await c.flush();
     expect(s.events.map((e) => e.event)).toEqual(['good']);
     expect(c.stats()).toMatchObject({ rejected: 1, sent: 1, retries: 0 });
+  });
+
+  it('keeps retrying during close() while time remains, then gives up and counts the rest', async () => {
+    const { s, c } = await setup();
+    s.eventResponses.push({ status: 503 }, { status: 502 });
+    c.track('at-exit');
+    await c.close({ timeoutMs: 2000 });
+    expect(s.events.map((e) => e.event)).toEqual(['at-exit']);
+
+    const { s: s2, c: c2 } = await setup();
+    s2.eventResponses.push(
+      ...Array.from({ length: 100 }, () => ({ status: 503, headers: { 'Retry-After': '5' } })),
+    );
+    c2.track('lost');
+    const started = Date.now();
+    await c2.close({ timeoutMs: 300 });
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(c2.stats()).toMatchObject({ queued: 0, dropped: 1, sent: 0 });
   });
 
   it('never throws into the host app', async () => {
