@@ -69,7 +69,12 @@ export function createRulesetLoader(config: ClientConfig): RulesetLoader {
         if (closed) return;
         useNow(payload, from);
         // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.
-        if (from === 'network' || from === 'stream') await cache?.set(cacheKey, text);
+        // Not awaited: a slow store must not hold back the next ruleset.
+        if (cache && (from === 'network' || from === 'stream')) {
+          Promise.resolve()
+            .then(() => cache.set(cacheKey, text))
+            .catch((error: unknown) => logger.warn('flagstaff: cache write failed', error));
+        }
       } catch (error) {
         logger.error(`flagstaff: bad ${from} ruleset`, error);
       }
