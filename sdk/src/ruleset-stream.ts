@@ -107,16 +107,20 @@ export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamH
         // 4xx other than 429 will not heal by retrying (bad key, no stream offered).
         return failed(`HTTP ${res.status}`, res.status >= 400 && res.status < 500 && res.status !== 429);
       }
-      connected();
       const push = createSseParser({ onEvent, onRetry: (ms) => (serverRetryMs = ms) }, lastEventId);
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
+      let live = false;
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         // Only data proves the connection works: a server (or proxy) that accepts and hangs up at
-        // once must keep backing off, not be hammered at the base delay.
-        failures = 0;
+        // once must keep backing off (and polling going), not be hammered at the base delay.
+        if (!live) {
+          live = true;
+          failures = 0;
+          connected();
+        }
         touch();
         push(decoder.decode(value, { stream: true }));
       }

@@ -140,12 +140,14 @@ describe('client: streaming', () => {
 
   it('keeps backing off from a stream that accepts and hangs up at once', async () => {
     const s = await server(payload(false), { streamHangUp: true });
-    const c = client(s, { retryBaseMs: 50, retryMaxMs: 2000 });
+    const c = client(s, { retryBaseMs: 50, retryMaxMs: 2000, pollIntervalMs: 100 });
     await c.ready();
     await new Promise((r) => setTimeout(r, 1000));
     // Without growing delays this would be ~40 connections (25 ms apart on average).
     expect(s.streamConnections).toBeGreaterThanOrEqual(2);
     expect(s.streamConnections).toBeLessThan(15);
+    // Meanwhile polling keeps the ruleset fresh: such a stream never counts as connected.
+    expect(s.requests.filter((r) => r.path === '/sdk/v1/ruleset').length).toBeGreaterThanOrEqual(3);
   });
 
   it('falls back to polling when the stream is refused', async () => {
