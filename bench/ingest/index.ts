@@ -5,7 +5,7 @@
 // Runs the HTTP leg twice: writer on a worker thread (the default) and on the event loop.
 // Knobs: BENCH_SECONDS (15 per HTTP leg), BENCH_SENDERS (8), BENCH_BATCH (500).
 import BetterSqlite3 from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,16 @@ const WARMUP_MS = 3_000;
 
 const dir = mkdtempSync(join(tmpdir(), 'flagstaff-bench-ingest-'));
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** CPU seconds (user + system, all threads) a process has used so far; Linux only, else NaN. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ)
+  } catch {
+    return NaN;
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -50,6 +60,23 @@ async function overHttp(writerThread: boolean) {
   let measuredStart = 0;
   let measuredEnd = 0;
 
+  let serverCpu = NaN;
+  let clientCpu = 0;
+  setTimeout(() => {
+    serverCpu = cpuSeconds(server.child.pid);
+    const own = process.cpuUsage();
+    clientCpu = (own.user + own.system) / 1e6;
+  }, WARMUP_MS);
+  let serverCpuEnd = NaN;
+  let clientCpuEnd = 0;
+  setTimeout(
+    () => {
+      serverCpuEnd = cpuSeconds(server.child.pid);
+      const own = process.cpuUsage();
+      clientCpuEnd = (own.user + own.system) / 1e6;
+    },
+    WARMUP_MS + SECONDS * 1000,
+  );
   async function sender(id: number) {
     for (let batch = 0; performance.now() < end; batch++) {
       const body = makeBatch(`s${id}`, batch, BATCH);
@@ -85,7 +112,12 @@ async function overHttp(writerThread: boolean) {
   db.close();
   latencies.sort((a, b) => a - b);
   const seconds = (measuredEnd - measuredStart) / 1000;
+  const wallSeconds = SECONDS;
+  const eventsInWindow = (measured / seconds) * wallSeconds;
   return {
+    serverCpuPerEvent: ((serverCpuEnd - serverCpu) * 1e6) / eventsInWindow,
+    serverCores: (serverCpuEnd - serverCpu) / wallSeconds,
+    clientCpuPerEvent: ((clientCpuEnd - clientCpu) * 1e6) / eventsInWindow,
     rate: measured / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
@@ -169,6 +201,9 @@ for (const [label, run] of [
   console.log(`  HTTP, durable, ${label}:`);
   console.log(
     `    ${fmt(run.rate)} events/s   p50 ${run.p50.toFixed(1)} ms   p99 ${run.p99.toFixed(1)} ms   (${fmt(run.requests)} requests, ${run.refused} refused with 429/503 and resent)`,
+  );
+  console.log(
+    `    server CPU ${run.serverCpuPerEvent.toFixed(1)} µs per event (${run.serverCores.toFixed(2)} cores busy); load generator ${run.clientCpuPerEvent.toFixed(1)} µs per event`,
   );
   console.log(
     `    ${fmt(run.acknowledged)} events acknowledged, ${fmt(run.stored)} in the database after SIGTERM (exit ${run.exitCode})`,

@@ -145,9 +145,10 @@ export const segments = sqliteTable('segments', {
 // Written only by the group-commit event writer (src/events/), on its own connection, with raw
 // prepared statements; see docs/decisions/0004-group-commit.md. `ts` is the client's event time and
 // `received_at` the server's, both epoch milliseconds. Environments and keys are referenced by id
-// without foreign keys, to keep the per-row insert cost down. An event is identified by
-// (ts, id, environment): an SDK retry resends both unchanged, and a ts-first key keeps the unique
-// index append-mostly (a random-UUID-first index rewrites pages all over the tree on every commit).
+// without foreign keys, to keep the per-row insert cost down. An event is identified by (ts, id):
+// an SDK retry resends both unchanged, and a ts-first key keeps the unique index append-mostly (a
+// random-UUID-first index rewrites pages all over the tree on every commit). Indexes are few and
+// narrow because every one costs each insert (measured: docs/decisions/0004-group-commit.md).
 
 /** One row per exposure received (an SDK evaluated an experiment or a ramp for a unit). */
 export const exposures = sqliteTable(
@@ -166,7 +167,7 @@ export const exposures = sqliteTable(
     receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [
-    uniqueIndex('exposures_dedup_idx').on(t.ts, t.id, t.environmentId),
+    uniqueIndex('exposures_dedup_idx').on(t.ts, t.id),
     index('exposures_experiment_idx').on(t.environmentId, t.experiment, t.ts),
   ],
 );
@@ -187,9 +188,8 @@ export const trackEvents = sqliteTable(
     receivedAt: integer('received_at', { mode: 'timestamp_ms' }).notNull(),
   },
   (t) => [
-    uniqueIndex('track_events_dedup_idx').on(t.ts, t.id, t.environmentId),
-    // Covering for per-unit aggregates of one event over a time range: no table lookups.
-    index('track_events_event_idx').on(t.environmentId, t.event, t.ts, t.unit, t.value),
+    uniqueIndex('track_events_dedup_idx').on(t.ts, t.id),
+    index('track_events_event_idx').on(t.environmentId, t.event, t.ts),
   ],
 );
 

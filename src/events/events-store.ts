@@ -78,6 +78,14 @@ export function sqliteEventStore(sqlite: BetterSqlite3.Database, ownsConnection:
     `DELETE FROM track_events WHERE rowid IN (SELECT rowid FROM track_events WHERE ts < ? ORDER BY ts LIMIT ?)`,
   );
 
+  // Units whose first-exposure row a later exposure could not change: after an exposure
+  // (variation v, time t) went through the upsert, another one with v at t or later is a no-op
+  // (first time stays, the variation stays, and the multiple-variations flag is already what it
+  // should be). Skipping those saves a b-tree search per repeated exposure. Only valid while
+  // experiment_units rows are never deleted: code that deletes them must restart the writer.
+  const known = new Map<string, { variation: string; ts: number }>();
+  const knownLimit = 200_000;
+
   const writeOne = (batch: EventBatchRows): WriteCounts => {
     const { environmentId: env, keyId, receivedAt } = batch;
     let accepted = 0;
@@ -100,7 +108,12 @@ export function sqliteEventStore(sqlite: BetterSqlite3.Database, ownsConnection:
         continue;
       }
       accepted++;
+      const unitKey = `${env}\u0000${e.experiment}\u0000${e.unit}`;
+      const seen = known.get(unitKey);
+      if (seen !== undefined && seen.variation === e.variation && e.ts >= seen.ts) continue;
       upsertUnit.run(env, e.experiment, e.unit, e.ts, e.variation);
+      if (known.size >= knownLimit) known.clear();
+      known.set(unitKey, { variation: e.variation, ts: e.ts });
     }
     for (const t of batch.tracks) {
       const { changes } = insertTrack.run(
@@ -128,7 +141,14 @@ export function sqliteEventStore(sqlite: BetterSqlite3.Database, ownsConnection:
   );
 
   return {
-    writeGroup: (batches) => writeGroup.immediate(batches),
+    writeGroup(batches) {
+      try {
+        return writeGroup.immediate(batches);
+      } catch (error) {
+        known.clear(); // it may hold exposures of the transaction that rolled back
+        throw error;
+      }
+    },
     deleteOlderThan: (before, limit) => deleteOld.immediate(before, limit),
     close() {
       if (ownsConnection && sqlite.open) sqlite.close();

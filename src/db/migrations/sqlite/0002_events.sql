@@ -21,7 +21,7 @@ CREATE TABLE `exposures` (
 	`received_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `exposures_dedup_idx` ON `exposures` (`ts`,`id`,`environment_id`);--> statement-breakpoint
+CREATE UNIQUE INDEX `exposures_dedup_idx` ON `exposures` (`ts`,`id`);--> statement-breakpoint
 CREATE INDEX `exposures_experiment_idx` ON `exposures` (`environment_id`,`experiment`,`ts`);--> statement-breakpoint
 CREATE TABLE `track_events` (
 	`environment_id` text NOT NULL,
@@ -35,5 +35,5 @@ CREATE TABLE `track_events` (
 	`received_at` integer NOT NULL
 );
 --> statement-breakpoint
-CREATE UNIQUE INDEX `track_events_dedup_idx` ON `track_events` (`ts`,`id`,`environment_id`);--> statement-breakpoint
-CREATE INDEX `track_events_event_idx` ON `track_events` (`environment_id`,`event`,`ts`,`unit`,`value`);
+CREATE UNIQUE INDEX `track_events_dedup_idx` ON `track_events` (`ts`,`id`);--> statement-breakpoint
+CREATE INDEX `track_events_event_idx` ON `track_events` (`environment_id`,`event`,`ts`);
