@@ -138,6 +138,18 @@ describe('client: streaming', () => {
     expect(s.streams.size).toBe(1);
   });
 
+  it("takes the server's retry: field as its reconnect delay", async () => {
+    const s = await server(payload(false));
+    const c = client(s, { retryBaseMs: 10_000, retryMaxMs: 20_000 });
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    s.writeRaw('retry: 20\n\n');
+    await new Promise((r) => setTimeout(r, 50));
+    for (const res of s.streams) res.destroy();
+    // With the configured 10 s base this would take seconds; the server asked for 20 ms.
+    await waitFor(() => s.streamConnections === 2, 1000, 'quick reconnect');
+  });
+
   it('keeps backing off from a stream that accepts and hangs up at once', async () => {
     const s = await server(payload(false), { streamHangUp: true });
     const c = client(s, { retryBaseMs: 50, retryMaxMs: 2000, pollIntervalMs: 100 });
