@@ -73,7 +73,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
   let ownDocs: StickyAssignmentDocs | undefined;
   let closed = false;
   const loader = createRulesetLoader(config);
-  const queue = config.disableEvents ? undefined : createEventQueue(config);
+  const queue = createEventQueue(config);
   const network = createRulesetSource(config, (text, from) => void loader.apply(text, from));
 
   // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
@@ -125,7 +125,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
         onStickyBucketAssignment: saveDoc,
       });
     },
-    emit: (event) => queue?.push(event),
+    emit: (event) => config.disableEvents || queue.push(event),
     expose: createExposureLogger(config, queue),
     unitAttribute: config.unitAttribute,
     logger,
@@ -138,9 +138,9 @@ export function createClient(options: ClientOptions): FlagstaffClient {
 
   // The page may never come back: hand the queue to sendBeacon, which outlives it.
   const onHide = (event: Event) => {
-    if (event.type === 'pagehide' || document.visibilityState === 'hidden') queue?.beacon();
+    if (event.type === 'pagehide' || document.visibilityState === 'hidden') queue.beacon();
   };
-  const page = typeof window !== 'undefined' && typeof document !== 'undefined' && !!queue;
+  const page = typeof window !== 'undefined' && typeof document !== 'undefined';
   if (page) {
     document.addEventListener('visibilitychange', onHide);
     window.addEventListener('pagehide', onHide);
@@ -165,7 +165,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
       return forUser(attrs, { stickyBucketAssignments: await loadDocs(attrs) });
     },
     subscribe: (listener) => loader.subscribe(listener),
-    flush: () => queue?.flush().catch(() => {}) ?? Promise.resolve(),
+    flush: () => queue.flush().catch(() => {}),
     async close({ timeoutMs = 2000 } = {}) {
       if (closed) return;
       closed = true;
@@ -175,11 +175,11 @@ export function createClient(options: ClientOptions): FlagstaffClient {
         document.removeEventListener('visibilitychange', onHide);
         window.removeEventListener('pagehide', onHide);
       }
-      await queue?.close(timeoutMs).catch(() => {});
+      await queue.close(timeoutMs).catch(() => {});
     },
     getPayload: () => loader.current?.payload,
     stats: () => ({
-      ...(queue?.stats() ?? { queued: 0, sent: 0, dropped: 0, rejected: 0, retries: 0 }),
+      ...queue.stats(),
       source: loader.source,
     }),
   };

@@ -17,7 +17,7 @@ import { randomId } from './random-id.js';
  */
 export function createExposureLogger(
   config: ClientConfig,
-  queue: EventQueue | undefined,
+  queue: EventQueue,
 ): (evaluation: Evaluation, attributes: Attributes) => void {
   const seen = createLru(config.dedupeSize);
   return (evaluation, attributes) => {
@@ -45,7 +45,7 @@ export function createExposureLogger(
           if (attributes[name] !== undefined) event.attributes[name] = attributes[name];
         }
       }
-      queue?.push(event);
+      if (!config.disableEvents) queue.push(event);
     } catch (error) {
       config.logger.error('flagstaff: exposure logging failed', error);
     }

@@ -13,7 +13,7 @@ export function resolveConfig(options: ClientOptions): ClientConfig {
     apiHost: '',
     sdkKey: '',
     fetch: (input, init) => globalThis.fetch(input, init),
-    logger: { warn: (...a) => console.warn(...a), error: (...a) => console.error(...a) },
+    logger: console,
     attributes: {},
     streaming: true,
     pollIntervalMs: 30_000,
