@@ -25,7 +25,7 @@ afterAll(() => {
 
 /** Ids of every acknowledged event, and the batches still to (re)send. */
 const acknowledged = new Set<string>();
-let unsent: { body: string; ids: string[] }[] = [];
+const unsent: { body: string; ids: string[] }[] = [];
 let nextBatch = 0;
 
 function newBatch(): { body: string; ids: string[] } {
