@@ -148,7 +148,7 @@ export function createEvaluator(host: EvaluatorHost, scope: () => EvaluationScop
           id: randomId(),
           ts: Date.now(),
           unit: String(unit),
-          event,
+          event: String(event),
         };
         if (typeof value === 'number' && Number.isFinite(value)) sdkEvent.value = value;
         if (properties) sdkEvent.properties = properties;
