@@ -3,7 +3,7 @@
 // durable, next to the raw rate of inserting the same rows straight into the same schema with
 // better-sqlite3 under the same durability settings. Then where the time goes, per event.
 // Runs the HTTP leg twice: writer on a worker thread (the default) and on the event loop.
-// Knobs: BENCH_SECONDS (15 per HTTP leg), BENCH_SENDERS (8), BENCH_BATCH (500).
+// Knobs: BENCH_SECONDS (15 per HTTP leg), BENCH_SENDERS (16), BENCH_BATCH (500).
 import BetterSqlite3 from 'better-sqlite3';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
@@ -19,7 +19,7 @@ import { parseEvents } from '../../src/events/parse-events.ts';
 import { createSdkKey, makeBatch, post, spawnServer } from '../../tests/events/spawn-server.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
-const SENDERS = Number(process.env.BENCH_SENDERS ?? 8);
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 16);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const WARMUP_MS = 3_000;
 
