@@ -102,56 +102,77 @@ export function sameThreadStore(open: () => EventStore, busy?: () => boolean): A
 }
 
 /** Starts the writer thread on the database file `location`. */
+/**
+ * Starts the writer thread on the database file `location`. Should the thread die (a native
+ * fault), the requests waiting on it fail (503, and the SDKs resend: ids make that safe) and the
+ * next call starts a new one.
+ */
 export function threadStore(location: string): AsyncEventStore {
   // The worker runs this TypeScript file too: it registers tsx's loader, then imports it.
   const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsx = pathToFileURL(join(tsxRoot, 'dist/esm/api/index.mjs')).href;
   const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(boot, { eval: true, workerData: { location }, execArgv: [] });
-  worker.unref();
   let nextId = 1;
-  let failure: Error | undefined;
+  let closing = false;
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
-  const failAll = (error: Error) => {
-    failure = error;
-    for (const { reject } of waiting.values()) reject(error);
-    waiting.clear();
+  let worker: Worker | undefined;
+
+  const start = (): Worker => {
+    const thread = new Worker(boot, {
+      eval: true,
+      workerData: { flagstaffEventWriter: location },
+      execArgv: [],
+    });
+    thread.unref();
+    const fail = (error: Error) => {
+      if (worker !== thread) return;
+      worker = undefined;
+      for (const { reject } of waiting.values()) reject(error);
+      waiting.clear();
+    };
+    thread.on('message', (reply: Reply) => {
+      const pending = waiting.get(reply.id);
+      if (!pending) return;
+      waiting.delete(reply.id);
+      if ('error' in reply)
+        pending.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
+      else pending.resolve(reply.result);
+    });
+    thread.on('error', fail);
+    thread.on('exit', (code) => fail(new Error(`event writer thread exited (${code})`)));
+    return thread;
   };
-  worker.on('message', (reply: Reply) => {
-    const pending = waiting.get(reply.id);
-    if (!pending) return;
-    waiting.delete(reply.id);
-    if ('error' in reply)
-      pending.reject(Object.assign(new Error(reply.error.message), { code: reply.error.code }));
-    else pending.resolve(reply.result);
-  });
-  worker.on('error', (error) => failAll(error));
-  worker.on('exit', (code) => failAll(new Error(`event writer thread exited (${code})`)));
+
   const call = <T>(request: Call): Promise<T> => {
-    if (failure) return Promise.reject(failure);
+    if (closing && request.op !== 'close') return Promise.reject(new Error('event writer thread closed'));
+    const thread = (worker ??= start());
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ ...request, id });
+      thread.postMessage({ ...request, id });
     });
   };
   return {
     writeGroup: (batches) => call<WriteCounts[]>({ op: 'write', batches: batches.map(pack) }),
     deleteOlderThan: (before, limit) => call<number>({ op: 'delete', before, limit }),
     async close() {
-      if (failure) return;
+      closing = true;
+      const thread = worker;
+      if (!thread) return;
       await call<void>({ op: 'close' });
-      await worker.terminate();
+      worker = undefined;
+      await thread.terminate();
     },
   };
 }
 
 // --- the worker side ----------------------------------------------------------------------------
-if (parentPort && (workerData as { location?: string } | null)?.location) {
+const writerLocation = (workerData as { flagstaffEventWriter?: string } | null)?.flagstaffEventWriter;
+if (parentPort && writerLocation) {
   const port = parentPort;
   const { openWriterConnection, sqliteEventStore } = await import('./events-store.ts');
   // Off the event loop, waiting for a lock is harmless: up to 5 s, as the main connection does.
-  const connection = openWriterConnection((workerData as { location: string }).location);
+  const connection = openWriterConnection(writerLocation);
   connection.pragma('busy_timeout = 5000');
   const store = sqliteEventStore(connection, true);
   port.on('message', (request: Request) => {
