@@ -26,9 +26,12 @@ async function until(condition: () => boolean) {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-describe('group commit', () => {
+describe.each([
+  ['on the writer thread', true],
+  ['on the event loop', false],
+])('group commit %s', (_, thread) => {
   it('merges concurrent requests into few transactions, and every acknowledged event is stored', async () => {
-    const t = await app({}, { file: true });
+    const t = await app({ EVENTS_WRITER_THREAD: thread }, { file: true });
     const { secret } = await t.key('server');
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) => t.post(secret, batch(`g${i}`, 20))),
@@ -41,7 +44,7 @@ describe('group commit', () => {
   });
 
   it('answers 503 with Retry-After when the queue is full, and stores exactly what it acknowledged', async () => {
-    const t = await app({ EVENTS_QUEUE_LIMIT: 25 }, { file: true });
+    const t = await app({ EVENTS_QUEUE_LIMIT: 25, EVENTS_WRITER_THREAD: thread }, { file: true });
     const { secret } = await t.key('server');
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => t.post(secret, batch(`bp${i}`, 10))),
@@ -60,7 +63,7 @@ describe('group commit', () => {
   });
 
   it('commits the batches in flight when the service stops, then refuses new ones with 503', async () => {
-    const t = await app({}, { file: true });
+    const t = await app({ EVENTS_WRITER_THREAD: thread }, { file: true });
     const { secret } = await t.key('server');
     const inFlight = Array.from({ length: 5 }, (_, i) => t.post(secret, batch(`sd${i}`, 10)));
     // Microtasks only: the handlers read their bodies and queue, the commit (setImmediate) waits.
@@ -74,10 +77,16 @@ describe('group commit', () => {
     expect(late.status).toBe(503);
     expect(late.headers.get('retry-after')).toBe('1');
   });
+});
 
-  for (const file of [true, false]) {
-    it(`waits while a management transaction holds the database (${file ? 'own connection' : 'shared in-memory connection'})`, async () => {
-      const t = await app({}, { file });
+describe('a busy database', () => {
+  for (const [label, file, thread] of [
+    ['own connection, writer thread', true, true],
+    ['own connection, event loop', true, false],
+    ['shared in-memory connection', false, false],
+  ] as const) {
+    it(`waits while a management transaction holds the database (${label})`, async () => {
+      const t = await app({ EVENTS_WRITER_THREAD: thread }, { file });
       const { secret } = await t.key('server');
       let release!: () => void;
       const held = t.db.transaction(async () => {
