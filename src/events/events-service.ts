@@ -38,7 +38,7 @@ export function createEventWriter(db: Db, config: EventsConfig, logger: Logger):
       () => db.sqlite.inTransaction,
     );
   } else if (config.EVENTS_WRITER_THREAD) {
-    store = lazyStore(() => threadStore(db.location));
+    store = threadStore(db.location); // the thread starts with the first commit
   } else {
     store = sameThreadStore(() => sqliteEventStore(openWriterConnection(db.location), true));
   }
@@ -48,16 +48,6 @@ export function createEventWriter(db: Db, config: EventsConfig, logger: Logger):
     retentionDays: config.EVENTS_RETENTION_DAYS,
     logger,
   });
-}
-
-/** Starts the thread on first use, so that a service that never ingests starts none. */
-function lazyStore(open: () => AsyncEventStore): AsyncEventStore {
-  let store: AsyncEventStore | undefined;
-  return {
-    writeGroup: (batches) => (store ??= open()).writeGroup(batches),
-    deleteOlderThan: (before, limit) => (store ??= open()).deleteOlderThan(before, limit),
-    close: async () => store?.close(),
-  };
 }
 
 export class EventsService {
