@@ -39,6 +39,8 @@ function load(server: SpawnedServer, secret: string) {
   const agent = new Agent({ keepAlive: true, maxSockets: SENDERS });
   let running = true;
   let sent = 0;
+  let acked!: () => void;
+  const firstAck = new Promise<void>((resolve) => (acked = resolve));
   const sender = async () => {
     while (running) {
       const batch = unsent.pop() ?? newBatch();
@@ -56,6 +58,7 @@ function load(server: SpawnedServer, secret: string) {
           expect(answer.accepted + answer.duplicates).toBe(BATCH);
           for (const id of batch.ids) acknowledged.add(id);
           sent++;
+          acked();
         } else {
           unsent.push(batch);
           await new Promise((resolve) => setTimeout(resolve, 20));
@@ -68,6 +71,7 @@ function load(server: SpawnedServer, secret: string) {
   };
   const senders = Promise.all(Array.from({ length: SENDERS }, () => sender()));
   return {
+    firstAck,
     sentBatches: () => sent,
     async stop() {
       running = false;
@@ -97,8 +101,9 @@ describe('durability of acknowledged events', () => {
       current = await spawnServer(file, { EVENTS_WRITER_THREAD: String(writerThread) });
       secret ||= await createSdkKey(current.port);
       const generator = load(current, secret);
-      // Let the load build up, then kill at a random moment.
-      await new Promise((resolve) => setTimeout(resolve, 400 + Math.random() * 1200));
+      // Once batches are being acknowledged, kill at a random moment.
+      await generator.firstAck;
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 1000));
       current.child.kill('SIGKILL');
       expect(await current.exited).toBe('SIGKILL');
       await generator.stop();
@@ -115,7 +120,8 @@ describe('durability of acknowledged events', () => {
   it('commits the in-flight batches on SIGTERM, exits 0, and has stored everything acknowledged', async () => {
     current = await spawnServer(file);
     const generator = load(current, secret);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await generator.firstAck;
+    await new Promise((resolve) => setTimeout(resolve, 300));
     current.child.kill('SIGTERM');
     expect(await current.exited).toBe(0);
     await generator.stop();
