@@ -85,10 +85,15 @@ function load(server: SpawnedServer, secret: string) {
 function missing(): { stored: number; lost: string[] } {
   const db = new BetterSqlite3(file);
   const stored = new Set<string>();
+  let rows = 0;
   for (const table of ['exposures', 'track_events']) {
-    for (const row of db.prepare(`SELECT id FROM ${table}`).iterate()) stored.add((row as { id: string }).id);
+    for (const row of db.prepare(`SELECT id FROM ${table}`).iterate()) {
+      stored.add((row as { id: string }).id);
+      rows++;
+    }
   }
   db.close();
+  expect(rows, 'resent batches are stored once').toBe(stored.size);
   return { stored: stored.size, lost: [...acknowledged].filter((id) => !stored.has(id)) };
 }
 
