@@ -27,13 +27,15 @@ import { createServices, type ServiceDeps, type Services } from './services.ts';
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 export interface AppDeps extends ServiceDeps {
+  /** Services built beforehand (to seed them, or to share them with a test); built here if absent. */
+  services?: Services;
   logger?: Logger;
   /** Add Node process metrics (memory, event loop lag) to /metrics; off in tests. */
   processMetrics?: boolean;
 }
 
 export function createApp(deps: AppDeps) {
-  const services: Services = createServices(deps);
+  const services: Services = deps.services ?? createServices(deps);
   const logger = services.logger;
   const metrics = createHttpMetrics({ processMetrics: deps.processMetrics ?? false });
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -60,7 +62,14 @@ export function createApp(deps: AppDeps) {
       maxAge: 86400,
     }),
   );
-  app.use(authenticate({ keys: services.stores.keys, users: services.stores.users, clock: services.clock }));
+  app.use(
+    authenticate({
+      keyCache: services.keyCache,
+      keys: services.stores.keys,
+      users: services.stores.users,
+      clock: services.clock,
+    }),
+  );
   app.onError(errorHandler(logger));
   app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 

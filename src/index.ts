@@ -11,10 +11,10 @@ import { createServices } from './services.ts';
 const config = loadEnv();
 const logger = createLogger(config.LOG_LEVEL);
 const db = openDb(config.DATABASE_URL);
-const seeded = await seedFirstStart(createServices({ db, config }));
-
 const lifecycle = new Lifecycle();
-const app = createApp({ db, config, logger, lifecycle, processMetrics: true });
+const services = createServices({ db, config, logger, lifecycle });
+const seeded = await seedFirstStart(services);
+const app = createApp({ db, services, processMetrics: true });
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
   const baseUrl = `http://${shownHost}:${info.port}`;

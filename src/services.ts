@@ -3,6 +3,7 @@
 import { AuditLog } from './audit/audit-log.ts';
 import { sqliteAuditStore, type AuditStore } from './audit/audit-store.ts';
 import { ApiKeyService } from './auth/api-key-service.ts';
+import { KeyCache } from './auth/key-cache.ts';
 import { sqliteApiKeyStore, type ApiKeyStore } from './auth/api-key-store.ts';
 import { LoginRateLimiter } from './auth/login-rate-limiter.ts';
 import { SessionService } from './auth/session-service.ts';
@@ -45,6 +46,7 @@ export interface Services {
   keys: ApiKeyService;
   users: UserService;
   sessions: SessionService;
+  keyCache: KeyCache;
   flags: FlagService;
   segments: SegmentService;
   changes: RulesetChanges;
@@ -87,6 +89,7 @@ export function createServices({
   };
   const audit = new AuditLog(stores.audit, clock);
   const base = { db, audit, clock };
+  const keyCache = new KeyCache(stores.keys, clock);
   const changes = new RulesetChanges();
   const rulesets = new RulesetCache({ ...stores, changes, logger });
   const streams = new StreamHub({
@@ -113,7 +116,7 @@ export function createServices({
     stores,
     audit,
     environments: new EnvironmentService({ ...base, environments: stores.environments, changes }),
-    keys: new ApiKeyService({ ...base, keys: stores.keys, environments: stores.environments }),
+    keys: new ApiKeyService({ ...base, keys: stores.keys, environments: stores.environments, keyCache }),
     users: new UserService({ ...base, users: stores.users }),
     sessions: new SessionService({
       ...base,
@@ -121,6 +124,7 @@ export function createServices({
       limiter: new LoginRateLimiter(config.LOGIN_MAX_ATTEMPTS, clock),
       ttlSeconds: config.SESSION_TTL_SECONDS,
     }),
+    keyCache,
     flags: new FlagService(domain),
     segments: new SegmentService(domain),
     changes,

@@ -5,6 +5,7 @@ import type { Db } from '../db/open-db.ts';
 import type { EnvironmentStore } from '../environments/environment-store.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { ApiKey, ApiKeyStore, KeyKind } from './api-key-store.ts';
+import type { KeyCache } from './key-cache.ts';
 import { newId, randomToken, sha256 } from './secrets.ts';
 
 /** What listings show of a key: never the hash, never the secret. */
@@ -20,6 +21,7 @@ export class ApiKeyService {
       environments: EnvironmentStore;
       audit: AuditLog;
       clock: Clock;
+      keyCache: KeyCache;
     },
   ) {}
 
@@ -33,7 +35,17 @@ export class ApiKeyService {
    * Creates a key and returns its secret, which is never shown again.
    * `secret` lets the first start seed an admin key chosen by the operator (FLAGSTAFF_ADMIN_KEY).
    */
-  create(
+  async create(
+    input: { kind: KeyKind; environment?: string; name: string; secret?: string },
+    actor: Actor,
+    requestId?: string,
+  ): Promise<{ apiKey: PublicApiKey; secret: string }> {
+    const created = await this.createInTransaction(input, actor, requestId);
+    this.deps.keyCache.clear(); // the new key may be cached as unknown
+    return created;
+  }
+
+  private createInTransaction(
     input: { kind: KeyKind; environment?: string; name: string; secret?: string },
     actor: Actor,
     requestId?: string,
@@ -84,7 +96,13 @@ export class ApiKeyService {
     });
   }
 
-  revoke(id: string, actor: Actor, requestId?: string): Promise<PublicApiKey> {
+  async revoke(id: string, actor: Actor, requestId?: string): Promise<PublicApiKey> {
+    const revoked = await this.revokeInTransaction(id, actor, requestId);
+    this.deps.keyCache.clear(); // stop honouring it at once on this replica
+    return revoked;
+  }
+
+  private revokeInTransaction(id: string, actor: Actor, requestId?: string): Promise<PublicApiKey> {
     const { db, keys, environments, audit, clock } = this.deps;
     return db.transaction(async () => {
       const key = await keys.byId(id);

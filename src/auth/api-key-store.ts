@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/open-db.ts';
 import { apiKeys } from '../db/schema.ts';
 
@@ -16,6 +16,12 @@ export interface ApiKeyStore {
 }
 
 export function sqliteApiKeyStore({ orm }: Db): ApiKeyStore {
+  // Every SDK request looks its key up: prepared once, not rebuilt per request.
+  const byHash = orm
+    .select()
+    .from(apiKeys)
+    .where(and(eq(apiKeys.hash, sql.placeholder('hash')), isNull(apiKeys.revokedAt)))
+    .prepare();
   return {
     async list() {
       return orm.select().from(apiKeys).orderBy(desc(apiKeys.createdAt)).all();
@@ -24,11 +30,7 @@ export function sqliteApiKeyStore({ orm }: Db): ApiKeyStore {
       return orm.select().from(apiKeys).where(eq(apiKeys.id, id)).get();
     },
     async activeByHash(hash) {
-      return orm
-        .select()
-        .from(apiKeys)
-        .where(and(eq(apiKeys.hash, hash), isNull(apiKeys.revokedAt)))
-        .get();
+      return byHash.get({ hash });
     },
     async insert(key) {
       orm.insert(apiKeys).values(key).run();

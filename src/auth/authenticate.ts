@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
 import type { ApiKeyStore } from './api-key-store.ts';
+import type { KeyCache } from './key-cache.ts';
 import { sha256 } from './secrets.ts';
 import type { UserStore } from './user-store.ts';
 
@@ -15,18 +16,24 @@ export const SESSION_COOKIE = 'flagstaff_session';
 /** Last-used times are written at most this often per key, to keep writes off the SDK hot path. */
 const touchIntervalMs = 60_000;
 
-export function authenticate(deps: { keys: ApiKeyStore; users: UserStore; clock: Clock }) {
+export function authenticate(deps: {
+  keyCache: KeyCache;
+  keys: ApiKeyStore;
+  users: UserStore;
+  clock: Clock;
+}) {
   return createMiddleware<AppEnv>(async (c, next) => {
     // EventSource cannot send headers, so SDK routes also take the key as `?key=`.
     const queryKey = c.req.path.startsWith('/sdk/') ? c.req.query('key') : undefined;
     const header = c.req.header('authorization') ?? (queryKey ? `Bearer ${queryKey}` : undefined);
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const key = match ? await deps.keys.activeByHash(sha256(match[1]!)) : undefined;
+      const key = match ? await deps.keyCache.activeByHash(sha256(match[1]!)) : undefined;
       if (key) {
         c.set('principal', { type: 'key', key });
         const now = deps.clock.now();
         if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > touchIntervalMs) {
+          key.lastUsedAt = now; // the cached copy too, so the next requests do not write again
           await deps.keys.touch(key.id, now);
         }
       } else {

@@ -9,12 +9,9 @@ export const Environment = z
     allowClientRuleset: z
       .boolean()
       .openapi({ description: 'Client keys may download the ruleset (see its rules)' }),
-    encryptionKey: z
-      .string()
-      .nullable()
-      .openapi({
-        description: 'When set, client keys get the ruleset AES-encrypted with it (SDK option decryptionKey)',
-      }),
+    encryptionKey: z.string().nullable().openapi({
+      description: 'When set, client keys get the ruleset AES-encrypted with it (SDK option decryptionKey)',
+    }),
     revision: z.number().int().openapi({ description: 'Bumped on every change of the ruleset' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,

@@ -19,6 +19,10 @@ export function bodyLimits(
     });
   const byPrefix = limits.map(({ prefix, maxSize }) => ({ prefix, middleware: make(maxSize) }));
   const fallback = make(defaultMaxSize);
-  return (c, next) =>
-    (byPrefix.find(({ prefix }) => c.req.path.startsWith(prefix))?.middleware ?? fallback)(c, next);
+  return (c, next) => {
+    // Bodiless methods skip the check: asking a Node request for its body builds a full Fetch
+    // Request, which costs more than the whole of serving a cached ruleset.
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next();
+    return (byPrefix.find(({ prefix }) => c.req.path.startsWith(prefix))?.middleware ?? fallback)(c, next);
+  };
 }

@@ -5,6 +5,7 @@ import type { AppEnv } from './app-env.ts';
 /** One JSON line per request, with its id, so a user's report can be traced in the logs. */
 export function requestLog(logger: Logger) {
   return createMiddleware<AppEnv>(async (c, next) => {
+    if (!logger.isLevelEnabled('info')) return next();
     const start = performance.now();
     await next();
     logger.info(

@@ -13,6 +13,8 @@ import type { RulesetChanges } from './ruleset-changes.ts';
 export interface ServedBody {
   body: string;
   etag: string;
+  /** The same ruleset as one Server-Sent Event, encoded once for every stream it goes to. */
+  event: Uint8Array;
 }
 
 export interface BuiltRuleset {
@@ -28,7 +30,14 @@ export interface BuiltRuleset {
   compiled(): CompiledRuleset;
 }
 
-const served = (body: string): ServedBody => ({ body, etag: `"${sha256(body).slice(0, 40)}"` });
+const encoder = new TextEncoder();
+
+const served = (body: string, revision: number): ServedBody => ({
+  body,
+  etag: `"${sha256(body).slice(0, 40)}"`,
+  // JSON.stringify never emits a raw newline, so the payload fits one `data:` line.
+  event: encoder.encode(`id: ${revision}\nevent: ruleset\ndata: ${body}\n\n`),
+});
 
 export class RulesetCache {
   private readonly builds = new Map<string, Promise<BuiltRuleset>>();
@@ -84,6 +93,7 @@ export class RulesetCache {
             : {}),
           dateUpdated: payload.dateUpdated,
         }),
+        env.revision,
       );
     }
     let compiled: CompiledRuleset | undefined;
@@ -91,7 +101,7 @@ export class RulesetCache {
       environmentId,
       revision: env.revision,
       payload,
-      plain: served(JSON.stringify(payload)),
+      plain: served(JSON.stringify(payload), env.revision),
       encrypted,
       allowClientRuleset: env.allowClientRuleset,
       compiled: () =>

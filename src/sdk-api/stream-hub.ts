@@ -56,11 +56,7 @@ export class StreamHub {
   send(client: StreamClient, built: BuiltRuleset): Promise<void> {
     if (client.revision === built.revision) return Promise.resolve();
     client.revision = built.revision;
-    return client.stream.writeSSE({
-      event: 'ruleset',
-      id: String(built.revision),
-      data: client.pick(built).body,
-    });
+    return client.stream.write(client.pick(built).event).then(() => undefined);
   }
 
   /** Ends every stream, so that a graceful shutdown is not held open by idle SDKs. */

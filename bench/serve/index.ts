@@ -1,0 +1,168 @@
+// bench/serve: GET /sdk/v1/ruleset (200 flags), with and without If-None-Match, against a bare Hono
+// app serving the same bytes on the same node server, measured with autocannon in one run; then
+// the time from a flag change to its arrival at 1,000 connected SSE clients, and their memory.
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = 32;
+const SSE_CLIENTS = 1000;
+
+interface Started {
+  child: ChildProcess;
+  info: { port: number; key?: string; adminKey?: string };
+}
+
+function start(args: string[]): Promise<Started> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=flagstaff-source', join(here, 'server.ts'), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.split('\n').find((l) => l.startsWith('{"port"'));
+      if (line) resolve({ child, info: JSON.parse(line) });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+}
+
+async function load(port: number, headers: Record<string, string>) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/sdk/v1/ruleset`,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    headers,
+  });
+  const non2xx = result.non2xx - (headers['if-none-match'] ? result.requests.total : 0);
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    errors: result.errors + Math.max(0, non2xx),
+  };
+}
+
+const rssOf = async (pid: number) => {
+  const { readFile } = await import('node:fs/promises');
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) * 1024;
+};
+
+const ours = await start(['flagstaff']);
+const auth = { authorization: `Bearer ${ours.info.key}` };
+const first = await fetch(`http://127.0.0.1:${ours.info.port}/sdk/v1/ruleset`, { headers: auth });
+const body = await first.text();
+const etag = first.headers.get('etag')!;
+const bodyFile = join(mkdtempSync(join(tmpdir(), 'flagstaff-bench-')), 'ruleset.json');
+writeFileSync(bodyFile, body);
+const bare = await start(['bare', bodyFile, etag]);
+console.log(
+  `ruleset: ${Object.keys(JSON.parse(body).features).length} flags, ${(body.length / 1024).toFixed(1)} KiB; ${CONNECTIONS} connections, ${DURATION} s each`,
+);
+
+// Warm both up, then alternate so that neither gets a systematically cooler machine.
+await load(ours.info.port, auth);
+await load(bare.info.port, {});
+const rows: [string, Awaited<ReturnType<typeof load>>, Awaited<ReturnType<typeof load>>][] = [];
+rows.push(['200 (full body)', await load(ours.info.port, auth), await load(bare.info.port, {})]);
+rows.push([
+  '304 (If-None-Match)',
+  await load(ours.info.port, { ...auth, 'if-none-match': etag }),
+  await load(bare.info.port, { 'if-none-match': etag }),
+]);
+console.log(
+  '\ncase                 | flagstaff req/s | p99 ms | bare hono req/s | p99 ms | ratio (target >= 0.8)',
+);
+for (const [name, a, b] of rows) {
+  console.log(
+    `${name.padEnd(20)} | ${a.rps.toFixed(0).padStart(15)} | ${String(a.p99).padStart(6)} | ${b.rps.toFixed(0).padStart(15)} | ${String(b.p99).padStart(6)} | ${(a.rps / b.rps).toFixed(2)}x${a.errors + b.errors > 0 ? `  (errors: ${a.errors + b.errors})` : ''}`,
+  );
+}
+bare.child.kill();
+
+// SSE fan-out: 1,000 clients, one flag change, arrival time at each.
+const base = `http://127.0.0.1:${ours.info.port}`;
+const rssBefore = await rssOf(ours.child.pid!);
+const arrivals: number[] = [];
+let changeAt = 0;
+let target = Infinity;
+const controllers: AbortController[] = [];
+let connected = 0;
+await Promise.all(
+  Array.from({ length: SSE_CLIENTS }, async () => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const response = await fetch(`${base}/sdk/v1/stream`, { headers: auth, signal: controller.signal });
+    const reader = response.body!.getReader();
+    connected++;
+    // Events are found in the raw bytes (an event is `id: N` ... up to a blank line): decoding
+    // 1,000 copies of a 60 KiB ruleset here would measure this process, not the server.
+    void (async () => {
+      let atStart = true;
+      let wanted = false;
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+          let pos = 0;
+          for (;;) {
+            if (atStart && bytes.toString('latin1', pos, pos + 4) === 'id: ') {
+              const id = Number(bytes.toString('latin1', pos + 4, bytes.indexOf('\n', pos)));
+              wanted = id >= target;
+            }
+            const end = bytes.indexOf('\n\n', pos);
+            if (end < 0) {
+              atStart = false;
+              break;
+            }
+            if (wanted) arrivals.push(performance.now() - changeAt);
+            wanted = false;
+            atStart = true;
+            pos = end + 2;
+          }
+        }
+      } catch {
+        // aborted at the end
+      }
+    })();
+  }),
+);
+await new Promise((resolve) => setTimeout(resolve, 500));
+const rssConnected = await rssOf(ours.child.pid!);
+const admin = { authorization: `Bearer ${ours.info.adminKey}`, 'content-type': 'application/json' };
+const config = await (
+  await fetch(`${base}/api/v1/flags/flag-000/environments/production`, { headers: admin })
+).json();
+const envs = await (await fetch(`${base}/api/v1/environments`, { headers: admin })).json();
+target = envs.items.find((e: { key: string }) => e.key === 'production').revision + 1;
+changeAt = performance.now();
+await fetch(`${base}/api/v1/flags/flag-000/environments/production`, {
+  method: 'PATCH',
+  headers: admin,
+  body: JSON.stringify({ enabled: !config.enabled }),
+});
+const deadline = Date.now() + 10_000;
+while (arrivals.length < connected && Date.now() < deadline)
+  await new Promise((resolve) => setTimeout(resolve, 5));
+arrivals.sort((a, b) => a - b);
+const pct = (p: number) => arrivals[Math.min(arrivals.length - 1, Math.floor((p / 100) * arrivals.length))]!;
+console.log(
+  `\nSSE fan-out: ${arrivals.length}/${connected} clients got the change; from the PATCH being sent: median ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${arrivals[arrivals.length - 1]!.toFixed(1)} ms (target p99 < 100 ms)`,
+);
+console.log(
+  `memory: ${((rssConnected - rssBefore) / SSE_CLIENTS / 1024).toFixed(1)} KiB RSS per idle stream (${(rssBefore / 1048576).toFixed(0)} -> ${(rssConnected / 1048576).toFixed(0)} MiB for ${connected})`,
+);
+for (const controller of controllers) controller.abort();
+ours.child.kill();
+process.exit(0);

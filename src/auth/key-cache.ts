@@ -1,0 +1,33 @@
+// SDK keys are looked up on every SDK request; keeping recent lookups in memory takes a database
+// query off that path. Revoking a key on this replica drops it at once; other replicas (the
+// PostgreSQL deployment) see a revocation within `ttlMs`.
+import type { Clock } from '../clock.ts';
+import type { ApiKey, ApiKeyStore } from './api-key-store.ts';
+
+const maxEntries = 10_000;
+
+export class KeyCache {
+  private readonly entries = new Map<string, { key: ApiKey | undefined; until: number }>();
+
+  constructor(
+    private readonly store: ApiKeyStore,
+    private readonly clock: Clock,
+    private readonly ttlMs = 5_000,
+  ) {}
+
+  async activeByHash(hash: string): Promise<ApiKey | undefined> {
+    const now = this.clock.now().getTime();
+    const hit = this.entries.get(hash);
+    if (hit && hit.until > now) return hit.key;
+    const key = await this.store.activeByHash(hash);
+    // Misses are remembered too, so a flood of bad keys does not turn into a flood of queries.
+    if (this.entries.size >= maxEntries) this.entries.clear();
+    this.entries.set(hash, { key, until: now + this.ttlMs });
+    return key;
+  }
+
+  /** Forgets everything: called after a key is created or revoked. */
+  clear(): void {
+    this.entries.clear();
+  }
+}
