@@ -66,7 +66,7 @@ export function compileRule(flagKey: string, rule: Rule, segments: Map<string, S
   return compiled;
 }
 
-/** A flag switched off (or never configured) in an environment serves its default value. */
+/** A flag switched off (or never configured) in an environment serves its default value, with no rules. */
 export function compileFeature(
   flag: FlagRow,
   config: FlagConfigRow | null,
@@ -76,7 +76,8 @@ export function compileFeature(
   const rules = (config.rules as Rule[])
     .filter((rule) => rule.enabled)
     .map((rule) => compileRule(flag.key, rule, segments));
-  return rules.length > 0 ? { defaultValue: flag.defaultValue, rules } : { defaultValue: flag.defaultValue };
+  // `rules` present (even empty) means "on": the engine reports DEFAULT; absent means DISABLED.
+  return { defaultValue: flag.defaultValue, rules };
 }
 
 export function compilePayload(

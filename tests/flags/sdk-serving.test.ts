@@ -319,3 +319,27 @@ describe('segments', () => {
     expect(after.json.savedGroups.beta).toEqual(['u3']);
   });
 });
+
+describe('reasons from the payload', () => {
+  it('an enabled flag without rules is DEFAULT, a switched-off flag DISABLED', async () => {
+    await t.request('POST', '/api/v1/flags', {
+      as: t.admin,
+      body: { key: 'plain', valueType: 'boolean', defaultValue: true },
+    });
+    await t.request('PUT', '/api/v1/flags/plain/environments/production', {
+      as: t.admin,
+      body: { enabled: true, version: 0, rules: [] },
+    });
+    const ruleset = await t.request('GET', '/sdk/v1/ruleset', { as: server });
+    expect(ruleset.json.features.plain).toEqual({ defaultValue: true, rules: [] });
+    const evaluate = async () =>
+      (await t.request('POST', '/sdk/v1/evaluate', { as: server, body: { flags: ['plain'] } })).json.flags
+        .plain;
+    expect(await evaluate()).toMatchObject({ value: true, reason: 'DEFAULT' });
+    await t.request('PATCH', '/api/v1/flags/plain/environments/production', {
+      as: t.admin,
+      body: { enabled: false },
+    });
+    expect(await evaluate()).toMatchObject({ value: true, reason: 'DISABLED' });
+  });
+});
