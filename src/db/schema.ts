@@ -212,3 +212,107 @@ export const experimentUnits = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.environmentId, t.experiment, t.unit] })],
 );
+
+// ── Metrics and experiments (issue 6) ───────────────────────────────────────────────────────────
+
+/** What an experiment measures: an event aggregated per unit after its first exposure. */
+export const metrics = sqliteTable('metrics', {
+  id: text('id').primaryKey(),
+  key: text('key').notNull().unique(),
+  name: text('name').notNull(),
+  description: text('description').notNull().default(''),
+  kind: text('kind', { enum: ['binomial', 'mean', 'count', 'ratio', 'retention'] }).notNull(),
+  eventName: text('event_name').notNull(),
+  /** Ratio metrics: the denominator's event. */
+  denominatorEventName: text('denominator_event_name'),
+  direction: text('direction', { enum: ['higher', 'lower'] }).notNull(),
+  /** Conversion window after first exposure; null = until the end of the experiment. */
+  windowHours: real('window_hours'),
+  /** Retention metrics: `{ fromDays, toDays }`. */
+  retention: text('retention', { mode: 'json' }).$type<{ fromDays: number; toDays: number }>(),
+  /** Winsorization: `{ type: 'value', value }` or `{ type: 'percentile', percentile }`. */
+  capping: text('capping', { mode: 'json' }).$type<
+    { type: 'value'; value: number } | { type: 'percentile'; percentile: number }
+  >(),
+  cupedLookbackDays: integer('cuped_lookback_days').notNull().default(14),
+  createdAt: createdAt(),
+  updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+});
+
+export const experiments = sqliteTable(
+  'experiments',
+  {
+    id: text('id').primaryKey(),
+    key: text('key').notNull().unique(),
+    name: text('name').notNull(),
+    hypothesis: text('hypothesis').notNull().default(''),
+    /** An unfinished experiment's flag cannot be deleted (reference check); a finished one keeps its key. */
+    flagId: text('flag_id').references(() => flags.id, { onDelete: 'set null' }),
+    flagKey: text('flag_key').notNull(),
+    environmentId: text('environment_id')
+      .notNull()
+      .references(() => environments.id),
+    /** `[{ key, value, weight }]`, the first is the control; weights of the current phase. */
+    variations: text('variations', { mode: 'json' })
+      .$type<{ key: string; value: unknown; weight: number }[]>()
+      .notNull(),
+    coverage: real('coverage').notNull(),
+    hashAttribute: text('hash_attribute').notNull(),
+    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['draft', 'running', 'stopped', 'shipped', 'abandoned'] }).notNull(),
+    shippedVariation: text('shipped_variation'),
+    createdAt: createdAt(),
+    updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
+  },
+  (t) => [index('experiments_flag_idx').on(t.flagId)],
+);
+
+/** Goal, secondary and guardrail metrics of an experiment, in order. A used metric cannot be deleted. */
+export const experimentMetrics = sqliteTable(
+  'experiment_metrics',
+  {
+    experimentId: text('experiment_id')
+      .notNull()
+      .references(() => experiments.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['goal', 'secondary', 'guardrail'] }).notNull(),
+    position: integer('position').notNull(),
+    metricId: text('metric_id')
+      .notNull()
+      .references(() => metrics.id),
+  },
+  (t) => [
+    primaryKey({ columns: [t.experimentId, t.role, t.position] }),
+    index('experiment_metrics_metric_idx').on(t.metricId),
+  ],
+);
+
+/** A period with fixed weights and coverage; changing either starts the next phase. */
+export const experimentPhases = sqliteTable(
+  'experiment_phases',
+  {
+    experimentId: text('experiment_id')
+      .notNull()
+      .references(() => experiments.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    startedAt: integer('started_at', { mode: 'timestamp_ms' }).notNull(),
+    endedAt: integer('ended_at', { mode: 'timestamp_ms' }),
+    weights: text('weights', { mode: 'json' }).$type<number[]>().notNull(),
+    coverage: real('coverage').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.experimentId, t.number] })],
+);
+
+/** Cached analysis results (written by src/analysis/). */
+export const experimentSnapshots = sqliteTable(
+  'experiment_snapshots',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    experimentId: text('experiment_id')
+      .notNull()
+      .references(() => experiments.id, { onDelete: 'cascade' }),
+    phase: integer('phase').notNull(),
+    computedAt: integer('computed_at', { mode: 'timestamp_ms' }).notNull(),
+    results: text('results', { mode: 'json' }).notNull(),
+  },
+  (t) => [index('experiment_snapshots_experiment_idx').on(t.experimentId, t.computedAt)],
+);
