@@ -264,37 +264,83 @@ export class FlagService {
       );
     }
     return this.mutate(async () => {
-      const [flag, env] = await Promise.all([this.row(key), this.environment(environmentKey)]);
-      const current = this.configView(env, await this.deps.flags.config(flag.id, env.id));
-      if (expectedVersion !== undefined && expectedVersion !== current.version) {
-        throw conflict(
-          `version ${expectedVersion} is stale: the config is at version ${current.version}; reload and reapply your change`,
-          { currentVersion: current.version, current },
-        );
-      }
-      const { enabled, rules } = await next(flag, current);
-      const row: FlagConfigRow = {
-        flagId: flag.id,
-        environmentId: env.id,
-        enabled,
-        rules,
-        version: current.version + 1,
-        updatedAt: this.deps.clock.now(),
-        updatedBy: actor.label,
-      };
-      await this.deps.flags.upsertConfig(row);
-      const after = this.configView(env, row);
-      await this.deps.audit.record({
+      const { after, changed } = await this.writeConfig(
+        key,
+        environmentKey,
+        expectedVersion,
         actor,
-        action: 'flag.config.update',
-        targetType: 'flag',
-        targetId: flag.id,
-        before: current,
-        after,
         requestId,
-      });
-      return { result: after, changed: [env.id] };
+        next,
+      );
+      return { result: after, changed };
     });
+  }
+
+  /**
+   * Changes a flag's config in one environment inside the caller's open transaction (`db.transaction`
+   * is not reentrant): experiments write their rule in the same transaction as their own change. No
+   * version check; the rules are validated like putConfig's. Call `publish()` after the commit.
+   */
+  async applyConfigChange(
+    key: string,
+    environmentKey: string,
+    actor: Actor,
+    requestId: string | undefined,
+    next: (current: FlagConfig) => { enabled: boolean; rules: Rule[] },
+  ): Promise<{ before: FlagConfig; after: FlagConfig; publish: () => void }> {
+    const { before, after, changed } = await this.writeConfig(
+      key,
+      environmentKey,
+      undefined,
+      actor,
+      requestId,
+      async (flag, current) => {
+        const { enabled, rules } = next(current);
+        return { enabled, rules: await this.checkRules(flag, rules) };
+      },
+    );
+    const environments = await this.deps.environments.bumpRevision(changed);
+    return { before, after, publish: () => this.deps.changes.publish(environments) };
+  }
+
+  private async writeConfig(
+    key: string,
+    environmentKey: string,
+    expectedVersion: number | undefined,
+    actor: Actor,
+    requestId: string | undefined,
+    next: (flag: FlagRow, current: FlagConfig) => Promise<{ enabled: boolean; rules: Rule[] }>,
+  ): Promise<{ before: FlagConfig; after: FlagConfig; changed: string[] }> {
+    const [flag, env] = await Promise.all([this.row(key), this.environment(environmentKey)]);
+    const current = this.configView(env, await this.deps.flags.config(flag.id, env.id));
+    if (expectedVersion !== undefined && expectedVersion !== current.version) {
+      throw conflict(
+        `version ${expectedVersion} is stale: the config is at version ${current.version}; reload and reapply your change`,
+        { currentVersion: current.version, current },
+      );
+    }
+    const { enabled, rules } = await next(flag, current);
+    const row: FlagConfigRow = {
+      flagId: flag.id,
+      environmentId: env.id,
+      enabled,
+      rules,
+      version: current.version + 1,
+      updatedAt: this.deps.clock.now(),
+      updatedBy: actor.label,
+    };
+    await this.deps.flags.upsertConfig(row);
+    const after = this.configView(env, row);
+    await this.deps.audit.record({
+      actor,
+      action: 'flag.config.update',
+      targetType: 'flag',
+      targetId: flag.id,
+      before: current,
+      after,
+      requestId,
+    });
+    return { before: current, after, changed: [env.id] };
   }
 
   /** Validates rules against the flag's type, known segments and flags; gives rules their ids. */
