@@ -1,0 +1,38 @@
+// The input of an analysis: the experiment, its current phase, its variations and metrics. The
+// experiments domain builds it (`getAnalysisSpec(key)`); the analysis only reads it. Kept as a
+// structural type here so the analysis can be run (and tested) on a spec built by hand.
+
+export type MetricRole = 'goal' | 'secondary' | 'guardrail';
+export type AnalysisMetricKind = 'binomial' | 'mean' | 'count' | 'ratio' | 'retention';
+
+export interface AnalysisMetric {
+  role: MetricRole;
+  key: string;
+  name: string;
+  kind: AnalysisMetricKind;
+  eventName: string;
+  denominatorEventName: string | null;
+  direction: 'higher' | 'lower';
+  windowHours: number | null;
+  retention: { fromDays: number; toDays: number } | null;
+  capping: { type: 'value'; value: number } | { type: 'percentile'; percentile: number } | null;
+  cupedLookbackDays: number;
+}
+
+export interface AnalysisSettings {
+  alpha: number;
+  sided: 'two' | 'greater' | 'less';
+  engine: 'frequentist' | 'bayesian';
+  sequential: boolean;
+  sequentialTuning: number;
+  cuped: boolean;
+  correction: 'holm' | 'benjamini-hochberg';
+  prior?: { mean: number; variance: number } | null;
+}
+
+export interface AnalysisSpec {
+  experiment: { id: string; key: string; environmentId: string; status: string; settings: AnalysisSettings };
+  phase: { number: number; startedAt: Date; endedAt: Date | null; weights: number[]; coverage: number };
+  variations: { key: string; weight: number }[];
+  metrics: AnalysisMetric[];
+}

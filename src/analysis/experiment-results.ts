@@ -1,0 +1,301 @@
+// Results assembly: sufficient statistics (SQL) → the stats engine → what the dashboard shows.
+// Conventions (corrections, series, power, exclusions): docs/decisions/0005-analysis-conventions.md.
+import type BetterSqlite3 from 'better-sqlite3';
+import {
+  analyze,
+  analyzeFamily,
+  minimumDetectableEffect,
+  requiredSampleSize,
+  verdict,
+  type AnalyzeResponse,
+  type Comparison,
+  type Interval,
+} from '../stats/index.ts';
+import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
+import { computeBreakdowns, type Breakdowns } from './breakdowns.ts';
+import {
+  enoughDataCheck,
+  multipleExposuresCheck,
+  srmCheck,
+  unknownVariationCheck,
+  type Health,
+} from './health-checks.ts';
+import { armMean, armSummary, phaseWeights, statsKind, statsRequest } from './stats-input.ts';
+import {
+  addSums,
+  DAY_MS,
+  emptySums,
+  withAnalysisTables,
+  type DayRow,
+  type MetricSums,
+} from './sufficient-stats.ts';
+
+export interface ResultsOptions {
+  /** Relative effect the "days left" estimate plans for (0.05 = a 5% lift). */
+  targetRelativeEffect: number;
+  breakdownValues: number;
+  breakdownDimensions: number;
+}
+
+export const DEFAULT_RESULTS_OPTIONS: ResultsOptions = {
+  targetRelativeEffect: 0.05,
+  breakdownValues: 10,
+  breakdownDimensions: 10,
+};
+
+export interface ResultComparison extends Comparison {
+  /** p-value (or chance to win) beats α after the correction that applies to the metric's role. */
+  significant: boolean;
+  verdict: 'winning' | 'losing' | 'inconclusive';
+}
+
+export interface MetricResult {
+  key: string;
+  name: string;
+  role: AnalysisMetric['role'];
+  kind: AnalysisMetric['kind'];
+  direction: AnalysisMetric['direction'];
+  /** Goal metrics: Holm or BH across goal metrics × variations; others: uncorrected. */
+  correction: 'holm' | 'benjamini-hochberg' | 'none';
+  cap: number | null;
+  variations: { key: string; units: number; sum: number; mean: number | null }[];
+  comparisons: ResultComparison[];
+}
+
+export interface SeriesPoint {
+  day: number;
+  /** End of the day (exclusive), ISO: the point counts units first exposed before it. */
+  date: string;
+  units: number;
+  comparisons: { variation: string; estimate: number | null; ci: Interval; pValue: number | null }[];
+}
+
+export interface PowerEstimate {
+  metric: string;
+  variation: string;
+  /** Relative effect planned for. */
+  targetRelativeEffect: number;
+  /** Relative effect detectable with 80% power at the current sample size. */
+  currentRelativeMde: number | null;
+  /** Control units needed for the target (treatment in proportion to its weight). */
+  requiredControlUnits: number | null;
+  controlUnitsPerDay: number | null;
+  /** Days until the target is reachable at the current traffic; 0 when already reached. */
+  daysLeft: number | null;
+}
+
+export interface ExperimentResults {
+  experiment: { key: string; status: string };
+  phase: { number: number; startedAt: string; endedAt: string | null };
+  /** The analysed window: [phase start, phase end or the computation time]. */
+  window: { start: string; end: string };
+  computedAt: string;
+  settings: AnalysisSpec['experiment']['settings'];
+  units: { total: number; analysed: number; perVariation: { key: string; units: number; weight: number }[] };
+  health: Health;
+  metrics: MetricResult[];
+  series: { metric: string; points: SeriesPoint[] }[];
+  power: PowerEstimate[];
+  breakdowns: Breakdowns;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Sums per metric per variation over the rows of `days` with day ≤ `upTo`. */
+function totals(spec: AnalysisSpec, days: DayRow[], upTo = Infinity) {
+  const units = spec.variations.map(() => 0);
+  const sums = spec.metrics.map((m) => spec.variations.map(() => emptySums(m, spec)));
+  for (const row of days) {
+    if (row.day > upTo) continue;
+    units[row.variation]! += row.units;
+    row.metrics.forEach((s, k) => (sums[k]![row.variation] = addSums(sums[k]![row.variation]!, s)));
+  }
+  return { units, sums };
+}
+
+function comparisonsOf(
+  spec: AnalysisSpec,
+  metric: AnalysisMetric,
+  response: AnalyzeResponse,
+): ResultComparison[] {
+  const alpha = spec.experiment.settings.alpha;
+  return response.comparisons.map((c) => {
+    const call = verdict(c, { direction: metric.direction, alpha });
+    const p = c.relative.pValue ?? c.absolute.pValue;
+    const significant = c.chanceToWin !== undefined ? call !== 'inconclusive' : p !== null && p < alpha;
+    return { ...c, significant, verdict: call };
+  });
+}
+
+/** Analyses every metric: the goal metrics as one corrected family, the others one by one. */
+function metricResults(spec: AnalysisSpec, sums: MetricSums[][], caps: (number | null)[]): MetricResult[] {
+  const { correction } = spec.experiment.settings;
+  const goals = spec.metrics.map((m, i) => i).filter((i) => spec.metrics[i]!.role === 'goal');
+  const requests = spec.metrics.map((m, i) => statsRequest(spec, m, sums[i]!));
+  const responses: AnalyzeResponse[] = spec.metrics.map((m, i) =>
+    m.role === 'goal' ? null : analyze(requests[i]!),
+  ) as AnalyzeResponse[];
+  if (goals.length) {
+    const family = analyzeFamily(
+      goals.map((i) => requests[i]!),
+      { method: correction, alpha: spec.experiment.settings.alpha },
+    );
+    goals.forEach((i, k) => (responses[i] = family[k]!));
+  }
+  return spec.metrics.map((metric, i) => ({
+    key: metric.key,
+    name: metric.name,
+    role: metric.role,
+    kind: metric.kind,
+    direction: metric.direction,
+    correction: metric.role === 'goal' ? correction : 'none',
+    cap: caps[i] ?? null,
+    variations: spec.variations.map((v, j) => {
+      const arm = sums[i]![j]!;
+      return { key: v.key, units: arm.n, sum: arm.sum, mean: armMean(metric, arm) };
+    }),
+    comparisons: comparisonsOf(spec, metric, responses[i]!),
+  }));
+}
+
+/** Cumulative relative effect per day of the phase, per goal metric (uncorrected, per day). */
+function dailySeries(spec: AnalysisSpec, days: DayRow[], start: number, end: number) {
+  const lastDay = Math.max(0, Math.floor((end - start) / DAY_MS));
+  const goals = spec.metrics.map((m, i) => ({ m, i })).filter(({ m }) => m.role === 'goal');
+  const series = goals.map(({ m }) => ({ metric: m.key, points: [] as SeriesPoint[] }));
+  const sorted = [...days].sort((a, b) => a.day - b.day);
+  const units = spec.variations.map(() => 0);
+  const sums = spec.metrics.map((m) => spec.variations.map(() => emptySums(m, spec)));
+  let next = 0;
+  for (let day = 0; day <= lastDay; day++) {
+    for (; next < sorted.length && sorted[next]!.day <= day; next++) {
+      const row = sorted[next]!;
+      units[row.variation]! += row.units;
+      row.metrics.forEach((s, k) => (sums[k]![row.variation] = addSums(sums[k]![row.variation]!, s)));
+    }
+    goals.forEach(({ m, i }, g) => {
+      const response = analyze(statsRequest(spec, m, sums[i]!));
+      series[g]!.points.push({
+        day,
+        date: iso(Math.min(start + (day + 1) * DAY_MS, end)),
+        units: units.reduce((s, u) => s + u, 0),
+        comparisons: response.comparisons.map((c) => ({
+          variation: c.variation,
+          estimate: c.relative.estimate,
+          ci: c.relative.ci,
+          pValue: c.relative.pValue,
+        })),
+      });
+    });
+  }
+  return series;
+}
+
+/** How many more days the current traffic needs to detect the target relative effect. */
+function powerEstimates(
+  spec: AnalysisSpec,
+  sums: MetricSums[][],
+  start: number,
+  end: number,
+  target: number,
+) {
+  const s = spec.experiment.settings;
+  const elapsedDays = Math.max((end - start) / DAY_MS, 1 / 24);
+  const weights = phaseWeights(spec);
+  const out: PowerEstimate[] = [];
+  spec.metrics.forEach((metric, i) => {
+    if (metric.role !== 'goal') return;
+    const control = sums[i]![0]!;
+    const summary = armSummary(metric, control);
+    spec.variations.slice(1).forEach((v, k) => {
+      const ratio = weights[k + 1]! / weights[0]!;
+      const base = {
+        metric: metric.key,
+        variation: v.key,
+        targetRelativeEffect: target,
+        currentRelativeMde: null,
+        requiredControlUnits: null,
+        controlUnitsPerDay: control.n > 0 ? control.n / elapsedDays : null,
+        daysLeft: null,
+      };
+      if (!summary || summary.variance <= 0 || summary.mean === 0 || !(ratio > 0)) return out.push(base);
+      const plan = {
+        variance: summary.variance,
+        ratio,
+        alpha: s.alpha,
+        sided: s.sided,
+        sequential: s.engine === 'frequentist' && s.sequential,
+        sequentialTuning: s.sequentialTuning,
+      };
+      const scale = Math.abs(summary.mean);
+      const effect = target * scale * (s.sided === 'less' ? -1 : 1);
+      const required = Math.ceil(requiredSampleSize({ ...plan, effect }));
+      const perDay = control.n / elapsedDays;
+      out.push({
+        ...base,
+        currentRelativeMde: minimumDetectableEffect({ ...plan, n: control.n }) / scale,
+        requiredControlUnits: required,
+        daysLeft: Math.max(0, Math.ceil((required - control.n) / perDay)),
+      });
+    });
+  });
+  return out;
+}
+
+/**
+ * Computes the full results of an experiment's current phase at `now`: one set of SQL passes
+ * (per-unit table, grouped sums by variation × day, unit counts, breakdowns), then the stats.
+ */
+export function computeResults(
+  sqlite: BetterSqlite3.Database,
+  spec: AnalysisSpec,
+  now: Date,
+  options: Partial<ResultsOptions> = {},
+): ExperimentResults {
+  const opts = { ...DEFAULT_RESULTS_OPTIONS, ...options };
+  const data = withAnalysisTables(sqlite, spec, now, (t) => ({
+    start: t.start,
+    end: t.end,
+    caps: t.caps,
+    days: t.dailySums(),
+    counts: t.unitCounts(),
+    breakdowns: computeBreakdowns(t, {
+      maxValues: opts.breakdownValues,
+      maxDimensions: opts.breakdownDimensions,
+    }),
+  }));
+  const { units, sums } = totals(spec, data.days);
+  const keys = spec.variations.map((v) => v.key);
+  const weights = phaseWeights(spec);
+  const metrics = metricResults(spec, sums, data.caps);
+  const noConversions = spec.metrics
+    .filter((m, i) => m.role === 'goal' && statsKind(m) !== 'mean' && sums[i]!.some((arm) => arm.sum === 0))
+    .map((m) => m.key);
+  const checks = [
+    srmCheck(keys, units, weights),
+    multipleExposuresCheck(data.counts),
+    enoughDataCheck(keys, units, noConversions),
+    unknownVariationCheck(data.counts),
+  ];
+  return {
+    experiment: { key: spec.experiment.key, status: spec.experiment.status },
+    phase: {
+      number: spec.phase.number,
+      startedAt: spec.phase.startedAt.toISOString(),
+      endedAt: spec.phase.endedAt?.toISOString() ?? null,
+    },
+    window: { start: iso(data.start), end: iso(data.end) },
+    computedAt: now.toISOString(),
+    settings: spec.experiment.settings,
+    units: {
+      total: data.counts.total,
+      analysed: units.reduce((s, u) => s + u, 0),
+      perVariation: keys.map((key, i) => ({ key, units: units[i]!, weight: weights[i]! })),
+    },
+    health: { healthy: checks.every((c) => c.status !== 'unhealthy'), checks },
+    metrics,
+    series: dailySeries(spec, data.days, data.start, data.end),
+    power: powerEstimates(spec, sums, data.start, data.end, opts.targetRelativeEffect),
+    breakdowns: data.breakdowns,
+  };
+}
