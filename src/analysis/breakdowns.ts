@@ -3,7 +3,6 @@
 // as "other"; every value gets the same per-variation comparison as the whole experiment, for the
 // goal metrics, without multiple-comparison correction (hence the caveat in the response).
 import { analyze, verdict, type Comparison } from '../stats/index.ts';
-import type { AnalysisSpec } from './analysis-spec.ts';
 import { SqlParams } from './sql-params.ts';
 import { armMean, statsRequest } from './stats-input.ts';
 import {

@@ -16,7 +16,7 @@ export interface ScenarioOptions {
 /**
  * Units first exposed over 15 days starting 20 days ago. Each unit has a latent propensity that
  * drives both its pre-period purchases (CUPED covariate) and its purchases after exposure;
- * treatment converts at 15% instead of 10% and spends more. Also: page views (count, ratio
+ * treatment converts 7 points more often and spends more. Also: page views (count, ratio
  * denominator), a `visit` 2 days after exposure (retention), purchases before exposure and long
  * after it (outside a 72 h window), and a few huge purchases (capping).
  */
@@ -41,7 +41,7 @@ export function scenario(options: ScenarioOptions) {
     const prePurchases = Math.floor(latent * 4);
     for (let k = 0; k < prePurchases; k++)
       events.push(track(unit, 'purchase', first - Math.floor(random() * 9 * DAY) - 1, 10 + 40 * latent));
-    const p = (treated ? 0.15 : 0.1) + 0.3 * latent;
+    const p = (treated ? 0.12 : 0.05) + 0.6 * latent;
     if (random() < p) {
       const value = 10 + 40 * latent + (treated ? 8 : 0) + 5 * random();
       events.push(

@@ -1,0 +1,168 @@
+// Full results from events posted through POST /sdk/v1/events: effects and verdicts, CUPED, ratio
+// and retention metrics, health checks, the daily series, power and breakdowns.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { computeResults, type ExperimentResults } from '../../src/analysis/experiment-results.ts';
+import { analysisApp, DAY, send } from './helpers.ts';
+import { COUNTRIES, scenario, scenarioSpec } from './scenario.ts';
+
+type Ctx = Awaited<ReturnType<typeof analysisApp>>;
+let ctx: Ctx;
+let data: ReturnType<typeof scenario>;
+let results: ExperimentResults;
+
+const metricOf = (r: ExperimentResults, key: string) => r.metrics.find((m) => m.key === key)!;
+
+beforeAll(async () => {
+  ctx = await analysisApp();
+  data = scenario({ key: 'checkout', units: 3000, doubleExposed: 30 });
+  await send(ctx.t, ctx.caller, data.events);
+  results = computeResults(
+    ctx.t.db.sqlite,
+    scenarioSpec('checkout', ctx.environmentId, data.start),
+    new Date(data.now),
+  );
+});
+
+describe('experiment results', () => {
+  it('count the units per variation and report a significant win for the better arm', () => {
+    const control = data.events.filter(
+      (e) => e.type === 'exposure' && e.variation === 'control' && !e.unit.includes('double'),
+    );
+    const controlUnits = new Set(control.map((e) => e.unit)).size;
+    expect(results.units.perVariation.map((v) => v.units)).toEqual([controlUnits, 3000 - controlUnits]);
+    expect(results.units.total).toBe(3030);
+    for (const key of ['purchase', 'revenue']) {
+      const m = metricOf(results, key);
+      expect(m.correction).toBe('holm');
+      const [c] = m.comparisons;
+      expect(c!.verdict, key).toBe('winning');
+      expect(c!.significant).toBe(true);
+      expect(c!.relative.estimate!).toBeGreaterThan(0);
+      expect(c!.relative.ci[0]!).toBeGreaterThan(0);
+      expect(m.variations[1]!.mean!).toBeGreaterThan(m.variations[0]!.mean!);
+    }
+    const purchase = metricOf(results, 'purchase');
+    expect(purchase.variations[0]!.mean!).toBeCloseTo(
+      purchase.variations[0]!.sum / purchase.variations[0]!.units,
+      12,
+    );
+    expect(purchase.variations[0]!.mean!).toBeGreaterThan(0.35);
+    expect(purchase.variations[0]!.mean!).toBeLessThan(0.55);
+    expect(metricOf(results, 'pageviews').correction).toBe('none');
+    expect(metricOf(results, 'pageviews').comparisons[0]!.verdict).toBe('inconclusive');
+  });
+
+  it('report the ratio metric as Σnumerator / Σdenominator per arm', () => {
+    const ratio = metricOf(results, 'revenue-per-view');
+    const views = data.events.filter(
+      (e) => e.type === 'track' && e.event === 'pageview' && !e.unit.includes('double'),
+    );
+    expect(ratio.variations[0]!.mean!).toBeGreaterThan(0);
+    expect(ratio.comparisons[0]!.relative.estimate).not.toBeNull();
+    expect(views.length).toBeGreaterThan(3000);
+  });
+
+  it('report the retention metric over units whose window has closed', () => {
+    const retention = metricOf(results, 'day2-visit');
+    expect(retention.variations[0]!.mean!).toBeGreaterThan(0.25);
+    expect(retention.variations[0]!.mean!).toBeLessThan(0.35);
+    expect(retention.variations[1]!.mean!).toBeGreaterThan(0.35);
+    expect(retention.comparisons[0]!.verdict).toBe('winning');
+  });
+
+  it('narrow the interval with CUPED when the pre-period correlates', () => {
+    const cuped = computeResults(
+      ctx.t.db.sqlite,
+      scenarioSpec('checkout', ctx.environmentId, data.start, true),
+      new Date(data.now),
+    );
+    for (const key of ['purchase', 'revenue']) {
+      const width = (r: ExperimentResults) => {
+        const ci = metricOf(r, key).comparisons[0]!.absolute.ci;
+        return ci[1]! - ci[0]!;
+      };
+      expect(width(cuped), key).toBeLessThan((key === 'revenue' ? 0.95 : 1) * width(results));
+    }
+  });
+
+  it('flag the units seen in several variations and stay healthy otherwise', () => {
+    const multiple = results.health.checks.find((c) => c.check === 'multiple_exposures')!;
+    expect(multiple.details.units).toBe(30);
+    expect(multiple.details.share).toBeCloseTo(30 / 3030, 10);
+    expect(multiple.status).toBe('warning');
+    expect(multiple.message).toMatch(/30 of 3030 units/);
+    const srm = results.health.checks.find((c) => c.check === 'srm')!;
+    expect(srm.status).toBe('ok');
+    expect(results.health.healthy).toBe(true);
+  });
+
+  it('flag a sample ratio mismatch when the split is 70/30 against 50/50 weights', async () => {
+    const skewed = scenario({ key: 'skewed', units: 1000, controlShare: 0.7, seed: 7 });
+    await send(ctx.t, ctx.caller, skewed.events);
+    const r = computeResults(
+      ctx.t.db.sqlite,
+      scenarioSpec('skewed', ctx.environmentId, skewed.start),
+      new Date(skewed.now),
+    );
+    const srm = r.health.checks.find((c) => c.check === 'srm')!;
+    expect(srm.status).toBe('unhealthy');
+    expect(srm.details.pValue!).toBeLessThan(0.001);
+    expect(srm.details.sequentialPValue!).toBeLessThan(0.001);
+    expect(srm.message).toMatch(/Sample ratio mismatch/);
+    expect(r.health.healthy).toBe(false);
+  });
+
+  it('warn when there is not enough data', async () => {
+    const small = scenario({ key: 'small', units: 60, seed: 3 });
+    await send(ctx.t, ctx.caller, small.events);
+    const r = computeResults(
+      ctx.t.db.sqlite,
+      scenarioSpec('small', ctx.environmentId, small.start),
+      new Date(small.now),
+    );
+    const check = r.health.checks.find((c) => c.check === 'not_enough_data')!;
+    expect(check.status).toBe('warning');
+    expect(check.message).toMatch(/fewer than 100 units/);
+  });
+
+  it('give one point per day since the phase start in the cumulative series', () => {
+    expect(results.series.map((s) => s.metric)).toEqual(['purchase', 'revenue']);
+    const points = results.series[0]!.points;
+    expect(points).toHaveLength(Math.floor((data.now - data.start) / DAY) + 1);
+    expect(points.map((p) => p.day)).toEqual(points.map((_, i) => i));
+    const units = points.map((p) => p.units);
+    expect(units).toEqual([...units].sort((a, b) => a - b)); // cumulative
+    expect(units.at(-1)).toBe(3000);
+    const last = points.at(-1)!.comparisons[0]!;
+    // the last point is the whole phase, uncorrected: same estimate as the (corrected) result
+    expect(last.estimate).toBeCloseTo(metricOf(results, 'purchase').comparisons[0]!.relative.estimate!, 12);
+    // the interval narrows as units accumulate
+    const width = (i: number) => points[i]!.comparisons[0]!.ci[1]! - points[i]!.comparisons[0]!.ci[0]!;
+    expect(width(points.length - 1)).toBeLessThan(width(3));
+  });
+
+  it('estimate the power and the days left for a 5% relative effect', () => {
+    const p = results.power.find((e) => e.metric === 'purchase')!;
+    expect(p.targetRelativeEffect).toBe(0.05);
+    expect(p.currentRelativeMde!).toBeGreaterThan(0);
+    expect(p.controlUnitsPerDay!).toBeGreaterThan(50);
+    expect(p.requiredControlUnits!).toBeGreaterThan(1500);
+    expect(p.daysLeft!).toBeGreaterThan(0);
+  });
+
+  it('break results down by country, grouping the values beyond the top 10 as "other"', () => {
+    const country = results.breakdowns.dimensions.find((d) => d.dimension === 'country')!;
+    expect(country.cardinality).toBe(COUNTRIES.length);
+    expect(country.values).toHaveLength(11);
+    expect(country.values.at(-1)!.value).toBe('other');
+    expect(country.values[0]!.value).toBe('US');
+    expect(country.values.reduce((s, v) => s + v.units, 0)).toBe(3000);
+    const us = country.values[0]!;
+    expect(us.metrics.map((m) => m.key)).toEqual(['purchase', 'revenue']);
+    expect(us.metrics[0]!.variations.reduce((s, v) => s + v.units, 0)).toBe(us.units);
+    expect(us.metrics[0]!.comparisons[0]!.relative.estimate).not.toBeNull();
+    expect(results.breakdowns.caveat).toMatch(/not corrected/);
+    const plan = results.breakdowns.dimensions.find((d) => d.dimension === 'plan')!;
+    expect(plan.values.map((v) => v.value).sort()).toEqual(['free', 'pro']);
+  });
+});
