@@ -11,7 +11,10 @@ import { sessionRoutes } from './auth/session-routes.ts';
 import { userRoutes } from './auth/user-routes.ts';
 import { environmentRoutes } from './environments/environment-routes.ts';
 import { EVENTS_PATH, eventRoutes } from './events/events-routes.ts';
+import { analyzeRoutes } from './experiments/analyze-routes.ts';
+import { experimentRoutes } from './experiments/experiment-routes.ts';
 import { flagRoutes } from './flags/flag-routes.ts';
+import { metricRoutes } from './metrics/metric-routes.ts';
 import { sdkRoutes } from './sdk-api/sdk-routes.ts';
 import { segmentRoutes } from './segments/segment-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
@@ -86,6 +89,9 @@ export function createApp(deps: AppDeps) {
     segments: services.stores.segments,
   });
   segmentRoutes(app, services.segments);
+  metricRoutes(app, services.metrics);
+  experimentRoutes(app, services.experiments);
+  analyzeRoutes(app);
   sdkRoutes(app, { cache: services.rulesets, hub: services.streams });
   eventRoutes(app, services.events);
   docsRoutes(app, version);

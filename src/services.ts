@@ -17,10 +17,14 @@ import { parseEnv, type Env } from './env.ts';
 import type { EventWriter } from './events/event-writer.ts';
 import { createEventWriter, EventsService } from './events/events-service.ts';
 import { KeyRateLimiter } from './events/key-rate-limiter.ts';
+import { ExperimentService } from './experiments/experiment-service.ts';
+import { sqliteExperimentStore, type ExperimentStore } from './experiments/experiment-store.ts';
 import { FlagService } from './flags/flag-service.ts';
 import { sqliteFlagStore, type FlagStore } from './flags/flag-store.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { MetricService } from './metrics/metric-service.ts';
+import { sqliteMetricStore, type MetricStore } from './metrics/metric-store.ts';
 import { RulesetCache } from './sdk-api/ruleset-cache.ts';
 import { RulesetChanges } from './sdk-api/ruleset-changes.ts';
 import { StreamHub } from './sdk-api/stream-hub.ts';
@@ -34,6 +38,8 @@ export interface Stores {
   audit: AuditStore;
   flags: FlagStore;
   segments: SegmentStore;
+  metrics: MetricStore;
+  experiments: ExperimentStore;
 }
 
 export interface Services {
@@ -49,6 +55,8 @@ export interface Services {
   keyCache: KeyCache;
   flags: FlagService;
   segments: SegmentService;
+  metrics: MetricService;
+  experiments: ExperimentService;
   changes: RulesetChanges;
   rulesets: RulesetCache;
   streams: StreamHub;
@@ -86,6 +94,8 @@ export function createServices({
     audit: sqliteAuditStore(db),
     flags: sqliteFlagStore(db),
     segments: sqliteSegmentStore(db),
+    metrics: sqliteMetricStore(db),
+    experiments: sqliteExperimentStore(db),
   };
   const audit = new AuditLog(stores.audit, clock);
   const base = { db, audit, clock };
@@ -109,6 +119,16 @@ export function createServices({
     environments: stores.environments,
     changes,
   };
+  const flags = new FlagService(domain);
+  const experiments = new ExperimentService({
+    ...base,
+    experiments: stores.experiments,
+    metrics: stores.metrics,
+    flags: stores.flags,
+    flagService: flags,
+    environments: stores.environments,
+  });
+  flags.addReferenceCheck(experiments.flagReferences);
   return {
     db,
     clock,
@@ -125,8 +145,10 @@ export function createServices({
       ttlSeconds: config.SESSION_TTL_SECONDS,
     }),
     keyCache,
-    flags: new FlagService(domain),
+    flags,
     segments: new SegmentService(domain),
+    metrics: new MetricService({ ...base, metrics: stores.metrics }),
+    experiments,
     changes,
     rulesets,
     streams,

@@ -1,0 +1,151 @@
+import { z } from '@hono/zod-openapi';
+import { ExperimentVariation } from '../flags/flag-schemas.ts';
+import { Name, Slug, Timestamp } from '../http/schemas.ts';
+
+/** Short enough that the rule ids `exp_<key>` and `ship_<key>` stay within 64 characters. */
+export const ExperimentKey = Slug.max(59);
+
+export const ExperimentStatus = z.enum(['draft', 'running', 'stopped', 'shipped', 'abandoned']);
+
+export const Prior = z
+  .strictObject({
+    mean: z.number().openapi({ description: 'Prior mean of the relative effect (0.02 = +2 %)' }),
+    variance: z.number().positive().openapi({ description: 'Prior variance of the relative effect' }),
+  })
+  .openapi('Prior');
+
+const settingsShape = {
+  alpha: z.number().gt(0).lt(0.5),
+  sided: z.enum(['two', 'greater', 'less']),
+  engine: z.enum(['frequentist', 'bayesian']),
+  sequential: z.boolean().openapi({ description: 'Always-valid (peeking-safe) inference' }),
+  sequentialTuning: z.number().positive().openapi({ description: 'N* of the confidence sequence' }),
+  cuped: z.boolean(),
+  correction: z.enum(['holm', 'benjamini-hochberg']),
+  prior: Prior.nullable().openapi({ description: 'Bayesian engine only; null = flat prior' }),
+};
+
+export const ExperimentSettings = z
+  .strictObject({
+    alpha: settingsShape.alpha.default(0.05),
+    sided: settingsShape.sided.default('two'),
+    engine: settingsShape.engine.default('frequentist'),
+    sequential: settingsShape.sequential.default(true),
+    sequentialTuning: settingsShape.sequentialTuning.default(5000),
+    cuped: settingsShape.cuped.default(true),
+    correction: settingsShape.correction.default('holm'),
+    prior: settingsShape.prior.default(null),
+  })
+  .openapi('ExperimentSettings');
+
+/** A change of some settings; the others keep their values. */
+export const ExperimentSettingsPatch = z
+  .strictObject({
+    alpha: settingsShape.alpha.optional(),
+    sided: settingsShape.sided.optional(),
+    engine: settingsShape.engine.optional(),
+    sequential: settingsShape.sequential.optional(),
+    sequentialTuning: settingsShape.sequentialTuning.optional(),
+    cuped: settingsShape.cuped.optional(),
+    correction: settingsShape.correction.optional(),
+    prior: settingsShape.prior.optional(),
+  })
+  .openapi('ExperimentSettingsPatch');
+
+const MetricKeys = (role: string) =>
+  z
+    .array(Slug)
+    .max(20)
+    .openapi({ description: `Keys of the ${role} metrics, in order` });
+
+const Variations = z
+  .array(ExperimentVariation)
+  .min(2)
+  .max(20)
+  .openapi({ description: 'The first is the control; values must match the flag type; weights add up to 1' });
+const Coverage = z.number().gt(0).max(1).openapi({ description: 'Share of units in the experiment' });
+const HashAttribute = z.string().min(1).max(100);
+
+export const CreateExperiment = z
+  .strictObject({
+    key: ExperimentKey,
+    name: Name,
+    hypothesis: z.string().max(5000).default(''),
+    flag: Slug.openapi({ description: 'Key of the flag whose values the variations serve' }),
+    environment: Slug,
+    variations: Variations,
+    coverage: Coverage.default(1),
+    hashAttribute: HashAttribute.default('id'),
+    goalMetrics: MetricKeys('goal').default([]),
+    secondaryMetrics: MetricKeys('secondary').default([]),
+    guardrailMetrics: MetricKeys('guardrail').default([]),
+    settings: ExperimentSettings.prefault({}),
+  })
+  .openapi('CreateExperiment');
+
+export const UpdateExperiment = z
+  .strictObject({
+    name: Name.optional(),
+    hypothesis: z.string().max(5000).optional(),
+    goalMetrics: MetricKeys('goal').optional(),
+    secondaryMetrics: MetricKeys('secondary').optional(),
+    guardrailMetrics: MetricKeys('guardrail').optional(),
+    settings: ExperimentSettingsPatch.optional(),
+    variations: Variations.optional().openapi({
+      description:
+        'Draft: anything. Running: only the weights may change (same keys and values), which starts a new phase',
+    }),
+    coverage: Coverage.optional().openapi({ description: 'Changing it while running starts a new phase' }),
+    hashAttribute: HashAttribute.optional().openapi({ description: 'Draft only' }),
+    flag: Slug.optional().openapi({ description: 'Draft only' }),
+    environment: Slug.optional().openapi({ description: 'Draft only' }),
+  })
+  .openapi('UpdateExperiment');
+
+export const ShipExperiment = z
+  .strictObject({
+    variation: z.string().min(1).max(64).openapi({ description: 'Key of the variation to ship' }),
+    via: z.enum(['rule']).default('rule').openapi({
+      description: '`rule`: a force rule at the top of the environment config (ramps will follow)',
+    }),
+  })
+  .openapi('ShipExperiment');
+
+export const ExperimentPhase = z
+  .object({
+    number: z.number().int(),
+    startedAt: Timestamp,
+    endedAt: Timestamp.nullable(),
+    weights: z.array(z.number()),
+    coverage: z.number(),
+  })
+  .openapi('ExperimentPhase');
+
+export const Experiment = z
+  .object({
+    id: z.string(),
+    key: Slug,
+    name: z.string(),
+    hypothesis: z.string(),
+    flag: Slug,
+    environment: Slug,
+    variations: z.array(z.object({ key: z.string(), value: z.unknown(), weight: z.number() })),
+    coverage: z.number(),
+    hashAttribute: z.string(),
+    goalMetrics: z.array(Slug),
+    secondaryMetrics: z.array(Slug),
+    guardrailMetrics: z.array(Slug),
+    settings: ExperimentSettings,
+    status: ExperimentStatus,
+    shippedVariation: z.string().nullable(),
+    phases: z.array(ExperimentPhase),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .openapi('Experiment');
+
+export const ExperimentWithWarnings = Experiment.extend({
+  warnings: z.array(z.string()).openapi({ description: 'E.g. that a new phase may re-bucket users' }),
+}).openapi('ExperimentWithWarnings');
+
+export const ExperimentKeyParam = z.object({ key: Slug.openapi({ param: { name: 'key', in: 'path' } }) });

@@ -1,0 +1,596 @@
+import type { z } from '@hono/zod-openapi';
+import type { Actor } from '../audit/actor.ts';
+import type { AuditLog } from '../audit/audit-log.ts';
+import { newId } from '../auth/secrets.ts';
+import type { Clock } from '../clock.ts';
+import type { Db } from '../db/open-db.ts';
+import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
+import { AppError, conflict, notFound } from '../errors.ts';
+import type { FlagReferenceCheck, FlagService } from '../flags/flag-service.ts';
+import type { Rule } from '../flags/flag-schemas.ts';
+import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
+import { valueTypeError } from '../flags/flag-values.ts';
+import type { MetricStore } from '../metrics/metric-store.ts';
+import type { AnalysisSpec, ExperimentSettings, ExperimentStatus, MetricRole } from './analysis-spec.ts';
+import type { CreateExperiment, ShipExperiment, UpdateExperiment } from './experiment-schemas.ts';
+import type { ExperimentMetricRef, ExperimentRow, ExperimentStore, PhaseRow } from './experiment-store.ts';
+
+type Variation = ExperimentRow['variations'][number];
+interface Issue {
+  path: string;
+  message: string;
+}
+
+export interface ExperimentView {
+  id: string;
+  key: string;
+  name: string;
+  hypothesis: string;
+  flag: string;
+  environment: string;
+  variations: Variation[];
+  coverage: number;
+  hashAttribute: string;
+  goalMetrics: string[];
+  secondaryMetrics: string[];
+  guardrailMetrics: string[];
+  settings: ExperimentSettings;
+  status: ExperimentStatus;
+  shippedVariation: string | null;
+  phases: Omit<PhaseRow, 'experimentId'>[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** The ids of the rules an experiment writes into its flag's environment config. */
+export const experimentRuleId = (key: string) => `exp_${key}`;
+export const shipRuleId = (key: string) => `ship_${key}`;
+
+const ROLES: MetricRole[] = ['goal', 'secondary', 'guardrail'];
+const roleField = {
+  goal: 'goalMetrics',
+  secondary: 'secondaryMetrics',
+  guardrail: 'guardrailMetrics',
+} as const;
+/** Statuses in which an experiment holds on to its flag (the flag cannot be deleted). */
+const HOLDING: ExperimentStatus[] = ['draft', 'running', 'stopped'];
+
+function fail(issues: Issue[]): never {
+  throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    issues,
+  });
+}
+
+function wrongStatus(row: ExperimentRow, action: string, allowed: ExperimentStatus[]): AppError {
+  return conflict(
+    `experiment '${row.key}' is ${row.status}; it can ${action} only when ${allowed.join(' or ')}`,
+    { status: row.status },
+  );
+}
+
+export class ExperimentService {
+  constructor(
+    private readonly deps: {
+      db: Db;
+      experiments: ExperimentStore;
+      metrics: MetricStore;
+      flags: FlagStore;
+      flagService: FlagService;
+      environments: EnvironmentStore;
+      audit: AuditLog;
+      clock: Clock;
+    },
+  ) {}
+
+  /** For `FlagService.addReferenceCheck`: unfinished experiments hold on to their flag. */
+  readonly flagReferences: FlagReferenceCheck = async (flag) =>
+    (await this.deps.experiments.byFlag(flag.id, HOLDING)).map((e) => `experiment ${e.key} (${e.status})`);
+
+  async list(): Promise<ExperimentView[]> {
+    return Promise.all((await this.deps.experiments.list()).map((row) => this.view(row)));
+  }
+
+  async get(key: string): Promise<ExperimentView> {
+    return this.view(await this.row(key));
+  }
+
+  async create(
+    input: z.output<typeof CreateExperiment>,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<ExperimentView> {
+    return this.deps.db.transaction(async () => {
+      if (await this.deps.experiments.byKey(input.key))
+        throw conflict(`experiment '${input.key}' already exists`);
+      const issues: Issue[] = [];
+      const { flag, env } = await this.target(input.flag, input.environment, issues);
+      if (flag) issues.push(...variationIssues(flag, input.variations));
+      const refs = await this.metricRefs(input, issues);
+      if (issues.length > 0) fail(issues);
+      const now = this.deps.clock.now();
+      const row: ExperimentRow = {
+        id: newId('exp'),
+        key: input.key,
+        name: input.name,
+        hypothesis: input.hypothesis,
+        flagId: flag!.id,
+        flagKey: flag!.key,
+        environmentId: env!.id,
+        variations: input.variations,
+        coverage: input.coverage,
+        hashAttribute: input.hashAttribute,
+        settings: input.settings,
+        status: 'draft',
+        shippedVariation: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await this.deps.experiments.insert(row);
+      await this.deps.experiments.setMetrics(row.id, refs!);
+      const after = await this.view(row);
+      await this.record(actor, 'experiment.create', row, undefined, after, requestId);
+      return after;
+    });
+  }
+
+  /**
+   * Name, hypothesis, metrics and settings change anytime; variations, flag, environment and hash
+   * attribute only in draft. Weights or coverage of a running experiment start a new phase.
+   */
+  async update(
+    key: string,
+    patch: z.output<typeof UpdateExperiment>,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<ExperimentView & { warnings: string[] }> {
+    const { result, publish } = await this.deps.db.transaction(async () => {
+      const row = await this.row(key);
+      const before = await this.view(row);
+      const draft = row.status === 'draft';
+      const issues: Issue[] = [];
+      const next: Partial<ExperimentRow> = {};
+      const draftOnly = (field: string) =>
+        conflict(`body.${field}: can change only while the experiment is a draft (it is ${row.status})`, {
+          status: row.status,
+        });
+
+      let flag: FlagRow | undefined = (await this.deps.flags.byKey(row.flagKey)) ?? undefined;
+      if (patch.flag !== undefined || patch.environment !== undefined) {
+        if (!draft) throw draftOnly(patch.flag !== undefined ? 'flag' : 'environment');
+        const target = await this.target(patch.flag ?? row.flagKey, patch.environment, issues);
+        flag = target.flag;
+        if (target.flag) Object.assign(next, { flagId: target.flag.id, flagKey: target.flag.key });
+        if (target.env) next.environmentId = target.env.id;
+      }
+      if (patch.hashAttribute !== undefined && patch.hashAttribute !== row.hashAttribute) {
+        if (!draft) throw draftOnly('hashAttribute');
+        next.hashAttribute = patch.hashAttribute;
+      }
+      const variations = patch.variations ?? row.variations;
+      if (patch.variations !== undefined && !draft) {
+        const same =
+          patch.variations.length === row.variations.length &&
+          patch.variations.every(
+            (v, i) =>
+              v.key === row.variations[i]!.key &&
+              JSON.stringify(v.value) === JSON.stringify(row.variations[i]!.value),
+          );
+        if (!same)
+          throw conflict(
+            `body.variations: once started only the weights can change (same keys and values, in order); the experiment is ${row.status}`,
+            { status: row.status },
+          );
+      }
+      if (flag && (patch.variations !== undefined || next.flagId !== undefined))
+        issues.push(...variationIssues(flag, variations));
+      const weightsChanged = variations.some((v, i) => v.weight !== row.variations[i]!.weight);
+      const coverageChanged = patch.coverage !== undefined && patch.coverage !== row.coverage;
+      if ((weightsChanged || coverageChanged) && !draft && row.status !== 'running')
+        throw conflict(
+          `body.${weightsChanged ? 'variations' : 'coverage'}: can change only in draft or while running (the experiment is ${row.status})`,
+          { status: row.status },
+        );
+      if (patch.variations !== undefined) next.variations = patch.variations;
+      if (patch.coverage !== undefined) next.coverage = patch.coverage;
+      if (patch.name !== undefined) next.name = patch.name;
+      if (patch.hypothesis !== undefined) next.hypothesis = patch.hypothesis;
+      if (patch.settings !== undefined)
+        next.settings = {
+          ...(row.settings as unknown as ExperimentSettings),
+          ...definedOnly(patch.settings),
+        };
+      const metricsChanged = ROLES.some((role) => patch[roleField[role]] !== undefined);
+      const refs = metricsChanged
+        ? await this.metricRefs({ ...before, ...definedOnly(patch) }, issues)
+        : null;
+      if (issues.length > 0) fail(issues);
+
+      const now = this.deps.clock.now();
+      const updated: ExperimentRow = { ...row, ...next, updatedAt: now };
+      await this.deps.experiments.update(row.id, { ...next, updatedAt: now });
+      if (refs) await this.deps.experiments.setMetrics(row.id, refs);
+      const warnings: string[] = [];
+      let publish = () => {};
+      if (row.status === 'running' && (weightsChanged || coverageChanged)) {
+        const current = (await this.deps.experiments.phases(row.id)).at(-1)!;
+        const number = current.number + 1;
+        await this.deps.experiments.endPhase(row.id, current.number, now);
+        await this.deps.experiments.insertPhase({
+          experimentId: row.id,
+          number,
+          startedAt: now,
+          endedAt: null,
+          weights: updated.variations.map((v) => v.weight),
+          coverage: updated.coverage,
+        });
+        publish = await this.writeRules(updated, actor, requestId, (config) => ({
+          enabled: config.enabled,
+          rules: config.rules.some((r) => r.id === experimentRuleId(key))
+            ? config.rules.map((r) => (r.id === experimentRuleId(key) ? experimentRule(updated, number) : r))
+            : [...config.rules, experimentRule(updated, number)],
+        }));
+        warnings.push(
+          `Weights or coverage changed while running: phase ${number} started. Users may be re-bucketed into a different variation (or in or out of the experiment); results count phase ${number} only.`,
+        );
+      }
+      const after = await this.view(updated);
+      await this.record(actor, 'experiment.update', row, before, { ...after, warnings }, requestId);
+      return { result: { ...after, warnings }, publish };
+    });
+    publish();
+    return result;
+  }
+
+  /** Draft → running: appends the experiment rule to the flag's environment config (and turns the flag on). */
+  async start(
+    key: string,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<ExperimentView & { flagEnabled: boolean }> {
+    return this.transition(key, 'start', ['draft'], 'running', actor, requestId, async (row, now) => {
+      const flag = await this.deps.flags.byKey(row.flagKey);
+      if (!flag) throw conflict(`flag '${row.flagKey}' no longer exists`);
+      if (flag.archivedAt) throw conflict(`flag '${row.flagKey}' is archived; unarchive it before starting`);
+      await this.deps.experiments.insertPhase({
+        experimentId: row.id,
+        number: 1,
+        startedAt: now,
+        endedAt: null,
+        weights: row.variations.map((v) => v.weight),
+        coverage: row.coverage,
+      });
+      let flagEnabled = false;
+      const publish = await this.writeRules(row, actor, requestId, (config) => {
+        flagEnabled = !config.enabled;
+        return {
+          enabled: true,
+          rules: [...config.rules.filter((r) => r.id !== experimentRuleId(row.key)), experimentRule(row, 1)],
+        };
+      });
+      return { publish, extra: { flagEnabled } };
+    });
+  }
+
+  /** Running → stopped: removes the experiment rule; the flag serves what it served before. */
+  async stop(key: string, actor: Actor, requestId?: string): Promise<ExperimentView> {
+    return this.transition(key, 'stop', ['running'], 'stopped', actor, requestId, async (row, now) => {
+      await this.endPhase(row, now);
+      return { publish: await this.removeExperimentRule(row, actor, requestId), extra: {} };
+    });
+  }
+
+  /**
+   * Running or stopped → shipped: the chosen variation's value becomes what the flag serves in the
+   * experiment's environment, as a `force` rule at the top (the flag's global default is untouched,
+   * other environments may differ). `via: 'rule'` is the only way for now; ramps will add another.
+   */
+  async ship(
+    key: string,
+    input: z.output<typeof ShipExperiment>,
+    actor: Actor,
+    requestId?: string,
+  ): Promise<ExperimentView> {
+    return this.transition(
+      key,
+      'ship',
+      ['running', 'stopped'],
+      'shipped',
+      actor,
+      requestId,
+      async (row, now) => {
+        const variation = row.variations.find((v) => v.key === input.variation);
+        if (!variation)
+          fail([
+            {
+              path: 'body.variation',
+              message: `no variation '${input.variation}'; one of ${row.variations.map((v) => v.key).join(', ')}`,
+            },
+          ]);
+        if (row.status === 'running') await this.endPhase(row, now);
+        const shipRule: Rule = {
+          id: shipRuleId(row.key),
+          type: 'force',
+          enabled: true,
+          value: variation.value,
+        };
+        const publish = await this.writeRules(row, actor, requestId, (config) => ({
+          enabled: true,
+          rules: [
+            shipRule,
+            ...config.rules.filter((r) => r.id !== experimentRuleId(row.key) && r.id !== shipRuleId(row.key)),
+          ],
+        }));
+        return { publish, extra: {}, patch: { shippedVariation: variation.key } };
+      },
+    );
+  }
+
+  /** Draft, running or stopped → abandoned: removes the experiment rule if it is running. */
+  async abandon(key: string, actor: Actor, requestId?: string): Promise<ExperimentView> {
+    return this.transition(
+      key,
+      'abandon',
+      ['draft', 'running', 'stopped'],
+      'abandoned',
+      actor,
+      requestId,
+      async (row, now) => {
+        if (row.status !== 'running') return { publish: () => {}, extra: {} };
+        await this.endPhase(row, now);
+        return { publish: await this.removeExperimentRule(row, actor, requestId), extra: {} };
+      },
+    );
+  }
+
+  /** Drafts only: once started, an experiment has exposures and is abandoned rather than deleted. */
+  async delete(key: string, actor: Actor, requestId?: string): Promise<void> {
+    await this.deps.db.transaction(async () => {
+      const row = await this.row(key);
+      if (row.status !== 'draft') throw wrongStatus(row, 'be deleted (abandon it instead)', ['draft']);
+      const before = await this.view(row);
+      await this.deps.experiments.delete(row.id);
+      await this.record(actor, 'experiment.delete', row, before, undefined, requestId);
+    });
+  }
+
+  /**
+   * What the analysis needs: settings, the current phase (or phase `phaseNumber`), the variations
+   * with that phase's weights, and the full metric definitions. Drafts have no phase: 409.
+   */
+  async getAnalysisSpec(key: string, phaseNumber?: number): Promise<AnalysisSpec> {
+    const row = await this.row(key);
+    const phases = await this.deps.experiments.phases(row.id);
+    const phase = phaseNumber === undefined ? phases.at(-1) : phases.find((p) => p.number === phaseNumber);
+    if (!phase)
+      throw phaseNumber === undefined
+        ? conflict(`experiment '${key}' is a draft: it has no phase to analyse yet`, { status: row.status })
+        : notFound('phase', `${key}/${phaseNumber}`);
+    const [env, refs] = await Promise.all([
+      this.deps.environments.byId(row.environmentId),
+      this.deps.experiments.metrics(row.id),
+    ]);
+    const byId = new Map((await this.deps.metrics.byIds(refs.map((r) => r.metricId))).map((m) => [m.id, m]));
+    return {
+      experiment: {
+        id: row.id,
+        key: row.key,
+        environmentId: row.environmentId,
+        environmentKey: env?.key ?? row.environmentId,
+        flagKey: row.flagKey,
+        status: row.status,
+        settings: row.settings as unknown as ExperimentSettings,
+      },
+      phase: {
+        number: phase.number,
+        startedAt: phase.startedAt,
+        endedAt: phase.endedAt,
+        weights: phase.weights,
+        coverage: phase.coverage,
+      },
+      variations: row.variations.map((v, i) => ({ key: v.key, weight: phase.weights[i] ?? v.weight })),
+      metrics: refs.map(({ role, metricId }) => {
+        const m = byId.get(metricId)!;
+        return {
+          role,
+          key: m.key,
+          name: m.name,
+          kind: m.kind,
+          eventName: m.eventName,
+          denominatorEventName: m.denominatorEventName,
+          direction: m.direction,
+          windowHours: m.windowHours,
+          retention: m.retention,
+          capping: m.capping,
+          cupedLookbackDays: m.cupedLookbackDays,
+        };
+      }),
+    };
+  }
+
+  private async transition<E extends object>(
+    key: string,
+    action: string,
+    from: ExperimentStatus[],
+    to: ExperimentStatus,
+    actor: Actor,
+    requestId: string | undefined,
+    apply: (
+      row: ExperimentRow,
+      now: Date,
+    ) => Promise<{ publish: () => void; extra: E; patch?: Partial<ExperimentRow> }>,
+  ): Promise<ExperimentView & E> {
+    const { result, publish } = await this.deps.db.transaction(async () => {
+      const row = await this.row(key);
+      if (!from.includes(row.status)) throw wrongStatus(row, action, from);
+      const before = await this.view(row);
+      const now = this.deps.clock.now();
+      const { publish, extra, patch } = await apply(row, now);
+      const updated: ExperimentRow = { ...row, ...patch, status: to, updatedAt: now };
+      await this.deps.experiments.update(row.id, { ...patch, status: to, updatedAt: now });
+      const after = { ...(await this.view(updated)), ...extra };
+      await this.record(actor, `experiment.${action}`, row, before, after, requestId);
+      return { result: after, publish };
+    });
+    publish();
+    return result;
+  }
+
+  private async writeRules(
+    row: ExperimentRow,
+    actor: Actor,
+    requestId: string | undefined,
+    next: (config: { enabled: boolean; rules: Rule[] }) => { enabled: boolean; rules: Rule[] },
+  ): Promise<() => void> {
+    const env = await this.deps.environments.byId(row.environmentId);
+    if (!env) throw notFound('environment', row.environmentId);
+    const { publish } = await this.deps.flagService.applyConfigChange(
+      row.flagKey,
+      env.key,
+      actor,
+      requestId,
+      next,
+    );
+    return publish;
+  }
+
+  private removeExperimentRule(row: ExperimentRow, actor: Actor, requestId: string | undefined) {
+    return this.writeRules(row, actor, requestId, (config) => ({
+      enabled: config.enabled,
+      rules: config.rules.filter((r) => r.id !== experimentRuleId(row.key)),
+    }));
+  }
+
+  private async endPhase(row: ExperimentRow, now: Date): Promise<void> {
+    const current = (await this.deps.experiments.phases(row.id)).at(-1);
+    if (current && current.endedAt === null)
+      await this.deps.experiments.endPhase(row.id, current.number, now);
+  }
+
+  /** Resolves the flag and environment keys; unknown ones become issues naming the field. */
+  private async target(
+    flagKey: string,
+    environmentKey: string | undefined,
+    issues: Issue[],
+  ): Promise<{ flag?: FlagRow; env?: Environment }> {
+    const flag = await this.deps.flags.byKey(flagKey);
+    if (!flag) issues.push({ path: 'body.flag', message: `unknown flag '${flagKey}'` });
+    else if (flag.archivedAt) issues.push({ path: 'body.flag', message: `flag '${flagKey}' is archived` });
+    if (environmentKey === undefined) return { flag };
+    const env = await this.deps.environments.byKey(environmentKey);
+    if (!env) issues.push({ path: 'body.environment', message: `unknown environment '${environmentKey}'` });
+    return { flag, env };
+  }
+
+  private async metricRefs(
+    input: Pick<ExperimentView, 'goalMetrics' | 'secondaryMetrics' | 'guardrailMetrics'>,
+    issues: Issue[],
+  ): Promise<ExperimentMetricRef[]> {
+    const keys = ROLES.flatMap((role) => input[roleField[role]]);
+    const byKey = new Map((await this.deps.metrics.byKeys([...new Set(keys)])).map((m) => [m.key, m]));
+    const refs: ExperimentMetricRef[] = [];
+    for (const role of ROLES) {
+      const field = roleField[role];
+      const seen = new Set<string>();
+      input[field].forEach((key, i) => {
+        const metric = byKey.get(key);
+        if (!metric) issues.push({ path: `body.${field}.${i}`, message: `unknown metric '${key}'` });
+        else if (seen.has(key))
+          issues.push({ path: `body.${field}.${i}`, message: `'${key}' is listed twice` });
+        else refs.push({ role, metricId: metric.id });
+        seen.add(key);
+      });
+    }
+    return refs;
+  }
+
+  private async row(key: string): Promise<ExperimentRow> {
+    const row = await this.deps.experiments.byKey(key);
+    if (!row) throw notFound('experiment', key);
+    return row;
+  }
+
+  private async view(row: ExperimentRow): Promise<ExperimentView> {
+    const [env, refs, phases] = await Promise.all([
+      this.deps.environments.byId(row.environmentId),
+      this.deps.experiments.metrics(row.id),
+      this.deps.experiments.phases(row.id),
+    ]);
+    const keyOf = new Map(
+      (await this.deps.metrics.byIds(refs.map((r) => r.metricId))).map((m) => [m.id, m.key]),
+    );
+    const keys = (role: MetricRole) => refs.filter((r) => r.role === role).map((r) => keyOf.get(r.metricId)!);
+    return {
+      id: row.id,
+      key: row.key,
+      name: row.name,
+      hypothesis: row.hypothesis,
+      flag: row.flagKey,
+      environment: env?.key ?? row.environmentId,
+      variations: row.variations,
+      coverage: row.coverage,
+      hashAttribute: row.hashAttribute,
+      goalMetrics: keys('goal'),
+      secondaryMetrics: keys('secondary'),
+      guardrailMetrics: keys('guardrail'),
+      settings: row.settings as unknown as ExperimentSettings,
+      status: row.status,
+      shippedVariation: row.shippedVariation,
+      phases: phases.map(({ experimentId: _, ...phase }) => phase),
+      createdAt: row.createdAt,
+      updatedAt: row.updatedAt,
+    };
+  }
+
+  private record(
+    actor: Actor,
+    action: string,
+    row: ExperimentRow,
+    before: unknown,
+    after: unknown,
+    requestId: string | undefined,
+  ): Promise<void> {
+    return this.deps.audit.record({
+      actor,
+      action,
+      targetType: 'experiment',
+      targetId: row.id,
+      before,
+      after,
+      requestId,
+    });
+  }
+}
+
+/** The experiment rule as the flag config holds it; `phase` travels to the SDK with exposures. */
+function experimentRule(row: ExperimentRow, phase: number): Rule {
+  return {
+    id: experimentRuleId(row.key),
+    type: 'experiment',
+    enabled: true,
+    description: `Experiment '${row.key}' (managed by the experiment; stop or ship it instead of editing)`,
+    experiment: row.key,
+    variations: row.variations.map(({ key, value, weight }) => ({ key, value, weight })),
+    coverage: row.coverage,
+    hashAttribute: row.hashAttribute,
+    phase: String(phase),
+  };
+}
+
+function variationIssues(flag: FlagRow, variations: Variation[]): Issue[] {
+  const issues: Issue[] = [];
+  variations.forEach((v, i) => {
+    const error = valueTypeError(flag.valueType, v.value);
+    if (error) issues.push({ path: `body.variations.${i}.value`, message: error });
+  });
+  const total = variations.reduce((sum, v) => sum + v.weight, 0);
+  if (Math.abs(total - 1) > 1e-6)
+    issues.push({ path: 'body.variations', message: `weights must add up to 1 (they add up to ${total})` });
+  const keys = variations.map((v) => v.key);
+  if (new Set(keys).size !== keys.length)
+    issues.push({ path: 'body.variations', message: 'variation keys must be unique' });
+  return issues;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
