@@ -3,6 +3,7 @@
 // (src/*/*-store.ts) are what the services depend on, not these tables.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import type { ExperimentSettings } from '../experiments/analysis-spec.ts';
 
 const createdAt = () =>
   integer('created_at', { mode: 'timestamp_ms' })
@@ -258,7 +259,7 @@ export const experiments = sqliteTable(
       .notNull(),
     coverage: real('coverage').notNull(),
     hashAttribute: text('hash_attribute').notNull(),
-    settings: text('settings', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    settings: text('settings', { mode: 'json' }).$type<ExperimentSettings>().notNull(),
     status: text('status', { enum: ['draft', 'running', 'stopped', 'shipped', 'abandoned'] }).notNull(),
     shippedVariation: text('shipped_variation'),
     createdAt: createdAt(),

@@ -4,70 +4,37 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
-import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
+import type { EnvironmentStore } from '../environments/environment-store.ts';
+import { conflict, notFound } from '../errors.ts';
 import type { FlagReferenceCheck, FlagService } from '../flags/flag-service.ts';
 import type { Rule } from '../flags/flag-schemas.ts';
 import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
-import { valueTypeError } from '../flags/flag-values.ts';
 import type { MetricStore } from '../metrics/metric-store.ts';
-import type { AnalysisSpec, ExperimentSettings, ExperimentStatus, MetricRole } from './analysis-spec.ts';
+import type { AnalysisSpec, ExperimentStatus } from './analysis-spec.ts';
+import { ExperimentReader, ROLES, roleField, type ExperimentView } from './experiment-reader.ts';
+import {
+  definedOnly,
+  experimentRule,
+  experimentRuleId,
+  fail,
+  shipRuleId,
+  variationIssues,
+  wrongStatus,
+  type Issue,
+} from './experiment-rules.ts';
 import type { CreateExperiment, ShipExperiment, UpdateExperiment } from './experiment-schemas.ts';
-import type { ExperimentMetricRef, ExperimentRow, ExperimentStore, PhaseRow } from './experiment-store.ts';
+import type { ExperimentRow, ExperimentStore } from './experiment-store.ts';
 
-type Variation = ExperimentRow['variations'][number];
-interface Issue {
-  path: string;
-  message: string;
-}
+export type { ExperimentView } from './experiment-reader.ts';
+export { experimentRuleId, shipRuleId } from './experiment-rules.ts';
 
-export interface ExperimentView {
-  id: string;
-  key: string;
-  name: string;
-  hypothesis: string;
-  flag: string;
-  environment: string;
-  variations: Variation[];
-  coverage: number;
-  hashAttribute: string;
-  goalMetrics: string[];
-  secondaryMetrics: string[];
-  guardrailMetrics: string[];
-  settings: ExperimentSettings;
-  status: ExperimentStatus;
-  shippedVariation: string | null;
-  phases: Omit<PhaseRow, 'experimentId'>[];
-  createdAt: Date;
-  updatedAt: Date;
-}
-
-/** The ids of the rules an experiment writes into its flag's environment config. */
-export const experimentRuleId = (key: string) => `exp_${key}`;
-export const shipRuleId = (key: string) => `ship_${key}`;
-
-const ROLES: MetricRole[] = ['goal', 'secondary', 'guardrail'];
-const roleField = {
-  goal: 'goalMetrics',
-  secondary: 'secondaryMetrics',
-  guardrail: 'guardrailMetrics',
-} as const;
 /** Statuses in which an experiment holds on to its flag (the flag cannot be deleted). */
 const HOLDING: ExperimentStatus[] = ['draft', 'running', 'stopped'];
 
-function fail(issues: Issue[]): never {
-  throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-    issues,
-  });
-}
-
-function wrongStatus(row: ExperimentRow, action: string, allowed: ExperimentStatus[]): AppError {
-  return conflict(
-    `experiment '${row.key}' is ${row.status}; it can ${action} only when ${allowed.join(' or ')}`,
-    { status: row.status },
-  );
-}
-
+/**
+ * Creates, changes and moves experiments through `draft → running → stopped → shipped | abandoned`,
+ * writing their rules into the flag's environment config in the same transaction (FlagService.applyConfigChange).
+ */
 export class ExperimentService {
   constructor(
     private readonly deps: {
@@ -80,18 +47,30 @@ export class ExperimentService {
       audit: AuditLog;
       clock: Clock;
     },
-  ) {}
+  ) {
+    this.reader = new ExperimentReader(deps);
+  }
+
+  private readonly reader: ExperimentReader;
 
   /** For `FlagService.addReferenceCheck`: unfinished experiments hold on to their flag. */
   readonly flagReferences: FlagReferenceCheck = async (flag) =>
     (await this.deps.experiments.byFlag(flag.id, HOLDING)).map((e) => `experiment ${e.key} (${e.status})`);
 
-  async list(): Promise<ExperimentView[]> {
-    return Promise.all((await this.deps.experiments.list()).map((row) => this.view(row)));
+  list(): Promise<ExperimentView[]> {
+    return this.reader.list();
   }
 
-  async get(key: string): Promise<ExperimentView> {
-    return this.view(await this.row(key));
+  get(key: string): Promise<ExperimentView> {
+    return this.reader.get(key);
+  }
+
+  /**
+   * What the analysis needs: settings, the current phase (or phase `phaseNumber`), the variations
+   * with that phase's weights, and the full metric definitions. Drafts have no phase: 409.
+   */
+  getAnalysisSpec(key: string, phaseNumber?: number): Promise<AnalysisSpec> {
+    return this.reader.getAnalysisSpec(key, phaseNumber);
   }
 
   async create(
@@ -103,9 +82,9 @@ export class ExperimentService {
       if (await this.deps.experiments.byKey(input.key))
         throw conflict(`experiment '${input.key}' already exists`);
       const issues: Issue[] = [];
-      const { flag, env } = await this.target(input.flag, input.environment, issues);
+      const { flag, env } = await this.reader.target(input.flag, input.environment, issues);
       if (flag) issues.push(...variationIssues(flag, input.variations));
-      const refs = await this.metricRefs(input, issues);
+      const refs = await this.reader.metricRefs(input, issues);
       if (issues.length > 0) fail(issues);
       const now = this.deps.clock.now();
       const row: ExperimentRow = {
@@ -127,7 +106,7 @@ export class ExperimentService {
       };
       await this.deps.experiments.insert(row);
       await this.deps.experiments.setMetrics(row.id, refs!);
-      const after = await this.view(row);
+      const after = await this.reader.view(row);
       await this.record(actor, 'experiment.create', row, undefined, after, requestId);
       return after;
     });
@@ -144,8 +123,8 @@ export class ExperimentService {
     requestId?: string,
   ): Promise<ExperimentView & { warnings: string[] }> {
     const { result, publish } = await this.deps.db.transaction(async () => {
-      const row = await this.row(key);
-      const before = await this.view(row);
+      const row = await this.reader.row(key);
+      const before = await this.reader.view(row);
       const draft = row.status === 'draft';
       const issues: Issue[] = [];
       const next: Partial<ExperimentRow> = {};
@@ -157,7 +136,7 @@ export class ExperimentService {
       let flag: FlagRow | undefined = (await this.deps.flags.byKey(row.flagKey)) ?? undefined;
       if (patch.flag !== undefined || patch.environment !== undefined) {
         if (!draft) throw draftOnly(patch.flag !== undefined ? 'flag' : 'environment');
-        const target = await this.target(patch.flag ?? row.flagKey, patch.environment, issues);
+        const target = await this.reader.target(patch.flag ?? row.flagKey, patch.environment, issues);
         flag = target.flag;
         if (target.flag) Object.assign(next, { flagId: target.flag.id, flagKey: target.flag.key });
         if (target.env) next.environmentId = target.env.id;
@@ -196,12 +175,12 @@ export class ExperimentService {
       if (patch.hypothesis !== undefined) next.hypothesis = patch.hypothesis;
       if (patch.settings !== undefined)
         next.settings = {
-          ...(row.settings as unknown as ExperimentSettings),
+          ...row.settings,
           ...definedOnly(patch.settings),
         };
       const metricsChanged = ROLES.some((role) => patch[roleField[role]] !== undefined);
       const refs = metricsChanged
-        ? await this.metricRefs({ ...before, ...definedOnly(patch) }, issues)
+        ? await this.reader.metricRefs({ ...before, ...definedOnly(patch) }, issues)
         : null;
       if (issues.length > 0) fail(issues);
 
@@ -233,7 +212,7 @@ export class ExperimentService {
           `Weights or coverage changed while running: phase ${number} started. Users may be re-bucketed into a different variation (or in or out of the experiment); results count phase ${number} only.`,
         );
       }
-      const after = await this.view(updated);
+      const after = await this.reader.view(updated);
       await this.record(actor, 'experiment.update', row, before, { ...after, warnings }, requestId);
       return { result: { ...after, warnings }, publish };
     });
@@ -345,66 +324,12 @@ export class ExperimentService {
   /** Drafts only: once started, an experiment has exposures and is abandoned rather than deleted. */
   async delete(key: string, actor: Actor, requestId?: string): Promise<void> {
     await this.deps.db.transaction(async () => {
-      const row = await this.row(key);
+      const row = await this.reader.row(key);
       if (row.status !== 'draft') throw wrongStatus(row, 'be deleted (abandon it instead)', ['draft']);
-      const before = await this.view(row);
+      const before = await this.reader.view(row);
       await this.deps.experiments.delete(row.id);
       await this.record(actor, 'experiment.delete', row, before, undefined, requestId);
     });
-  }
-
-  /**
-   * What the analysis needs: settings, the current phase (or phase `phaseNumber`), the variations
-   * with that phase's weights, and the full metric definitions. Drafts have no phase: 409.
-   */
-  async getAnalysisSpec(key: string, phaseNumber?: number): Promise<AnalysisSpec> {
-    const row = await this.row(key);
-    const phases = await this.deps.experiments.phases(row.id);
-    const phase = phaseNumber === undefined ? phases.at(-1) : phases.find((p) => p.number === phaseNumber);
-    if (!phase)
-      throw phaseNumber === undefined
-        ? conflict(`experiment '${key}' is a draft: it has no phase to analyse yet`, { status: row.status })
-        : notFound('phase', `${key}/${phaseNumber}`);
-    const [env, refs] = await Promise.all([
-      this.deps.environments.byId(row.environmentId),
-      this.deps.experiments.metrics(row.id),
-    ]);
-    const byId = new Map((await this.deps.metrics.byIds(refs.map((r) => r.metricId))).map((m) => [m.id, m]));
-    return {
-      experiment: {
-        id: row.id,
-        key: row.key,
-        environmentId: row.environmentId,
-        environmentKey: env?.key ?? row.environmentId,
-        flagKey: row.flagKey,
-        status: row.status,
-        settings: row.settings as unknown as ExperimentSettings,
-      },
-      phase: {
-        number: phase.number,
-        startedAt: phase.startedAt,
-        endedAt: phase.endedAt,
-        weights: phase.weights,
-        coverage: phase.coverage,
-      },
-      variations: row.variations.map((v, i) => ({ key: v.key, weight: phase.weights[i] ?? v.weight })),
-      metrics: refs.map(({ role, metricId }) => {
-        const m = byId.get(metricId)!;
-        return {
-          role,
-          key: m.key,
-          name: m.name,
-          kind: m.kind,
-          eventName: m.eventName,
-          denominatorEventName: m.denominatorEventName,
-          direction: m.direction,
-          windowHours: m.windowHours,
-          retention: m.retention,
-          capping: m.capping,
-          cupedLookbackDays: m.cupedLookbackDays,
-        };
-      }),
-    };
   }
 
   private async transition<E extends object>(
@@ -420,14 +345,14 @@ export class ExperimentService {
     ) => Promise<{ publish: () => void; extra: E; patch?: Partial<ExperimentRow> }>,
   ): Promise<ExperimentView & E> {
     const { result, publish } = await this.deps.db.transaction(async () => {
-      const row = await this.row(key);
+      const row = await this.reader.row(key);
       if (!from.includes(row.status)) throw wrongStatus(row, action, from);
-      const before = await this.view(row);
+      const before = await this.reader.view(row);
       const now = this.deps.clock.now();
       const { publish, extra, patch } = await apply(row, now);
       const updated: ExperimentRow = { ...row, ...patch, status: to, updatedAt: now };
       await this.deps.experiments.update(row.id, { ...patch, status: to, updatedAt: now });
-      const after = { ...(await this.view(updated)), ...extra };
+      const after = { ...(await this.reader.view(updated)), ...extra };
       await this.record(actor, `experiment.${action}`, row, before, after, requestId);
       return { result: after, publish };
     });
@@ -466,81 +391,6 @@ export class ExperimentService {
       await this.deps.experiments.endPhase(row.id, current.number, now);
   }
 
-  /** Resolves the flag and environment keys; unknown ones become issues naming the field. */
-  private async target(
-    flagKey: string,
-    environmentKey: string | undefined,
-    issues: Issue[],
-  ): Promise<{ flag?: FlagRow; env?: Environment }> {
-    const flag = await this.deps.flags.byKey(flagKey);
-    if (!flag) issues.push({ path: 'body.flag', message: `unknown flag '${flagKey}'` });
-    else if (flag.archivedAt) issues.push({ path: 'body.flag', message: `flag '${flagKey}' is archived` });
-    if (environmentKey === undefined) return { flag };
-    const env = await this.deps.environments.byKey(environmentKey);
-    if (!env) issues.push({ path: 'body.environment', message: `unknown environment '${environmentKey}'` });
-    return { flag, env };
-  }
-
-  private async metricRefs(
-    input: Pick<ExperimentView, 'goalMetrics' | 'secondaryMetrics' | 'guardrailMetrics'>,
-    issues: Issue[],
-  ): Promise<ExperimentMetricRef[]> {
-    const keys = ROLES.flatMap((role) => input[roleField[role]]);
-    const byKey = new Map((await this.deps.metrics.byKeys([...new Set(keys)])).map((m) => [m.key, m]));
-    const refs: ExperimentMetricRef[] = [];
-    for (const role of ROLES) {
-      const field = roleField[role];
-      const seen = new Set<string>();
-      input[field].forEach((key, i) => {
-        const metric = byKey.get(key);
-        if (!metric) issues.push({ path: `body.${field}.${i}`, message: `unknown metric '${key}'` });
-        else if (seen.has(key))
-          issues.push({ path: `body.${field}.${i}`, message: `'${key}' is listed twice` });
-        else refs.push({ role, metricId: metric.id });
-        seen.add(key);
-      });
-    }
-    return refs;
-  }
-
-  private async row(key: string): Promise<ExperimentRow> {
-    const row = await this.deps.experiments.byKey(key);
-    if (!row) throw notFound('experiment', key);
-    return row;
-  }
-
-  private async view(row: ExperimentRow): Promise<ExperimentView> {
-    const [env, refs, phases] = await Promise.all([
-      this.deps.environments.byId(row.environmentId),
-      this.deps.experiments.metrics(row.id),
-      this.deps.experiments.phases(row.id),
-    ]);
-    const keyOf = new Map(
-      (await this.deps.metrics.byIds(refs.map((r) => r.metricId))).map((m) => [m.id, m.key]),
-    );
-    const keys = (role: MetricRole) => refs.filter((r) => r.role === role).map((r) => keyOf.get(r.metricId)!);
-    return {
-      id: row.id,
-      key: row.key,
-      name: row.name,
-      hypothesis: row.hypothesis,
-      flag: row.flagKey,
-      environment: env?.key ?? row.environmentId,
-      variations: row.variations,
-      coverage: row.coverage,
-      hashAttribute: row.hashAttribute,
-      goalMetrics: keys('goal'),
-      secondaryMetrics: keys('secondary'),
-      guardrailMetrics: keys('guardrail'),
-      settings: row.settings as unknown as ExperimentSettings,
-      status: row.status,
-      shippedVariation: row.shippedVariation,
-      phases: phases.map(({ experimentId: _, ...phase }) => phase),
-      createdAt: row.createdAt,
-      updatedAt: row.updatedAt,
-    };
-  }
-
   private record(
     actor: Actor,
     action: string,
@@ -559,38 +409,4 @@ export class ExperimentService {
       requestId,
     });
   }
-}
-
-/** The experiment rule as the flag config holds it; `phase` travels to the SDK with exposures. */
-function experimentRule(row: ExperimentRow, phase: number): Rule {
-  return {
-    id: experimentRuleId(row.key),
-    type: 'experiment',
-    enabled: true,
-    description: `Experiment '${row.key}' (managed by the experiment; stop or ship it instead of editing)`,
-    experiment: row.key,
-    variations: row.variations.map(({ key, value, weight }) => ({ key, value, weight })),
-    coverage: row.coverage,
-    hashAttribute: row.hashAttribute,
-    phase: String(phase),
-  };
-}
-
-function variationIssues(flag: FlagRow, variations: Variation[]): Issue[] {
-  const issues: Issue[] = [];
-  variations.forEach((v, i) => {
-    const error = valueTypeError(flag.valueType, v.value);
-    if (error) issues.push({ path: `body.variations.${i}.value`, message: error });
-  });
-  const total = variations.reduce((sum, v) => sum + v.weight, 0);
-  if (Math.abs(total - 1) > 1e-6)
-    issues.push({ path: 'body.variations', message: `weights must add up to 1 (they add up to ${total})` });
-  const keys = variations.map((v) => v.key);
-  if (new Set(keys).size !== keys.length)
-    issues.push({ path: 'body.variations', message: 'variation keys must be unique' });
-  return issues;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
