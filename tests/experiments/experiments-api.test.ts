@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { AnalysisSpec as AnalysisInput } from '../../src/analysis/analysis-spec.ts';
 import { makeTestApp, type TestApp } from '../helpers/test-app.ts';
 import { experimentBody, experimentCalls, seedExperimentWorld } from './experiment-helpers.ts';
 
@@ -258,6 +259,31 @@ describe('experiments: lifecycle', () => {
     );
   });
 
+  it('a refused start changes nothing (status, phases, flag config)', async () => {
+    await api.create();
+    await t.request('POST', '/api/v1/flags/checkout/archive', { as: t.admin });
+    const refused = await api.action('start');
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toContain('archived');
+    expect((await api.get()).json).toMatchObject({ status: 'draft', phases: [] });
+    const config = (await t.request('GET', '/api/v1/flags/checkout/environments/production', { as: t.admin }))
+      .json;
+    expect(config).toMatchObject({ enabled: false, rules: [], version: 0 });
+    await t.request('POST', '/api/v1/flags/checkout/unarchive', { as: t.admin });
+    // A failure while writing the flag config rolls back the phase and the status with it.
+    const store = t.services.stores.flags;
+    const upsertConfig = store.upsertConfig;
+    store.upsertConfig = async () => {
+      throw new Error('disk full');
+    };
+    expect((await api.action('start')).status).toBe(500);
+    store.upsertConfig = upsertConfig;
+    expect((await api.get()).json).toMatchObject({ status: 'draft', phases: [] });
+    const audit = await t.request('GET', '/api/v1/audit?action=experiment.start', { as: t.admin });
+    expect(audit.json.items).toEqual([]);
+    expect((await api.action('start')).status).toBe(200);
+  });
+
   it('abandon removes a running experiment rule; drafts can be abandoned too', async () => {
     await api.create();
     await api.create(experimentBody({ key: 'idea' }));
@@ -400,7 +426,9 @@ describe('experiments: audit and the analysis spec', () => {
         { key: 'treatment', value: 'new', weight: 0.7 },
       ],
     });
-    const spec = await t.services.experiments.getAnalysisSpec('checkout-test');
+    // The analysis reads its own structural copy of the type: this assignment keeps the two in step.
+    const spec: AnalysisInput & { experiment: { environmentKey: string; flagKey: string } } =
+      await t.services.experiments.getAnalysisSpec('checkout-test');
     const production = await t.services.stores.environments.byKey('production');
     expect(spec.experiment).toMatchObject({
       key: 'checkout-test',
