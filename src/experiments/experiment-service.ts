@@ -162,7 +162,9 @@ export class ExperimentService {
       }
       if (flag && (patch.variations !== undefined || next.flagId !== undefined))
         issues.push(...variationIssues(flag, variations));
-      const weightsChanged = variations.some((v, i) => v.weight !== row.variations[i]!.weight);
+      const weightsChanged =
+        variations.length !== row.variations.length ||
+        variations.some((v, i) => v.weight !== row.variations[i]?.weight);
       const coverageChanged = patch.coverage !== undefined && patch.coverage !== row.coverage;
       if ((weightsChanged || coverageChanged) && !draft && row.status !== 'running')
         throw conflict(

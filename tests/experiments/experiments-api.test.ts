@@ -51,9 +51,9 @@ describe('experiments: CRUD', () => {
       goalMetrics: ['revenue'],
       secondaryMetrics: [],
       variations: [
-        { key: 'control', value: 'old', weight: 0.4 },
-        { key: 'fast', value: 'fast', weight: 0.3 },
-        { key: 'new', value: 'new', weight: 0.3 },
+        { key: 'control', value: 'old', weight: 0.5 },
+        { key: 'treatment', value: 'new', weight: 0.5 },
+        { key: 'fast', value: 'fast', weight: 0 },
       ],
       coverage: 0.5,
       hashAttribute: 'deviceId',
@@ -69,7 +69,7 @@ describe('experiments: CRUD', () => {
       settings: { engine: 'bayesian', prior: { mean: 0, variance: 0.1 }, alpha: 0.05, cuped: true },
       warnings: [],
     });
-    expect(patched.json.variations).toHaveLength(3);
+    expect(patched.json.variations).toHaveLength(3); // a variation added with the same leading weights
 
     expect((await t.request('DELETE', '/api/v1/experiments/checkout-test', { as: t.admin })).status).toBe(
       204,
