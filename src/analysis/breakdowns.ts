@@ -130,12 +130,9 @@ function breakdownValues(
     .prepare(
       `SELECT CASE WHEN (${value}) IS NULL THEN '${NOT_SET_VALUE}'
                    WHEN (${value}) IN (${keptList}) THEN (${value}) ELSE '${OTHER_VALUE}' END AS bucket,
-              u.variation AS variation, count(*) AS units, ${tables.sumColumns(metricIndexes)}
-       FROM experiment_units u
-       LEFT JOIN temp.analysis_units p ON p.unit = u.unit
-       LEFT JOIN temp.analysis_dims d ON d.unit = u.unit
-       WHERE ${ANALYSED_UNITS}
-       GROUP BY bucket, u.variation`,
+              p.variation AS variation, count(*) AS units, ${tables.sumColumns(metricIndexes)}
+       FROM temp.analysis_units p LEFT JOIN temp.analysis_dims d ON d.unit = p.unit
+       GROUP BY bucket, p.variation`,
     )
     .all(p.values) as (Record<string, number> & { bucket: string; variation: string })[];
   const buckets = new Map<string, { units: number[]; sums: MetricSums[][] }>();

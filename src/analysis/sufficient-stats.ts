@@ -111,7 +111,8 @@ export const ANALYSED_UNITS = `u.environment_id = @env AND u.experiment = @exp
   AND u.first_exposure_at >= @start AND u.first_exposure_at <= @end AND u.multiple_variations = 0`;
 
 /**
- * An open analysis: the per-unit temp table `temp.analysis_units` (unit, m0, p0, d0, m1, …) built
+ * An open analysis: the per-unit temp table `temp.analysis_units` (variation, day, unit, first
+ * exposure, m0, p0, d0, m1, …) of every analysed unit, built
  * for a spec, and the queries over it. Use inside `withAnalysisTables`, which drops the table.
  */
 export class AnalysisTables {
@@ -141,22 +142,33 @@ export class AnalysisTables {
     const lo = p.add(this.start - maxLookback(this.spec));
     const names = columns.map((c) => c.slice(c.lastIndexOf(' AS ') + 4));
     this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_units');
+    // Keyed by (variation, day, unit): the grouped sums read it in key order, without a sort.
     this.sqlite.exec(
-      `CREATE TEMP TABLE analysis_units (unit TEXT PRIMARY KEY, ${names.join(', ')}) WITHOUT ROWID`,
+      `CREATE TEMP TABLE analysis_units (variation TEXT, day INTEGER, unit TEXT, f INTEGER,
+         ${names.map((n) => `${n} DEFAULT 0`).join(', ')}, PRIMARY KEY (variation, day, unit)) WITHOUT ROWID`,
     );
-    if (events.length === 0) return;
+    const day = `CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER)`;
+    if (events.length > 0) {
+      this.sqlite
+        .prepare(
+          `INSERT INTO temp.analysis_units
+         SELECT u.variation, ${day}, t.unit, u.first_exposure_at, ${columns.join(',\n  ')}
+         FROM experiment_units u
+         JOIN track_events t
+           ON t.environment_id = u.environment_id AND t.unit = u.unit AND t.event IN (${events.join(', ')})
+           AND t.ts >= ${lo} AND t.ts <= @end
+         WHERE ${ANALYSED_UNITS}
+         GROUP BY t.unit`,
+        )
+        .run(p.values);
+    }
+    // The units without any metric event: zeros (the defaults).
     this.sqlite
       .prepare(
-        `INSERT INTO temp.analysis_units
-         SELECT t.unit, ${columns.join(',\n  ')}
-         FROM track_events t
-         JOIN experiment_units u
-           ON u.environment_id = t.environment_id AND u.experiment = @exp AND u.unit = t.unit
-         WHERE t.environment_id = @env AND t.event IN (${events.join(', ')})
-           AND t.ts >= ${lo} AND t.ts <= @end AND ${ANALYSED_UNITS}
-         GROUP BY t.unit`,
+        `INSERT OR IGNORE INTO temp.analysis_units (variation, day, unit, f)
+         SELECT u.variation, ${day}, u.unit, u.first_exposure_at FROM experiment_units u WHERE ${ANALYSED_UNITS}`,
       )
-      .run(p.values);
+      .run(this.baseParams());
     this.caps = this.spec.metrics.map((m, i) => this.cap(m, i));
   }
 
@@ -177,18 +189,18 @@ export class AnalysisTables {
     return row?.v ?? null;
   }
 
-  /** Per metric, the SQL of its sum columns over `temp.analysis_units p` (LEFT JOINed: null = 0). */
+  /** Per metric, the SQL of its sum columns over `temp.analysis_units p`. */
   sumColumns(metricIndexes: number[] = this.spec.metrics.map((_, i) => i)): string {
     const out: string[] = [];
     for (const i of metricIndexes) {
       const metric = this.spec.metrics[i]!;
       const cap = this.caps[i];
       const capped = (col: string) =>
-        cap === null || cap === undefined ? `coalesce(p.${col}, 0)` : `min(coalesce(p.${col}, 0), ${cap})`;
+        cap === null || cap === undefined ? `p.${col}` : `min(p.${col}, ${cap})`;
       const x = capped(`m${i}`);
       const eligible =
         metric.kind === 'retention' && metric.retention
-          ? `(u.first_exposure_at + ${metric.retention.toDays * DAY_MS} <= @end)`
+          ? `(p.f + ${metric.retention.toDays * DAY_MS} <= @end)`
           : '1';
       out.push(`sum(${eligible}) AS n${i}`, `total(${eligible} * ${x}) AS s${i}`);
       out.push(`total(${eligible} * ${x} * ${x}) AS ss${i}`);
@@ -198,7 +210,7 @@ export class AnalysisTables {
         out.push(`total(${eligible} * ${x} * ${pre}) AS psp${i}`);
       }
       if (metric.kind === 'ratio' && metric.denominatorEventName) {
-        const d = `coalesce(p.d${i}, 0)`;
+        const d = `p.d${i}`;
         out.push(`total(${d}) AS ds${i}`, `total(${d} * ${d}) AS dss${i}`, `total(${x} * ${d}) AS dsp${i}`);
       }
     }
@@ -226,11 +238,8 @@ export class AnalysisTables {
   dailySums(): DayRow[] {
     const rows = this.sqlite
       .prepare(
-        `SELECT u.variation AS variation, (u.first_exposure_at - @start) / ${DAY_MS} AS day,
-           count(*) AS units, ${this.sumColumns()}
-         FROM experiment_units u LEFT JOIN temp.analysis_units p ON p.unit = u.unit
-         WHERE ${ANALYSED_UNITS}
-         GROUP BY u.variation, day`,
+        `SELECT p.variation AS variation, p.day AS day, count(*) AS units, ${this.sumColumns()}
+         FROM temp.analysis_units p GROUP BY p.variation, p.day`,
       )
       .all(this.baseParams()) as (Record<string, number> & { variation: string })[];
     const out: DayRow[] = [];

@@ -1,0 +1,91 @@
+// Analysis, side by side: full experiment results (5 metrics with CUPED, percentile capping, a ratio
+// and a retention metric; SRM, daily series, power, breakdowns by two attributes) over 100k and 1M
+// units with ~10 events per unit, next to the floor: a plain full scan of the same events table
+// (`SELECT count(*), sum(value) FROM track_events`) measured in the same run on the same
+// connection. Target: results within 5× the scan, growing linearly.
+// Each size is measured on the schema as it is, then again with an extra covering index
+// track_events (environment_id, unit, event, ts, value), to show what such an index would buy.
+// Data is generated straight into the tables (file database in a temp dir); that time is not counted.
+// Knobs: BENCH_SIZES (units, comma-separated; default 100000,1000000), BENCH_RUNS (2).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeResults } from '../../src/analysis/experiment-results.ts';
+import { computeSufficientStats } from '../../src/analysis/sufficient-stats.ts';
+import { openDb } from '../../src/db/open-db.ts';
+import { benchSpec, generate } from './data.ts';
+
+const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+
+const dir = mkdtempSync(join(tmpdir(), 'flagstaff-bench-analysis-'));
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function best(runs: number, fn: () => void): number {
+  let min = Infinity;
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    fn();
+    min = Math.min(min, performance.now() - t0);
+  }
+  return min;
+}
+
+const rows: string[][] = [];
+for (const units of SIZES) {
+  const now = Date.now();
+  const db = openDb(`file:${join(dir, `analysis-${units}.db`)}`);
+  const g0 = performance.now();
+  const events = generate(db, units, now);
+  console.log(
+    `${fmt(units)} units: generated ${fmt(events)} track events + ${fmt(units)} exposures in ${fmt((performance.now() - g0) / 1000, 1)} s`,
+  );
+  const spec = benchSpec(now);
+  for (const schema of ['as is', '+ unit index']) {
+    if (schema !== 'as is') {
+      const i0 = performance.now();
+      db.sqlite.exec('CREATE INDEX bench_unit_idx ON track_events (environment_id, unit, event, ts, value)');
+      console.log(`  built the unit index in ${fmt((performance.now() - i0) / 1000, 1)} s`);
+    }
+    const scan = best(RUNS, () => db.sqlite.prepare('SELECT count(*), sum(value) FROM track_events').get());
+    const stats = best(RUNS, () => computeSufficientStats(db.sqlite, spec, new Date(now)));
+    let results = computeResults(db.sqlite, spec, new Date(now));
+    const full = best(RUNS, () => (results = computeResults(db.sqlite, spec, new Date(now))));
+    const perM = (ms: number) => (ms / events) * 1e6;
+    rows.push([
+      fmt(units),
+      schema,
+      fmt(events),
+      `${fmt(perM(scan))} ms`,
+      `${fmt(perM(stats))} ms`,
+      `${fmt(perM(full))} ms`,
+      `${fmt(full / scan, 1)}×`,
+      `${fmt(full / 1000, 2)} s`,
+    ]);
+    const goal = results.metrics[0]!.comparisons[0]!;
+    console.log(
+      `  ${schema}: scan ${fmt(scan)} ms · sufficient stats ${fmt(stats)} ms · full results ${fmt(full)} ms ` +
+        `(purchase lift ${fmt(100 * goal.relative.estimate!, 2)}%, ${goal.verdict}; ` +
+        `${results.breakdowns.dimensions.length} breakdown dimensions, ${results.series[0]!.points.length} daily points)`,
+    );
+  }
+  db.close();
+  rmSync(join(dir, `analysis-${units}.db`), { force: true });
+}
+
+console.log(`\nper million track events (best of ${RUNS} runs)`);
+const header = [
+  'units',
+  'schema',
+  'track events',
+  'full scan (floor)',
+  'sufficient stats',
+  'full results',
+  'results / scan',
+  'results total',
+];
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
+console.log('target: full results within 5× the scan, growing linearly with the events');
+rmSync(dir, { recursive: true, force: true });
