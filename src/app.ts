@@ -4,6 +4,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { createRequire } from 'node:module';
+import { analysisRoutes } from './analysis/analysis-routes.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
 import { authenticate } from './auth/authenticate.ts';
 import { keyRoutes } from './auth/key-routes.ts';
@@ -91,10 +92,12 @@ export function createApp(deps: AppDeps) {
   segmentRoutes(app, services.segments);
   metricRoutes(app, services.metrics);
   experimentRoutes(app, services.experiments);
+  analysisRoutes(app, services.analysis);
   analyzeRoutes(app);
   sdkRoutes(app, { cache: services.rulesets, hub: services.streams });
   eventRoutes(app, services.events);
   docsRoutes(app, version);
+  services.analysisScheduler.start();
   return app;
 }
 

@@ -67,6 +67,8 @@ export const envSchema = z.object({
   EVENTS_RETENTION_DAYS: z.coerce.number().nonnegative().default(400),
   /** Seconds in-flight requests get to finish after SIGTERM/SIGINT before the process exits. */
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+  /** Minutes between background refreshes of running experiments' results; 0 = only on demand. */
+  ANALYSIS_REFRESH_MINUTES: z.coerce.number().nonnegative().default(15),
 });
 
 export type Env = z.infer<typeof envSchema>;

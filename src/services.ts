@@ -1,5 +1,8 @@
 // Wires stores into services. One place builds them, so createApp and the start-up seeding share
 // the same construction and tests get everything on a fresh database with one call.
+import { AnalysisScheduler } from './analysis/analysis-scheduler.ts';
+import { AnalysisService } from './analysis/analysis-service.ts';
+import { sqliteSnapshotStore } from './analysis/snapshot-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { sqliteAuditStore, type AuditStore } from './audit/audit-store.ts';
 import { ApiKeyService } from './auth/api-key-service.ts';
@@ -64,6 +67,9 @@ export interface Services {
   logger: Logger;
   events: EventsService;
   eventWriter: EventWriter;
+  analysis: AnalysisService;
+  /** Refreshes running experiments' results; createApp starts it. */
+  analysisScheduler: AnalysisScheduler;
 }
 
 export interface ServiceDeps {
@@ -129,6 +135,15 @@ export function createServices({
     environments: stores.environments,
   });
   flags.addReferenceCheck(experiments.flagReferences);
+  const analysis = new AnalysisService({ db, clock, experiments, snapshots: sqliteSnapshotStore(db) });
+  const analysisScheduler = new AnalysisScheduler({
+    analysis,
+    runningExperiments: async () =>
+      (await stores.experiments.list()).filter((e) => e.status === 'running').map((e) => e.key),
+    intervalMinutes: config.ANALYSIS_REFRESH_MINUTES,
+    logger,
+  });
+  lifecycle.onStopping(() => analysisScheduler.stop());
   return {
     db,
     clock,
@@ -161,5 +176,7 @@ export function createServices({
       config,
     }),
     eventWriter: writer,
+    analysis,
+    analysisScheduler,
   };
 }

@@ -5,13 +5,7 @@
 import { analyze, verdict, type Comparison } from '../stats/index.ts';
 import { SqlParams } from './sql-params.ts';
 import { armMean, statsRequest } from './stats-input.ts';
-import {
-  ANALYSED_UNITS,
-  emptySums,
-  variationIndex,
-  type AnalysisTables,
-  type MetricSums,
-} from './sufficient-stats.ts';
+import { emptySums, variationIndex, type AnalysisTables, type MetricSums } from './sufficient-stats.ts';
 
 export const OTHER_VALUE = 'other';
 export const NOT_SET_VALUE = '(not set)';

@@ -1,0 +1,99 @@
+// The results routes end to end: an experiment created and started through the API, exposures and
+// outcomes through POST /sdk/v1/events, results from GET (cached in a snapshot) and refresh.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeTestApp, type Caller, type TestApp } from '../helpers/test-app.ts';
+import { experimentBody, experimentCalls, seedExperimentWorld } from '../experiments/experiment-helpers.ts';
+import { exposure, rng, send, track, type Event } from './helpers.ts';
+
+let t: TestApp;
+let server: Caller;
+let viewer: Caller;
+let editor: Caller;
+const random = rng(42);
+
+/** `n` units per arm exposed now; control converts at 20%, treatment at 60%. */
+function traffic(prefix: string, n: number): Event[] {
+  const now = Date.now();
+  const events: Event[] = [];
+  for (let i = 0; i < 2 * n; i++) {
+    const variation = i % 2 ? 'treatment' : 'control';
+    const unit = `${prefix}${i}`;
+    events.push(exposure(unit, 'checkout-test', variation, now - 1000, { country: i % 3 ? 'US' : 'DE' }));
+    if (random() < (variation === 'control' ? 0.2 : 0.6)) events.push(track(unit, 'purchase', now - 500, 10));
+  }
+  return events;
+}
+
+beforeAll(async () => {
+  t = await makeTestApp({ ANALYSIS_REFRESH_MINUTES: 0 });
+  server = (await t.sdkKey('server')).caller;
+  viewer = await t.signIn('viewer');
+  editor = await t.signIn('editor');
+  await seedExperimentWorld(t);
+  const api = experimentCalls(t);
+  expect(
+    (await api.create(experimentBody({ secondaryMetrics: ['revenue'], guardrailMetrics: [] }))).status,
+  ).toBe(201);
+  expect((await api.action('start')).status).toBe(200);
+  // exposures must fall inside the phase, which started just now
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await send(t, server, traffic('a', 200));
+});
+
+describe('GET /api/v1/experiments/:key/results', () => {
+  it('computes results for a viewer, then answers from the snapshot', async () => {
+    const first = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(first.status, first.text).toBe(200);
+    expect(first.json.units.perVariation.map((v: { units: number }) => v.units)).toEqual([200, 200]);
+    expect(new Date(first.json.computedAt).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const purchase = first.json.metrics.find((m: { key: string }) => m.key === 'purchase');
+    expect(purchase.role).toBe('goal');
+    expect(purchase.comparisons[0].verdict).toBe('winning');
+    expect(first.json.health.healthy).toBe(true);
+    expect(first.json.series[0].points).toHaveLength(1);
+    expect(first.json.breakdowns.dimensions[0].dimension).toBe('country');
+
+    await send(t, server, traffic('b', 50));
+    const cached = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(cached.json.snapshotId).toBe(first.json.snapshotId);
+    expect(cached.json.units.analysed).toBe(400);
+  });
+
+  it('refresh (editor) computes a new snapshot that GET then returns', async () => {
+    const denied = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
+      as: viewer,
+    });
+    expect(denied.status).toBe(403);
+    const before = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    const fresh = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
+      as: editor,
+    });
+    expect(fresh.status, fresh.text).toBe(200);
+    expect(fresh.json.snapshotId).toBeGreaterThan(before.json.snapshotId);
+    expect(fresh.json.units.analysed).toBe(500);
+    const after = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(after.json.snapshotId).toBe(fresh.json.snapshotId);
+  });
+
+  it('the scheduler refreshes running experiments', async () => {
+    const before = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    await t.services.analysisScheduler.tick();
+    const after = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(after.json.snapshotId).toBeGreaterThan(before.json.snapshotId);
+  });
+
+  it('answers 409 for a draft and 404 for an unknown experiment', async () => {
+    await experimentCalls(t).create(experimentBody({ key: 'draft-test' }));
+    const draft = await t.request('GET', '/api/v1/experiments/draft-test/results', { as: viewer });
+    expect(draft.status).toBe(409);
+    const unknown = await t.request('GET', '/api/v1/experiments/nope/results', { as: viewer });
+    expect(unknown.status).toBe(404);
+  });
+
+  it('documents the routes and the response schema', async () => {
+    const doc = (await t.request('GET', '/api/openapi.json')).json;
+    expect(doc.paths['/api/v1/experiments/{key}/results'].get['x-flagstaff-access']).toBeDefined();
+    expect(doc.paths['/api/v1/experiments/{key}/results/refresh'].post).toBeDefined();
+    expect(doc.components.schemas.ExperimentResults).toBeDefined();
+  });
+});
