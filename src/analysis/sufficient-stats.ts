@@ -147,28 +147,38 @@ export class AnalysisTables {
       `CREATE TEMP TABLE analysis_units (variation TEXT, day INTEGER, unit TEXT, f INTEGER,
          ${names.map((n) => `${n} DEFAULT 0`).join(', ')}, PRIMARY KEY (variation, day, unit)) WITHOUT ROWID`,
     );
-    const day = `CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER)`;
+    // The analysed units keyed by unit alone: a smaller key than experiment_units' for the
+    // lookup each event makes.
+    this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_first');
+    this.sqlite.exec(
+      `CREATE TEMP TABLE analysis_first (unit TEXT PRIMARY KEY, variation TEXT, day INTEGER,
+         first_exposure_at INTEGER) WITHOUT ROWID`,
+    );
+    this.sqlite
+      .prepare(
+        `INSERT INTO temp.analysis_first
+         SELECT u.unit, u.variation, CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER), u.first_exposure_at
+         FROM experiment_units u WHERE ${ANALYSED_UNITS}`,
+      )
+      .run(this.baseParams());
     if (events.length > 0) {
       this.sqlite
         .prepare(
           `INSERT INTO temp.analysis_units
-         SELECT u.variation, ${day}, t.unit, u.first_exposure_at, ${columns.join(',\n  ')}
-         FROM experiment_units u
+         SELECT u.variation, u.day, t.unit, u.first_exposure_at, ${columns.join(',\n  ')}
+         FROM temp.analysis_first u
          JOIN track_events t
-           ON t.environment_id = u.environment_id AND t.unit = u.unit AND t.event IN (${events.join(', ')})
+           ON t.environment_id = @env AND t.unit = u.unit AND t.event IN (${events.join(', ')})
            AND t.ts >= ${lo} AND t.ts <= @end
-         WHERE ${ANALYSED_UNITS}
          GROUP BY t.unit`,
         )
         .run(p.values);
     }
     // The units without any metric event: zeros (the defaults).
-    this.sqlite
-      .prepare(
-        `INSERT OR IGNORE INTO temp.analysis_units (variation, day, unit, f)
-         SELECT u.variation, ${day}, u.unit, u.first_exposure_at FROM experiment_units u WHERE ${ANALYSED_UNITS}`,
-      )
-      .run(this.baseParams());
+    this.sqlite.exec(
+      `INSERT OR IGNORE INTO temp.analysis_units (variation, day, unit, f)
+       SELECT variation, day, unit, first_exposure_at FROM temp.analysis_first`,
+    );
     this.caps = this.spec.metrics.map((m, i) => this.cap(m, i));
   }
 
@@ -271,7 +281,9 @@ export class AnalysisTables {
   }
 
   drop(): void {
-    this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_units; DROP TABLE IF EXISTS temp.analysis_dims');
+    this.sqlite.exec(
+      'DROP TABLE IF EXISTS temp.analysis_units; DROP TABLE IF EXISTS temp.analysis_first; DROP TABLE IF EXISTS temp.analysis_dims',
+    );
   }
 }
 
