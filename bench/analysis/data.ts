@@ -103,10 +103,14 @@ export function generate(db: Db, units: number, now: number): number {
     `INSERT INTO exposures (environment_id, id, ts, unit, experiment, variation, flag, attributes, key_id, received_at)
      VALUES ('${ENV}', ?, ?, ?, '${EXP}', ?, 'bench-flag', ?, 'key_bench', ?)`,
   );
-  const insertTrack = sqlite.prepare(
-    `INSERT INTO track_events (environment_id, id, ts, unit, event, value, properties, key_id, received_at)
-     VALUES ('${ENV}', ?, ?, ?, ?, ?, NULL, 'key_bench', ?)`,
-  );
+  // 100 rows per statement: a quarter of the per-row statement overhead of single-row inserts.
+  const PER = 100;
+  const trackSql = (n: number) =>
+    `INSERT INTO track_events (environment_id, id, ts, unit, event, value, properties, key_id, received_at) VALUES ` +
+    Array.from({ length: n }, () => `('${ENV}', ?, ?, ?, ?, ?, NULL, 'key_bench', ?)`).join(', ');
+  const insertTracks = sqlite.prepare(trackSql(PER));
+  const insertTrack = sqlite.prepare(trackSql(1));
+  const pending: (string | number | null)[] = [];
   const variations = ['control', 'treatment'];
   let tracks = 0;
   sqlite.transaction(() => {

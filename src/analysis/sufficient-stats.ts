@@ -166,10 +166,10 @@ export class AnalysisTables {
         .prepare(
           `INSERT INTO temp.analysis_units
          SELECT u.variation, u.day, t.unit, u.first_exposure_at, ${columns.join(',\n  ')}
-         FROM temp.analysis_first u
-         JOIN track_events t
-           ON t.environment_id = @env AND t.unit = u.unit AND t.event IN (${events.join(', ')})
-           AND t.ts >= ${lo} AND t.ts <= @end
+         FROM (SELECT unit, event, ts, value FROM track_events
+               WHERE environment_id = @env AND event IN (${events.join(', ')}) AND ts >= ${lo} AND ts <= @end
+               ORDER BY unit) t
+         JOIN temp.analysis_first u ON u.unit = t.unit
          GROUP BY t.unit`,
         )
         .run(p.values);
