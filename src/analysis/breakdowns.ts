@@ -69,10 +69,24 @@ export function computeBreakdowns(tables: AnalysisTables, options: BreakdownOpti
        WHERE attributes IS NOT NULL`,
     )
     .run(params);
+  // Sums are additive: group the units once by their whole attribute set (few distinct sets in
+  // practice), then every dimension's buckets come from that small table, not from every unit.
+  const goals = spec.metrics.map((m, i) => ({ m, i })).filter(({ m }) => m.role === 'goal');
+  const metricIndexes = goals.map((g) => g.i);
+  const columns = tables.sumColumns(metricIndexes);
+  sqlite.exec('DROP TABLE IF EXISTS temp.analysis_attr_sums');
+  sqlite
+    .prepare(
+      `CREATE TEMP TABLE analysis_attr_sums AS
+       SELECT d.attrs AS attrs, p.variation AS variation, count(*) AS units${columns ? `, ${columns}` : ''}
+       FROM temp.analysis_units p LEFT JOIN temp.analysis_dims d ON d.unit = p.unit
+       GROUP BY d.attrs, p.variation`,
+    )
+    .run(params);
   const seen = sqlite
     .prepare(
-      `SELECT j.key AS dimension, ${scalarText('j.type', 'j.value')} AS value, count(*) AS units
-       FROM temp.analysis_dims d, json_each(d.attrs) j
+      `SELECT j.key AS dimension, ${scalarText('j.type', 'j.value')} AS value, sum(a.units) AS units
+       FROM temp.analysis_attr_sums a, json_each(a.attrs) j
        WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
        GROUP BY dimension, value`,
     )
@@ -87,7 +101,6 @@ export function computeBreakdowns(tables: AnalysisTables, options: BreakdownOpti
   const dimensions = [...byDimension.entries()]
     .sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]))
     .slice(0, options.maxDimensions);
-  const goals = spec.metrics.map((m, i) => ({ m, i })).filter(({ m }) => m.role === 'goal');
   return {
     caveat: BREAKDOWN_CAVEAT,
     dimensions: dimensions.map(([dimension, values]) => {
@@ -98,12 +111,7 @@ export function computeBreakdowns(tables: AnalysisTables, options: BreakdownOpti
       return {
         dimension,
         cardinality: values.length,
-        values: breakdownValues(
-          tables,
-          dimension,
-          kept,
-          goals.map((g) => g.i),
-        ),
+        values: breakdownValues(tables, dimension, kept, metricIndexes, columns),
       };
     }),
   };
@@ -114,19 +122,21 @@ function breakdownValues(
   dimension: string,
   kept: string[],
   metricIndexes: number[],
+  columns: string,
 ): BreakdownValue[] {
   const { sqlite, spec } = tables;
   const p = new SqlParams(tables.baseParams());
   const path = p.add(`$."${dimension.replace(/["\\]/g, (c) => `\\${c}`)}"`);
-  const value = scalarText(`json_type(d.attrs, ${path})`, `json_extract(d.attrs, ${path})`);
+  const value = scalarText(`json_type(a.attrs, ${path})`, `json_extract(a.attrs, ${path})`);
   const keptList = kept.length ? kept.map((v) => p.add(v)).join(', ') : `NULL`;
+  const sums = [...columns.matchAll(/ AS (\w+)/g)].map((m) => `total(a.${m[1]}) AS ${m[1]}`);
   const rows = sqlite
     .prepare(
       `SELECT CASE WHEN (${value}) IS NULL THEN '${NOT_SET_VALUE}'
                    WHEN (${value}) IN (${keptList}) THEN (${value}) ELSE '${OTHER_VALUE}' END AS bucket,
-              p.variation AS variation, count(*) AS units, ${tables.sumColumns(metricIndexes)}
-       FROM temp.analysis_units p LEFT JOIN temp.analysis_dims d ON d.unit = p.unit
-       GROUP BY bucket, p.variation`,
+              a.variation AS variation, sum(a.units) AS units${sums.length ? `, ${sums.join(', ')}` : ''}
+       FROM temp.analysis_attr_sums a
+       GROUP BY bucket, a.variation`,
     )
     .all(p.values) as (Record<string, number> & { bucket: string; variation: string })[];
   const buckets = new Map<string, { units: number[]; sums: MetricSums[][] }>();

@@ -282,7 +282,7 @@ export class AnalysisTables {
 
   drop(): void {
     this.sqlite.exec(
-      'DROP TABLE IF EXISTS temp.analysis_units; DROP TABLE IF EXISTS temp.analysis_first; DROP TABLE IF EXISTS temp.analysis_dims',
+      'DROP TABLE IF EXISTS temp.analysis_units; DROP TABLE IF EXISTS temp.analysis_first; DROP TABLE IF EXISTS temp.analysis_dims; DROP TABLE IF EXISTS temp.analysis_attr_sums',
     );
   }
 }
@@ -306,7 +306,14 @@ export function withAnalysisTables<T>(
       tables.drop();
     }
   });
-  return run();
+  // SQLite may sort with helper threads (the per-unit grouping is mostly a sort); back after.
+  const threads = sqlite.pragma('threads', { simple: true }) as number;
+  sqlite.pragma('threads = 2');
+  try {
+    return run();
+  } finally {
+    sqlite.pragma(`threads = ${threads}`);
+  }
 }
 
 /** The sufficient statistics of a spec's metrics, per variation and day of first exposure. */
