@@ -127,7 +127,7 @@ export function generate(db: Db, units: number, now: number): number {
         insertExposure.run(`x${u}`, ts, `u${u}`, variations[variationOf[u]!]!, attrs, ts);
       } else {
         const value = valueOf[i]!;
-        insertTrack.run(
+        pending.push(
           `t${tracks++}`,
           ts,
           `u${u}`,
@@ -135,8 +135,13 @@ export function generate(db: Db, units: number, now: number): number {
           Number.isNaN(value) ? null : value,
           ts,
         );
+        if (pending.length === PER * 6) {
+          insertTracks.run(pending);
+          pending.length = 0;
+        }
       }
     }
+    for (let k = 0; k < pending.length; k += 6) insertTrack.run(pending.slice(k, k + 6));
   })();
   sqlite.exec(`CREATE UNIQUE INDEX exposures_dedup_idx ON exposures (ts, id);
     CREATE INDEX exposures_experiment_idx ON exposures (environment_id, experiment, ts);
