@@ -11,12 +11,16 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const DURATION = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 32;
-const SSE_CLIENTS = 1000;
+const SSE_CLIENTS = Number(process.env.BENCH_SSE_CLIENTS ?? 1000);
 
 interface Started {
   child: ChildProcess;
   info: { port: number; key?: string; adminKey?: string };
 }
+
+const children: ChildProcess[] = [];
+// Servers die with the benchmark, however it ends.
+process.on('exit', () => children.forEach((child) => child.kill()));
 
 function start(args: string[]): Promise<Started> {
   const child = spawn(
@@ -116,7 +120,7 @@ await Promise.all(
           if (done) return;
           const bytes = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
           let pos = 0;
-          for (;;) {
+          while (pos < bytes.length) {
             if (atStart && bytes.toString('latin1', pos, pos + 4) === 'id: ') {
               const id = Number(bytes.toString('latin1', pos + 4, bytes.indexOf('\n', pos)));
               wanted = id >= target;
@@ -147,14 +151,16 @@ const config = await (
 const envs = await (await fetch(`${base}/api/v1/environments`, { headers: admin })).json();
 target = envs.items.find((e: { key: string }) => e.key === 'production').revision + 1;
 changeAt = performance.now();
-await fetch(`${base}/api/v1/flags/flag-000/environments/production`, {
+const patched = await fetch(`${base}/api/v1/flags/flag-000/environments/production`, {
   method: 'PATCH',
   headers: admin,
   body: JSON.stringify({ enabled: !config.enabled }),
 });
+if (!patched.ok) throw new Error(`the flag change failed: ${patched.status} ${await patched.text()}`);
 const deadline = Date.now() + 10_000;
 while (arrivals.length < connected && Date.now() < deadline)
   await new Promise((resolve) => setTimeout(resolve, 5));
+if (arrivals.length === 0) throw new Error('no client saw the change');
 arrivals.sort((a, b) => a - b);
 const pct = (p: number) => arrivals[Math.min(arrivals.length - 1, Math.floor((p / 100) * arrivals.length))]!;
 console.log(
