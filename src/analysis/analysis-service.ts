@@ -1,10 +1,11 @@
 // Results on demand and from cache: GET answers from the newest snapshot (computing one when there
-// is none), refresh computes a new one. The computation is synchronous SQLite work plus the stats,
-// so two refreshes never interleave on the connection.
+// is none), refresh computes a new one. For a database file the computation runs on a worker thread
+// with its own connection (analysis-thread.ts), so it never blocks the event loop.
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { AnalysisSpec } from './analysis-spec.ts';
-import { computeResults, type ResultsOptions } from './experiment-results.ts';
+import { computeResultsInThread } from './analysis-thread.ts';
+import { computeResults, type ExperimentResults, type ResultsOptions } from './experiment-results.ts';
 import type { Snapshot, SnapshotStore } from './snapshot-store.ts';
 
 export interface SpecSource {
@@ -17,6 +18,8 @@ export interface AnalysisServiceDeps {
   experiments: SpecSource;
   snapshots: SnapshotStore;
   options?: Partial<ResultsOptions>;
+  /** Compute on a worker thread (database files only); on by default for files. */
+  useThread?: boolean;
 }
 
 export class AnalysisService {
@@ -33,9 +36,13 @@ export class AnalysisService {
     return this.compute(await this.deps.experiments.getAnalysisSpec(key));
   }
 
-  private compute(spec: AnalysisSpec): Snapshot {
+  private async compute(spec: AnalysisSpec): Promise<Snapshot> {
     const now = this.deps.clock.now();
-    const results = computeResults(this.deps.db.sqlite, spec, now, this.deps.options);
+    const { db, options = {} } = this.deps;
+    const thread = (this.deps.useThread ?? true) && db.location !== ':memory:';
+    const results: ExperimentResults = thread
+      ? await computeResultsInThread(db.location, spec, now, options)
+      : computeResults(db.sqlite, spec, now, options);
     return this.deps.snapshots.insert(spec.experiment.id, spec.phase.number, now, results);
   }
 }

@@ -1,0 +1,40 @@
+// On a database file the analysis runs on a worker thread with its own connection: same results
+// as on the main connection, and the event loop stays free meanwhile.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { computeResultsInThread } from '../../src/analysis/analysis-thread.ts';
+import { computeResults } from '../../src/analysis/experiment-results.ts';
+import { makeEventsApp } from '../events/helpers.ts';
+import { scenario, scenarioSpec } from './scenario.ts';
+
+let t: Awaited<ReturnType<typeof makeEventsApp>>;
+let secret: string;
+let environmentId: string;
+
+beforeAll(async () => {
+  t = await makeEventsApp({}, { file: true });
+  ({ secret, environmentId } = await t.key('server'));
+});
+afterAll(() => t.close());
+
+it('computes the same results on a worker thread as on the main connection', async () => {
+  const data = scenario({ key: 'threaded', units: 400, doubleExposed: 5, seed: 11 });
+  for (let i = 0; i < data.events.length; i += 1000) {
+    const res = await t.post(secret, { events: data.events.slice(i, i + 1000) });
+    expect(res.status).toBe(202);
+  }
+  const spec = scenarioSpec('threaded', environmentId, data.start, true);
+  const now = new Date(data.now);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 1);
+  const threaded = await computeResultsInThread(t.db.location, spec, now);
+  clearInterval(timer);
+  const direct = computeResults(t.db.sqlite, spec, now);
+  expect(threaded).toEqual(JSON.parse(JSON.stringify(direct)));
+  expect(threaded.units.analysed).toBe(400);
+  expect(ticks).toBeGreaterThan(0); // the event loop ran while the thread computed
+});
+
+it('reports a failure in the thread as a rejected promise', async () => {
+  const spec = scenarioSpec('threaded', environmentId, Date.now());
+  await expect(computeResultsInThread('/nonexistent/flagstaff.db', spec, new Date())).rejects.toThrow();
+});
