@@ -28,7 +28,7 @@ export function authenticate(deps: {
     const header = c.req.header('authorization') ?? (queryKey ? `Bearer ${queryKey}` : undefined);
     if (header !== undefined) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const key = match ? await deps.keyCache.activeByHash(sha256(match[1]!)) : undefined;
+      const key = match ? await deps.keyCache.activeBySecret(match[1]!) : undefined;
       if (key) {
         c.set('principal', { type: 'key', key });
         const now = deps.clock.now();

@@ -3,6 +3,7 @@
 // PostgreSQL deployment) see a revocation within `ttlMs`.
 import type { Clock } from '../clock.ts';
 import type { ApiKey, ApiKeyStore } from './api-key-store.ts';
+import { sha256 } from './secrets.ts';
 
 const maxEntries = 10_000;
 
@@ -15,14 +16,18 @@ export class KeyCache {
     private readonly ttlMs = 5_000,
   ) {}
 
-  async activeByHash(hash: string): Promise<ApiKey | undefined> {
+  /**
+   * The active key with this secret. Entries are keyed by the secret itself (it lives in this
+   * process's memory either way), so a hit costs no hashing.
+   */
+  async activeBySecret(secret: string): Promise<ApiKey | undefined> {
     const now = this.clock.now().getTime();
-    const hit = this.entries.get(hash);
+    const hit = this.entries.get(secret);
     if (hit && hit.until > now) return hit.key;
-    const key = await this.store.activeByHash(hash);
+    const key = await this.store.activeByHash(sha256(secret));
     // Misses are remembered too, so a flood of bad keys does not turn into a flood of queries.
     if (this.entries.size >= maxEntries) this.entries.clear();
-    this.entries.set(hash, { key, until: now + this.ttlMs });
+    this.entries.set(secret, { key, until: now + this.ttlMs });
     return key;
   }
 
