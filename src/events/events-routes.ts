@@ -38,7 +38,9 @@ function sdkKeyOf(c: Context<AppEnv>): ApiKey {
   return principal.key;
 }
 
-const jsonType = /^application\/([a-z-.]+\+)?json\s*(;|$)/i;
+// text/plain too: `navigator.sendBeacon` (used by browsers on page hide) cannot send JSON types
+// cross-origin, and it cannot set headers either, so the key then comes as `?key=`.
+const jsonType = /^(application\/([a-z-.]+\+)?json|text\/plain)\s*(;|$)/i;
 
 export function eventRoutes(app: AppRouter, events: EventsService): void {
   // Documented from the zod schemas, but not validated by them as a whole: see the file comment.
@@ -47,7 +49,10 @@ export function eventRoutes(app: AppRouter, events: EventsService): void {
     const key = sdkKeyOf(c);
     events.admit(key);
     if (!jsonType.test(c.req.header('content-type') ?? '')) {
-      throw new AppError('unsupported_media_type', 'body: Content-Type must be application/json');
+      throw new AppError(
+        'unsupported_media_type',
+        'body: Content-Type must be application/json (or text/plain from sendBeacon)',
+      );
     }
     let body: unknown;
     try {

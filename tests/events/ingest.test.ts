@@ -140,9 +140,20 @@ describe('POST /sdk/v1/events', () => {
       expect(res.json.error.code).toBe(code);
     }
     expect(
-      (await t.post(server.secret, { events: [track('u', 'e')] }, { 'content-type': 'text/plain' })).status,
+      (await t.post(server.secret, { events: [track('u', 'e')] }, { 'content-type': 'application/xml' }))
+        .status,
     ).toBe(415);
     expect(t.count('track_events')).toBe(before);
+  });
+
+  it('takes a sendBeacon batch: text/plain JSON with the key as ?key=', async () => {
+    const response = await t.app.request(`/sdk/v1/events?key=${server.secret}`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify({ events: [track('u-beacon', 'page_hide')] }),
+    });
+    expect(response.status).toBe(202);
+    expect((await response.json()).accepted).toBe(1);
   });
 
   it('answers 413 for a body over EVENTS_MAX_BODY_BYTES (and allows more than MAX_BODY_BYTES elsewhere)', async () => {
