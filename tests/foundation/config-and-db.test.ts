@@ -24,7 +24,7 @@ describe('configuration', () => {
   });
 
   it('exits with code 1 and a clear message on a bad value', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=flagstaff-source', 'src/index.ts'], {
       env: { ...process.env, PORT: '-1' },
       encoding: 'utf8',
       timeout: 20_000,

@@ -20,7 +20,7 @@ export async function makeTestApp(config: Partial<Env> = {}) {
   const fullConfig = { FLAGSTAFF_ADMIN_KEY: ADMIN_KEY, FLAGSTAFF_ADMIN_PASSWORD: PASSWORD, ...config };
   const services = createServices({ db, config: fullConfig });
   await seedFirstStart(services);
-  const app = createApp({ db, config: fullConfig });
+  const app = createApp({ db, services });
 
   const admin: Caller = { headers: { authorization: `Bearer ${ADMIN_KEY}` } };
 
