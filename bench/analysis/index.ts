@@ -3,8 +3,6 @@
 // units with ~10 events per unit, next to the floor: a plain full scan of the same events table
 // (`SELECT count(*), sum(value) FROM track_events`) measured in the same run on the same
 // connection. Target: results within 5× the scan, growing linearly.
-// Each size is measured on the schema as it is, then again with an extra covering index
-// track_events (environment_id, unit, event, ts, value), to show what such an index would buy.
 // Data is generated straight into the tables (file database in a temp dir); that time is not counted.
 // Knobs: BENCH_SIZES (units, comma-separated; default 100000,1000000), BENCH_RUNS (best of; default
 // 2 below 1M units, 1 from 1M, to stay within about 3 minutes).
@@ -44,12 +42,7 @@ for (const units of SIZES) {
   );
   const spec = benchSpec(now);
   const RUNS = runsFor(units);
-  for (const schema of ['as is', '+ unit index']) {
-    if (schema !== 'as is') {
-      const i0 = performance.now();
-      db.sqlite.exec('CREATE INDEX bench_unit_idx ON track_events (environment_id, unit, event, ts, value)');
-      console.log(`  built the unit index in ${fmt((performance.now() - i0) / 1000, 1)} s`);
-    }
+  {
     const scan = best(3, () => db.sqlite.prepare('SELECT count(*), sum(value) FROM track_events').get());
     const stats = best(RUNS, () => computeSufficientStats(db.sqlite, spec, new Date(now)));
     let results: ReturnType<typeof computeResults> | undefined;
@@ -57,7 +50,6 @@ for (const units of SIZES) {
     const perM = (ms: number) => (ms / events) * 1e6;
     rows.push([
       fmt(units),
-      schema,
       fmt(events),
       `${fmt(perM(scan))} ms`,
       `${fmt(perM(stats))} ms`,
@@ -67,7 +59,7 @@ for (const units of SIZES) {
     ]);
     const goal = results!.metrics[0]!.comparisons[0]!;
     console.log(
-      `  ${schema}: scan ${fmt(scan)} ms · sufficient stats ${fmt(stats)} ms · full results ${fmt(full)} ms ` +
+      `  scan ${fmt(scan)} ms · sufficient stats ${fmt(stats)} ms · full results ${fmt(full)} ms ` +
         `(purchase lift ${fmt(100 * goal.relative.estimate!, 2)}%, ${goal.verdict}; ` +
         `${results!.breakdowns.dimensions.length} breakdown dimensions, ${results!.series[0]!.points.length} daily points)`,
     );
@@ -79,7 +71,6 @@ for (const units of SIZES) {
 console.log(`\nper million track events (best of ${SIZES.map(runsFor).join('/')} runs)`);
 const header = [
   'units',
-  'schema',
   'track events',
   'full scan (floor)',
   'sufficient stats',

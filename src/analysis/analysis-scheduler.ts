@@ -32,11 +32,14 @@ export class AnalysisScheduler {
     return this.running;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops the timer and the round in progress after its current experiment. Does not wait for that
+   * computation (seconds on a large experiment): shutdown must not; its snapshot is simply lost.
+   */
+  stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
   }
 
   private async refreshAll(): Promise<void> {

@@ -12,7 +12,9 @@ let environmentId: string;
 
 beforeAll(async () => {
   t = await makeEventsApp({}, { file: true });
-  ({ secret, environmentId } = await t.key('server'));
+  const key = await t.key('server');
+  secret = key.secret;
+  environmentId = key.environmentId!;
 });
 afterAll(() => t.close());
 
