@@ -24,11 +24,15 @@ describe('configuration', () => {
   });
 
   it('exits with code 1 and a clear message on a bad value', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=flagstaff-source', 'src/index.ts'], {
-      env: { ...process.env, PORT: '-1' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--conditions=flagstaff-source', 'src/index.ts'],
+      {
+        env: { ...process.env, PORT: '-1' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
+    );
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('Invalid configuration');
     expect(run.stderr).toContain('PORT:');
