@@ -1,8 +1,10 @@
 // What SDKs call: the ruleset (ETag/304), its stream (SSE), and remote evaluation for browsers
 // that must not see targeting rules.
 import { evaluate } from '@flagstaff/sdk/core';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
+import { ServerResponse } from 'node:http';
 import type { ApiKey } from '../auth/api-key-store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv, AppRouter } from '../http/app-env.ts';
@@ -88,27 +90,64 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
 
   app.openapi(stream, async (c) => {
     const key = sdkKey(c);
-    const first = await deps.cache.get(key.environmentId!);
+    const environmentId = key.environmentId!;
     const pick = (built: BuiltRuleset) => bodyFor(key, built);
-    pick(first); // refuse before the stream starts
-    const lastEventId = c.req.header('last-event-id');
+    pick(await deps.cache.get(environmentId)); // refuse before the stream starts
+    const resumed = Number(c.req.header('last-event-id'));
+    const revision = Number.isInteger(resumed) ? resumed : undefined;
     c.header('Cache-Control', 'no-cache');
     c.header('X-Accel-Buffering', 'no');
+
+    // On a real Node server the events go straight to the socket: one fan-out writes ~60 KiB to
+    // every stream, and a web stream per client (TransformStream, reader loop, promises per
+    // chunk) made that several times slower than a plain `res.write`.
+    const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+    if (outgoing instanceof ServerResponse) {
+      const head: Record<string, string> = { 'content-type': 'text/event-stream', connection: 'keep-alive' };
+      // What middleware has set so far (request id, CORS) and the headers above.
+      c.res.headers.forEach((value, name) => (head[name] ??= value));
+      // The head goes out with the first event, or right after connecting when Last-Event-ID
+      // skips it; a failure before then still reaches the error handler as a normal answer.
+      const open = () => {
+        if (outgoing.writableEnded || outgoing.destroyed) return false;
+        if (!outgoing.headersSent) outgoing.writeHead(200, head);
+        return true;
+      };
+      let closed = false;
+      let remove = () => {};
+      outgoing.once('close', () => {
+        closed = true;
+        remove();
+      });
+      remove = await deps.hub.connect(environmentId, {
+        pick,
+        revision,
+        write: (chunk) => void (open() && outgoing.write(chunk)),
+        end: () => void (open() && outgoing.end()),
+      });
+      if (closed) remove();
+      else if (!outgoing.headersSent && open()) outgoing.flushHeaders();
+      // Hono copies a returned response into the one middleware already touched (CORS does),
+      // and @hono/node-server honours RESPONSE_ALREADY_SENT only on the original object; else
+      // it writes a second head onto the stream. Clearing first makes Hono keep the original.
+      // Nothing after this route sets headers (CORS with origin '*' adds no Vary).
+      c.res = undefined;
+      c.res = RESPONSE_ALREADY_SENT;
+      return RESPONSE_ALREADY_SENT as never;
+    }
+
+    // In-process (`app.request`, tests): Hono's web stream, fed by the same hub.
     return streamSSE(c, async (sse) => {
       let end = () => {};
       const ended = new Promise<void>((resolve) => (end = resolve));
-      const resumed = Number(lastEventId);
-      const client = {
-        stream: sse,
-        pick,
-        end: () => end(),
-        revision: Number.isInteger(resumed) ? resumed : undefined,
-      };
-      const remove = deps.hub.add(key.environmentId!, client);
       sse.onAbort(() => end());
+      const remove = await deps.hub.connect(environmentId, {
+        pick,
+        revision,
+        write: (chunk) => void sse.write(chunk).catch(() => undefined),
+        end: () => end(),
+      });
       try {
-        // The latest ruleset, unless the client already has this revision (send() checks).
-        await deps.hub.send(client, await deps.cache.get(key.environmentId!));
         await ended;
       } finally {
         remove();

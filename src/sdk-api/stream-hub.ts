@@ -1,13 +1,17 @@
 // The open SSE streams, grouped by environment. A change is pushed once per environment: the
 // ruleset is built once and the same bytes are written to every stream. Idle streams cost one
 // small object each; a single timer sends heartbeats to all of them.
-import type { SSEStreamingApi } from 'hono/streaming';
 import type { Logger } from '../logger.ts';
 import type { BuiltRuleset, RulesetCache, ServedBody } from './ruleset-cache.ts';
 import type { RulesetChanges } from './ruleset-changes.ts';
 
 export interface StreamClient {
-  stream: SSEStreamingApi;
+  /**
+   * Queues bytes on the stream without waiting: a Node response on a real server, Hono's SSE
+   * stream in-process. Failures (a peer gone) are the transport's to swallow; its close removes
+   * the client.
+   */
+  write: (chunk: Uint8Array) => void;
   /** Client keys get the encrypted ruleset when the environment encrypts. */
   pick: (built: BuiltRuleset) => ServedBody;
   /** Ends the stream's handler, which then closes the response. */
@@ -15,6 +19,8 @@ export interface StreamClient {
   /** The revision this stream already has (sent, or named in Last-Event-ID). */
   revision?: number;
 }
+
+const ping = new TextEncoder().encode(': ping\n\n');
 
 export class StreamHub {
   private readonly byEnvironment = new Map<string, Set<StreamClient>>();
@@ -52,11 +58,27 @@ export class StreamHub {
     };
   }
 
+  /**
+   * Registers a stream and sends it the latest ruleset (unless it has that revision already).
+   * Added before the ruleset is fetched, so that a change landing meanwhile is pushed to it too.
+   * Returns the removal, for when the transport closes.
+   */
+  async connect(environmentId: string, client: StreamClient): Promise<() => void> {
+    const remove = this.add(environmentId, client);
+    try {
+      this.send(client, await this.deps.cache.get(environmentId));
+    } catch (error) {
+      remove();
+      throw error;
+    }
+    return remove;
+  }
+
   /** Sends the ruleset to one stream, unless it already has this revision. */
-  send(client: StreamClient, built: BuiltRuleset): Promise<void> {
-    if (client.revision === built.revision) return Promise.resolve();
+  send(client: StreamClient, built: BuiltRuleset): void {
+    if (client.revision === built.revision) return;
     client.revision = built.revision;
-    return client.stream.write(client.pick(built).event).then(() => undefined);
+    client.write(client.pick(built).event);
   }
 
   /** Ends every stream, so that a graceful shutdown is not held open by idle SDKs. */
@@ -83,7 +105,7 @@ export class StreamHub {
     if (!clients || clients.size === 0) return;
     try {
       const built = await this.deps.cache.get(environmentId);
-      for (const client of clients) void this.send(client, built).catch(() => undefined);
+      for (const client of clients) this.send(client, built);
     } catch (error) {
       this.deps.logger.error({ err: error, environmentId }, 'could not push a ruleset change');
     }
@@ -91,7 +113,7 @@ export class StreamHub {
 
   private ping(): void {
     for (const clients of this.byEnvironment.values()) {
-      for (const client of clients) void client.stream.write(': ping\n\n').catch(() => undefined);
+      for (const client of clients) client.write(ping);
     }
   }
 }
