@@ -1,7 +1,6 @@
 // createApp(deps): middleware, the error handler and every route. No globals: each app has its
 // own services and metrics registry, so tests run many apps side by side on fresh databases.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
 import { createRequire } from 'node:module';
 import { analysisRoutes } from './analysis/analysis-routes.ts';
@@ -23,6 +22,7 @@ import { bodyLimits } from './http/body-limits.ts';
 import { errorBody, errorHandler, validationHook } from './http/error-handler.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
+import { sdkCors } from './http/sdk-cors.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import type { Logger } from './logger.ts';
 import { docsRoutes } from './openapi/docs-routes.ts';
@@ -59,8 +59,7 @@ export function createApp(deps: AppDeps) {
   // SDK keys are bearer tokens, never cookies, so any origin may call the SDK routes.
   app.use(
     '/sdk/*',
-    cors({
-      origin: '*',
+    sdkCors({
       allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Last-Event-ID'],
       exposeHeaders: ['ETag', 'Retry-After', 'X-Request-Id'],
       maxAge: 86400,

@@ -48,6 +48,28 @@ const kill = (enabled: boolean) =>
   t.request('PATCH', '/api/v1/flags/checkout/environments/production', { as: t.admin, body: { enabled } });
 
 describe('GET /sdk/v1/ruleset', () => {
+  it('answers any origin, on success, on errors and to preflights', async () => {
+    for (const [response, status] of [
+      [await t.request('GET', '/sdk/v1/ruleset', { as: server }), 200],
+      [await t.request('GET', '/sdk/v1/ruleset?key=fs_server_nope'), 401],
+    ] as const) {
+      expect(response.status).toBe(status);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('access-control-expose-headers')).toBe('ETag,Retry-After,X-Request-Id');
+      expect(response.headers.get('x-request-id')).toBeTruthy();
+    }
+    const preflight = await t.app.request('/sdk/v1/ruleset', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://shop.example', 'access-control-request-method': 'GET' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toBe(
+      'Authorization,Content-Type,If-None-Match,Last-Event-ID',
+    );
+    expect(preflight.headers.get('access-control-max-age')).toBe('86400');
+  });
+
   it('serves the compiled payload with a strong ETag and answers 304', async () => {
     const first = await t.request('GET', '/sdk/v1/ruleset', { as: server });
     expect(first.status).toBe(200);
