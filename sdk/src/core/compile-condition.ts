@@ -15,7 +15,13 @@ export interface ConditionScope {
 export const ALWAYS: Predicate = () => true;
 export const NEVER: Predicate = () => false;
 
-const hasOwn = Object.prototype.hasOwnProperty;
+export const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A finite number (not NaN or ±Infinity). */
+export const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/** `v` when it is a non-empty string, otherwise `undefined`: `str(def.seed) ?? key`. */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
 /**
  * Plain JSON object (not null, not an array).

@@ -1,15 +1,13 @@
 // Compiles one experiment (a feature's experiment rule, or a definition passed to `runExperiment`)
 // into everything `run` needs, validating as it goes: a broken part is reported and degrades to
 // "nobody enters", never to an exception.
-import { compileCondition, isRecord } from './compile-condition.js';
+import { compileCondition, isNum, isRecord, str } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
 import type { CompiledBandit, CompiledExperiment, CompiledFilter, CompiledParent } from './compiled-types.js';
 import { getBucketRanges, getEqualWeights } from './get-bucket-ranges.js';
 import type { BucketRange } from './get-bucket-ranges.js';
 import { makeHasher } from './hash.js';
 import type { ContextualBanditDefinition, ExperimentDefinition } from './types.js';
-
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
 /**
  * `[start, end]` pairs of numbers, or `null` (reported) when the value is anything else.
@@ -47,7 +45,7 @@ export function compileFilters(value: unknown, scope: ConditionScope, path: stri
       return { attribute: 'id', hasher: null, ranges: [] };
     }
     return {
-      attribute: typeof f.attribute === 'string' && f.attribute ? f.attribute : 'id',
+      attribute: str(f.attribute) ?? 'id',
       hasher: makeHasher(f.seed, isNum(f.hashVersion) && f.hashVersion ? f.hashVersion : 2),
       ranges: readRanges(f.ranges, scope, `${at}.ranges`) ?? [],
     };
@@ -121,8 +119,8 @@ export function compileExperiment(
   for (let i = 0; i < n; i++) {
     const m: unknown = meta[i];
     const rec = isRecord(m) ? m : {};
-    variationKeys.push(typeof rec.key === 'string' && rec.key ? rec.key : String(i));
-    variationNames.push(typeof rec.name === 'string' && rec.name ? rec.name : undefined);
+    variationKeys.push(str(rec.key) ?? String(i));
+    variationNames.push(str(rec.name));
     passthrough.push(rec.passthrough === true);
   }
   const weights = Array.isArray(def.weights) ? def.weights : getEqualWeights(n);
@@ -142,7 +140,7 @@ export function compileExperiment(
     }
   }
   const hashVersion = isNum(def.hashVersion) && def.hashVersion ? def.hashVersion : 1;
-  const hasher = makeHasher(typeof def.seed === 'string' && def.seed ? def.seed : key, hashVersion);
+  const hasher = makeHasher(str(def.seed) ?? key, hashVersion);
   if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(def.hashVersion)}`);
   const bucketVersion = isNum(def.bucketVersion) ? def.bucketVersion : 0;
   const minBucketVersion = isNum(def.minBucketVersion) ? def.minBucketVersion : 0;
@@ -158,9 +156,8 @@ export function compileExperiment(
     passthrough,
     active: def.active !== false,
     force: def.force === undefined ? undefined : isNum(def.force) ? def.force : -1,
-    hashAttribute: typeof def.hashAttribute === 'string' && def.hashAttribute ? def.hashAttribute : 'id',
-    fallbackAttribute:
-      typeof def.fallbackAttribute === 'string' && def.fallbackAttribute ? def.fallbackAttribute : undefined,
+    hashAttribute: str(def.hashAttribute) ?? 'id',
+    fallbackAttribute: str(def.fallbackAttribute),
     hasher,
     ranges,
     weights,

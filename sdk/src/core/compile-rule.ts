@@ -1,6 +1,6 @@
 // Compiles one feature rule: a forced value (optionally a hashed rollout) or an experiment (also a
 // contextual bandit). A malformed rule is reported and becomes a rule that never applies.
-import { compileCondition, isRecord } from './compile-condition.js';
+import { compileCondition, isNum, isRecord, str } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
 import { compileExperiment, compileFilters, compileParents, readRanges } from './compile-experiment.js';
 import type { CompiledExperiment, CompiledRollout, CompiledRule } from './compiled-types.js';
@@ -26,12 +26,10 @@ const COPIED_WHEN_TRUTHY = [
 ] as const;
 const COPIED_WHEN_DEFINED = ['coverage', 'bucketVersion', 'minBucketVersion'] as const;
 
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
 function toExperiment(rule: FeatureRule, variations: unknown[], featureKey: string): ExperimentDefinition {
   const exp: ExperimentDefinition = {
     variations,
-    key: typeof rule.key === 'string' && rule.key ? rule.key : featureKey,
+    key: str(rule.key) ?? featureKey,
   };
   const target = exp as unknown as Record<string, unknown>;
   for (const field of COPIED_WHEN_DEFINED) if (rule[field] !== undefined) target[field] = rule[field];
@@ -47,18 +45,15 @@ function compileRollout(
 ): CompiledRollout | null {
   if (rule.range === undefined && rule.coverage === undefined) return null;
   const hashVersion = isNum(rule.hashVersion) && rule.hashVersion ? rule.hashVersion : 1;
-  const hasher = makeHasher(typeof rule.seed === 'string' && rule.seed ? rule.seed : featureKey, hashVersion);
+  const hasher = makeHasher(str(rule.seed) ?? featureKey, hashVersion);
   if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(rule.hashVersion)}`);
   let range: [number, number] | undefined;
   if (rule.range !== undefined) range = readRanges([rule.range], scope, `${path}.range`)?.[0] ?? [0, 0];
   if (rule.coverage !== undefined && !isNum(rule.coverage))
     scope.report(`${path}.coverage`, 'coverage must be a number');
   return {
-    hashAttribute: typeof rule.hashAttribute === 'string' && rule.hashAttribute ? rule.hashAttribute : 'id',
-    fallbackAttribute:
-      typeof rule.fallbackAttribute === 'string' && rule.fallbackAttribute
-        ? rule.fallbackAttribute
-        : undefined,
+    hashAttribute: str(rule.hashAttribute) ?? 'id',
+    fallbackAttribute: str(rule.fallbackAttribute),
     hasher,
     range,
     coverage: rule.coverage === undefined ? undefined : isNum(rule.coverage) ? rule.coverage : 0,
@@ -95,7 +90,7 @@ export function compileRule(
     return rule;
   }
   const r = raw as FeatureRule;
-  rule.id = typeof r.id === 'string' && r.id ? r.id : undefined;
+  rule.id = str(r.id);
   rule.parents = compileParents(r.parentConditions, scope, `${path}.parentConditions`);
   rule.stickyDisabled = r.disableStickyBucketing === true;
   if ('force' in r) {

@@ -1,13 +1,18 @@
 // One compiler per operator. Operands are checked here, once; a wrong operand (an $in that is not an
 // array, a regex that does not compile...) is reported and the operator never matches, which is
 // what the specification asks of unknown or broken operators.
-import { compileCondition, compileValue, isOperatorObject, isRecord, NEVER } from './compile-condition.js';
+import {
+  compileCondition,
+  compileValue,
+  hasOwn,
+  isOperatorObject,
+  isRecord,
+  NEVER,
+} from './compile-condition.js';
 import type { ConditionScope, Predicate } from './compile-condition.js';
 import { padVersion, padVersionCached } from './pad-version.js';
 
 type Compare = (a: number, b: number) => boolean;
-
-const hasOwn = Object.prototype.hasOwnProperty;
 
 // `unknown` operands are compared with JavaScript's own relational semantics ("8" > 5, null < 1),
 // which is what the conformance suite encodes; the casts only silence the type checker.

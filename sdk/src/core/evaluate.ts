@@ -1,5 +1,6 @@
 // Feature evaluation over a compiled ruleset: rules in order, first applicable wins. Synchronous,
 // allocation-light, and total: whatever happens inside, the caller gets an Evaluation.
+import { hasOwn } from './compile-condition.js';
 import { checkParents, PARENTS_CYCLIC, PARENTS_GATE, PARENTS_PASS } from './check-parents.js';
 import type { CompiledExperiment, CompiledRollout, CompiledRule, CompiledRuleset } from './compiled-types.js';
 import { isFilteredOut } from './is-filtered-out.js';
@@ -15,7 +16,6 @@ import type {
   ExperimentResult,
 } from './types.js';
 
-const hasOwn = Object.prototype.hasOwnProperty;
 const NO_ATTRIBUTES: Attributes = {};
 
 function result(

@@ -1,6 +1,7 @@
 // Running one compiled experiment for one unit: the specification's `run`, step for step, over
 // precomputed ranges and hashers. `full = false` lets feature evaluation skip building results for
 // units that are not in the experiment (the common case on busy rulesets).
+import { hasOwn } from './compile-condition.js';
 import type { CompiledExperiment, CompiledRuleset } from './compiled-types.js';
 import { isFilteredOut } from './is-filtered-out.js';
 import { chooseVariation, inNamespace } from './get-bucket-ranges.js';
@@ -9,7 +10,6 @@ import { checkParents, PARENTS_PASS } from './check-parents.js';
 import type { CompiledBanditLeaf } from './compiled-types.js';
 import type { Attributes, EvaluationContext, ExperimentResult } from './types.js';
 
-const hasOwn = Object.prototype.hasOwnProperty;
 const NO_ATTRIBUTES: Attributes = {};
 
 function buildResult(
