@@ -7,6 +7,7 @@ import type { CompiledBandit, CompiledExperiment, CompiledFilter, CompiledParent
 import { getBucketRanges, getEqualWeights } from './get-bucket-ranges.js';
 import type { BucketRange } from './get-bucket-ranges.js';
 import { makeHasher } from './hash.js';
+import type { Hasher } from './hash.js';
 import type { ContextualBanditDefinition, ExperimentDefinition } from './types.js';
 
 /**
@@ -24,6 +25,25 @@ export function readRanges(value: unknown, scope: ConditionScope, path: string):
   }
   scope.report(path, 'expected an array of [start, end] ranges');
   return null;
+}
+
+/**
+ * The hasher for an experiment or a rollout: `seed` (default `defaultSeed`) and `hashVersion`
+ * (default 1); an unknown version is reported and gives `null` (nobody enters).
+ *
+ * @example
+ * compileHasher({ seed: 'pricing', hashVersion: 2 }, 'checkout', scope, 'rules[0]');
+ */
+export function compileHasher(
+  def: { seed?: unknown; hashVersion?: unknown },
+  defaultSeed: string,
+  scope: ConditionScope,
+  path: string,
+): Hasher | null {
+  const version = isNum(def.hashVersion) && def.hashVersion ? def.hashVersion : 1;
+  const hasher = makeHasher(str(def.seed) ?? defaultSeed, version);
+  if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(def.hashVersion)}`);
+  return hasher;
 }
 
 /**
@@ -139,9 +159,7 @@ export function compileExperiment(
       namespace = ['', 0, 0];
     }
   }
-  const hashVersion = isNum(def.hashVersion) && def.hashVersion ? def.hashVersion : 1;
-  const hasher = makeHasher(str(def.seed) ?? key, hashVersion);
-  if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(def.hashVersion)}`);
+  const hasher = compileHasher(def, key, scope, path);
   const bucketVersion = isNum(def.bucketVersion) ? def.bucketVersion : 0;
   const minBucketVersion = isNum(def.minBucketVersion) ? def.minBucketVersion : 0;
   const blockedStickyKeys: string[] = [];

@@ -2,9 +2,14 @@
 // contextual bandit). A malformed rule is reported and becomes a rule that never applies.
 import { compileCondition, isNum, isRecord, str } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
-import { compileExperiment, compileFilters, compileParents, readRanges } from './compile-experiment.js';
+import {
+  compileExperiment,
+  compileFilters,
+  compileHasher,
+  compileParents,
+  readRanges,
+} from './compile-experiment.js';
 import type { CompiledExperiment, CompiledRollout, CompiledRule } from './compiled-types.js';
-import { makeHasher } from './hash.js';
 import type { ContextualBanditDefinition, ExperimentDefinition, FeatureRule } from './types.js';
 
 // The rule fields the specification copies onto the experiment a rule becomes (and reports back):
@@ -44,9 +49,7 @@ function compileRollout(
   path: string,
 ): CompiledRollout | null {
   if (rule.range === undefined && rule.coverage === undefined) return null;
-  const hashVersion = isNum(rule.hashVersion) && rule.hashVersion ? rule.hashVersion : 1;
-  const hasher = makeHasher(str(rule.seed) ?? featureKey, hashVersion);
-  if (!hasher) scope.report(`${path}.hashVersion`, `unknown hash version ${String(rule.hashVersion)}`);
+  const hasher = compileHasher(rule, featureKey, scope, path);
   let range: [number, number] | undefined;
   if (rule.range !== undefined) range = readRanges([rule.range], scope, `${path}.range`)?.[0] ?? [0, 0];
   if (rule.coverage !== undefined && !isNum(rule.coverage))

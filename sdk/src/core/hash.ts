@@ -49,9 +49,10 @@ function fnvDigits(value: number): number {
  * hash('', 'a', 1); // 0.22
  */
 export function hash(seed: string, value: string, version: number): number | null {
-  if (version === 2) return (fnvDigits(fnv1a32(seed + value)) % 10000) / 10000;
-  if (version === 1) return (fnv1a32(value + seed) % 1000) / 1000;
-  return null;
+  // FNV-1a is sequential, so hashing the seed prefix first then the value equals hashing
+  // `seed + value` (version 1: `value + seed`): one implementation for both entry points.
+  const hasher = makeHasher(seed, version);
+  return hasher === null ? null : hasher(value);
 }
 
 /** A `hash` with its seed and version bound; `null` when the version is unknown. */
