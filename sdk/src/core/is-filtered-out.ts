@@ -1,6 +1,7 @@
 // Filters slice traffic by hash (mutual exclusion between experiments, holdouts): a unit must fall
 // inside one range of every filter.
 import type { CompiledFilter } from './compiled-types.js';
+import { chooseVariation } from './get-bucket-ranges.js';
 import type { Attributes } from './types.js';
 
 /**
@@ -15,16 +16,7 @@ export function isFilteredOut(attributes: Attributes, filters: readonly Compiled
     const f = filters[i];
     const v = attributes[f.attribute];
     if (!v || f.hasher === null) return true;
-    const n = f.hasher(typeof v === 'string' ? v : String(v));
-    let inside = false;
-    for (let j = 0; j < f.ranges.length; j++) {
-      const r = f.ranges[j];
-      if (n >= r[0] && n < r[1]) {
-        inside = true;
-        break;
-      }
-    }
-    if (!inside) return true;
+    if (chooseVariation(f.hasher(typeof v === 'string' ? v : String(v)), f.ranges) < 0) return true;
   }
   return false;
 }
