@@ -131,7 +131,7 @@ export function compileExperiment(
 ): CompiledExperiment {
   const variations = Array.isArray(def.variations) ? def.variations : [];
   const n = variations.length;
-  const key = typeof def.key === 'string' ? def.key : String(def.key);
+  const key = String(def.key);
   const meta = Array.isArray(def.meta) ? def.meta : [];
   const variationKeys: string[] = [];
   const variationNames: (string | undefined)[] = [];

@@ -89,7 +89,7 @@ function compileRegex(op: string, operand: unknown, scope: ConditionScope, path:
     scope.report(path, `invalid regular expression ${JSON.stringify(operand)}`);
     return NEVER;
   }
-  return (v) => re.test(typeof v === 'string' ? v : String(v));
+  return (v) => re.test(String(v));
 }
 
 function compileAll(op: string, operand: unknown, scope: ConditionScope, path: string): Predicate {

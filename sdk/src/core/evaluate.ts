@@ -87,7 +87,7 @@ function exposureOf(key: string, exp: CompiledExperiment, res: ExperimentResult)
     variation: res.key,
     variationId: res.variationId,
     hashAttribute: res.hashAttribute,
-    unit: typeof res.hashValue === 'string' ? res.hashValue : String(res.hashValue),
+    unit: String(res.hashValue),
     bucket: res.bucket ?? 0,
   };
 }
