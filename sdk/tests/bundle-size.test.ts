@@ -6,12 +6,12 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
-// The issue's target is 6 KB; a spec-conformant engine alone is ~6.2 KB min+gzip today (client
-// ~5 KB; 11,237 B in all), so the budget holds the current size against regressions until the
+// The issue's target is 6 KB; a spec-conformant engine adds ~6.2 KB min+gzip today (client
+// ~5 KB; 11,213 B in all), so the budget holds the current size against regressions until the
 // bundle is slimmed further (tracked in the issue). Lower it as the bundle shrinks; never raise it
 // silently.
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 11_264; // bytes, min+gzip
+const BUDGET = 11_240; // bytes, min+gzip
 const entry = fileURLToPath(new URL('../src/index.ts', import.meta.url));
 
 const measure = async (plugins: Plugin[] = []) => {
