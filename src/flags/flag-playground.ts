@@ -33,9 +33,9 @@ export function runPlayground(
   const result = flagResult(evaluate(built.compiled(), flag.key, { attributes }));
   if (flag.archived) return { ...result, environment: config.environment, trace: [] };
   if (!config.enabled) {
+    // The engine already says DISABLED (a switched-off flag is served without rules).
     return {
       ...result,
-      reason: 'DISABLED',
       environment: config.environment,
       trace: config.rules.map((rule) => ({ ruleId: rule.id, type: rule.type, outcome: 'flag_off' as const })),
     };

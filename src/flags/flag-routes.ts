@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { AppRouter } from '../http/app-env.ts';
+import type { Context } from 'hono';
+import type { AppEnv, AppRouter } from '../http/app-env.ts';
 import { caller } from '../http/caller.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
@@ -21,7 +22,7 @@ import {
   PutFlagConfig,
   UpdateFlag,
 } from './flag-schemas.ts';
-import type { FlagService } from './flag-service.ts';
+import type { FlagConfig, FlagService } from './flag-service.ts';
 
 const tags = ['Flags'];
 const editor = { role: 'editor' } as const;
@@ -191,39 +192,29 @@ export function flagRoutes(
     await flags.delete(c.req.valid('param').key, actor, requestId);
     return c.body(null, 204);
   });
+  // Every answer carrying a config also carries its version as the ETag, for the next If-Match.
+  const tagged = async (c: Context<AppEnv>, pending: Promise<FlagConfig>) => {
+    const config = await pending;
+    c.header('ETag', `"${config.version}"`);
+    return config;
+  };
   app.openapi(getConfig, async (c) => {
     const { key, environment } = c.req.valid('param');
-    const config = await flags.getConfig(key, environment);
-    c.header('ETag', `"${config.version}"`);
-    return c.json(config, 200);
+    return c.json(await tagged(c, flags.getConfig(key, environment)), 200);
   });
   app.openapi(putConfig, async (c) => {
     const { actor, requestId } = caller(c);
     const { key, environment } = c.req.valid('param');
-    const config = await flags.putConfig(
-      key,
-      environment,
-      c.req.valid('json'),
-      versionOf(c.req.valid('header')['if-match']),
-      actor,
-      requestId,
-    );
-    c.header('ETag', `"${config.version}"`);
-    return c.json(config, 200);
+    const ifMatch = versionOf(c.req.valid('header')['if-match']);
+    const change = flags.putConfig(key, environment, c.req.valid('json'), ifMatch, actor, requestId);
+    return c.json(await tagged(c, change), 200);
   });
   app.openapi(patchConfig, async (c) => {
     const { actor, requestId } = caller(c);
     const { key, environment } = c.req.valid('param');
-    const config = await flags.patchConfig(
-      key,
-      environment,
-      c.req.valid('json'),
-      versionOf(c.req.valid('header')['if-match']),
-      actor,
-      requestId,
-    );
-    c.header('ETag', `"${config.version}"`);
-    return c.json(config, 200);
+    const ifMatch = versionOf(c.req.valid('header')['if-match']);
+    const change = flags.patchConfig(key, environment, c.req.valid('json'), ifMatch, actor, requestId);
+    return c.json(await tagged(c, change), 200);
   });
   app.openapi(playground, async (c) => {
     const { key } = c.req.valid('param');

@@ -67,7 +67,6 @@ export const ExperimentRule = z
   .openapi('ExperimentRule', { description: 'Splits matching units between variations' });
 
 export const Rule = z.discriminatedUnion('type', [ForceRule, RolloutRule, ExperimentRule]).openapi('Rule');
-export type RuleInput = z.input<typeof Rule>;
 export type Rule = z.output<typeof Rule> & { id: string };
 
 export const FlagKeyParam = z.object({ key: Slug.openapi({ param: { name: 'key', in: 'path' } }) });
