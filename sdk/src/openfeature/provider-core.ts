@@ -70,3 +70,38 @@ export class ProviderCore {
     this.client.forUser(toAttributes(context)).track(name, value, properties);
   }
 }
+
+/**
+ * The surface both providers share with OpenFeature: metadata, readiness, closing, tracking and
+ * the client. Each provider adds its `runsOn`, its typed `events` and its (async or sync) resolvers.
+ *
+ * @example
+ * class MyProvider extends FlagstaffProviderBase { readonly runsOn = 'server' as const; ... }
+ */
+export abstract class FlagstaffProviderBase {
+  readonly metadata = { name: 'Flagstaff' } as const;
+  readonly hooks = [];
+  protected readonly core: ProviderCore;
+
+  /** Takes an existing client (left open on close) or options for one it owns. */
+  constructor(client: FlagstaffClient | ClientOptions, options?: FlagstaffProviderOptions) {
+    this.core = new ProviderCore(client, options);
+  }
+
+  /** The underlying client, e.g. for `stats()` or `flush()`. */
+  get client(): FlagstaffClient {
+    return this.core.client;
+  }
+
+  initialize(): Promise<void> {
+    return this.core.initialize();
+  }
+
+  onClose(): Promise<void> {
+    return this.core.close();
+  }
+
+  track(name: string, context: Record<string, unknown> | undefined, details?: Record<string, unknown>): void {
+    this.core.track(name, context, details);
+  }
+}

@@ -1,13 +1,5 @@
-import type {
-  EvaluationContext,
-  JsonValue,
-  Provider,
-  ResolutionDetails,
-  TrackingEventDetails,
-} from '@openfeature/server-sdk';
-import type { ClientOptions } from '../client-types.js';
-import type { FlagstaffClient } from '../create-client.js';
-import { ProviderCore, type FlagstaffProviderOptions } from './provider-core.js';
+import type { EvaluationContext, JsonValue, Provider, ResolutionDetails } from '@openfeature/server-sdk';
+import { FlagstaffProviderBase } from './provider-core.js';
 
 /**
  * OpenFeature provider for `@openfeature/server-sdk` (Node). Evaluates locally against the
@@ -22,35 +14,9 @@ import { ProviderCore, type FlagstaffProviderOptions } from './provider-core.js'
  * const flags = OpenFeature.getClient();
  * const on = await flags.getBooleanValue('new-checkout', false, { targetingKey: user.id });
  */
-export class FlagstaffServerProvider implements Provider {
-  readonly metadata = { name: 'Flagstaff' } as const;
+export class FlagstaffServerProvider extends FlagstaffProviderBase implements Provider {
   readonly runsOn = 'server' as const;
-  readonly hooks = [];
-  private readonly core: ProviderCore;
-  readonly events: NonNullable<Provider['events']>;
-
-  /** Takes an existing client (left open on close) or options for one it owns. */
-  constructor(client: FlagstaffClient | ClientOptions, options?: FlagstaffProviderOptions) {
-    this.core = new ProviderCore(client, options);
-    this.events = this.core.events as unknown as NonNullable<Provider['events']>;
-  }
-
-  /** The underlying client, e.g. for `stats()` or `flush()`. */
-  get client(): FlagstaffClient {
-    return this.core.client;
-  }
-
-  initialize(): Promise<void> {
-    return this.core.initialize();
-  }
-
-  onClose(): Promise<void> {
-    return this.core.close();
-  }
-
-  track(name: string, context: EvaluationContext, details: TrackingEventDetails): void {
-    this.core.track(name, context, details);
-  }
+  readonly events = this.core.events as unknown as NonNullable<Provider['events']>;
 
   async resolveBooleanEvaluation(key: string, fallback: boolean, context: EvaluationContext) {
     return this.core.resolve(key, fallback, context) as ResolutionDetails<boolean>;
