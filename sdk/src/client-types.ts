@@ -1,5 +1,6 @@
 import type { StickyBucketService } from './core/index.js';
 import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
+import type { StreamConnector } from './ruleset-stream.js';
 
 /**
  * Where the SDK reports problems. `console` fits; pino and friends fit too.
@@ -127,6 +128,11 @@ export interface ClientOptions {
   pollIntervalMs?: number;
   /** Key for payloads served as `encryptedFeatures`. */
   decryptionKey?: string;
+  /**
+   * Decrypts payloads with `decryptionKey`: pass `decryptPayload` (from `@flagstaff/sdk`). Built in
+   * for Node; in browsers an opt-in, so that pages without encrypted payloads do not ship it.
+   */
+  decrypt?: (payload: FeaturePayload, decryptionKey: string) => Promise<FeaturePayload | null>;
   /** Last known ruleset store. Default: localStorage in browsers, memory elsewhere. `false`: none. */
   cache?: RulesetCache | false;
   logger?: Logger;
@@ -146,7 +152,10 @@ export interface ClientOptions {
   stickyBucketService?: StickyBucketService;
   /** Injectable fetch (default `globalThis.fetch`). */
   fetch?: typeof fetch;
-  /** Injectable EventSource (default `globalThis.EventSource`; without one, SSE is read over fetch). */
+  /**
+   * Injectable EventSource (default `globalThis.EventSource` in pages). In Node, without one, SSE
+   * is read over fetch; the browser build has only EventSource (and polls without one).
+   */
   EventSource?: EventSourceConstructor;
   /** Send events at least this often (default 5 s). */
   flushIntervalMs?: number;
@@ -190,4 +199,16 @@ export type ClientConfig = ClientOptions &
       | 'streamIdleTimeoutMs'
       | 'unitAttribute'
     >
-  > & { cache?: RulesetCache };
+  > & { cache?: RulesetCache; connect: StreamConnector };
+
+/**
+ * What differs between the client's entry points: the stream connector and the built-in
+ * decryption (internal).
+ *
+ * @example
+ * const browser: ClientPlatform = { connect: connectEventSource };
+ */
+export interface ClientPlatform {
+  connect: StreamConnector;
+  decrypt?: ClientOptions['decrypt'];
+}

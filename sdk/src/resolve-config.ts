@@ -1,4 +1,4 @@
-import type { ClientConfig, ClientOptions, EventSourceConstructor } from './client-types.js';
+import type { ClientConfig, ClientOptions, ClientPlatform, EventSourceConstructor } from './client-types.js';
 import { defaultCache } from './ruleset-cache.js';
 
 /**
@@ -6,10 +6,11 @@ import { defaultCache } from './ruleset-cache.js';
  * instead of each re-deriving its settings. Options given as `undefined` keep the default.
  *
  * @example
- * resolveConfig({ apiHost: 'https://flags.example.com', sdkKey: 'k' }).pollIntervalMs; // 30000
+ * resolveConfig({ apiHost: 'https://flags.example.com', sdkKey: 'k' }, platform).pollIntervalMs; // 30000
  */
-export function resolveConfig(options: ClientOptions): ClientConfig {
+export function resolveConfig(options: ClientOptions, platform: ClientPlatform): ClientConfig {
   const config: ClientConfig = {
+    ...platform,
     apiHost: '',
     sdkKey: '',
     fetch: (input, init) => globalThis.fetch(input, init),

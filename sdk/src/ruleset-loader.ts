@@ -1,5 +1,5 @@
 import type { FeaturePayload } from './core/types.js';
-import { compile, decryptPayload, type CompiledRuleset } from './core/index.js';
+import { compile, type CompiledRuleset } from './core/index.js';
 import type { ClientConfig, RulesetSourceKind } from './client-types.js';
 
 /**
@@ -60,9 +60,9 @@ export function createRulesetLoader(config: ClientConfig): RulesetLoader {
       try {
         let payload = JSON.parse(text) as FeaturePayload;
         if (payload.encryptedFeatures) {
-          if (!config.decryptionKey)
-            throw new Error('the payload is encrypted but no decryptionKey was given');
-          const plain = await decryptPayload(payload, config.decryptionKey);
+          if (!config.decryptionKey || !config.decrypt)
+            throw new Error('the payload is encrypted: pass decryptionKey and decrypt: decryptPayload');
+          const plain = await config.decrypt(payload, config.decryptionKey);
           if (!plain) throw new Error('the payload could not be decrypted (wrong decryptionKey?)');
           payload = plain;
         }

@@ -1,6 +1,5 @@
 import { backoffDelay, unrefTimeout } from './backoff.js';
-import type { ClientConfig, EventSourceConstructor } from './client-types.js';
-import { createSseParser, type SseEvent } from './sse-reader.js';
+import type { ClientConfig } from './client-types.js';
 
 /**
  * Callbacks of {@link openRulesetStream}.
@@ -18,6 +17,35 @@ export interface RulesetStreamHandlers {
 }
 
 /**
+ * One connection attempt as a {@link StreamConnector} sees it. `lastEventId` and `retryMs` live
+ * here, not in the connector, so that they carry over to the next attempt.
+ *
+ * @example
+ * const connection: StreamConnection = { url, lastEventId: '', open, ruleset, fail };
+ */
+export interface StreamConnection {
+  url: string;
+  lastEventId: string;
+  /** The server's `retry:`, which replaces `retryBaseMs` as the base reconnect delay. */
+  retryMs?: number;
+  /** The connection is proven live. */
+  open(): void;
+  ruleset(data: string): void;
+  /** The attempt failed or dropped; `fatal` when retrying cannot help (e.g. HTTP 401). */
+  fail(reason: unknown, fatal?: boolean): void;
+}
+
+/**
+ * Opens one SSE connection and returns how to stop it. Browsers use EventSource
+ * (`event-source-stream.ts`), Node reads the stream over fetch (`fetch-stream.ts`): the client's
+ * entry points pick one, so a page does not ship the fetch reader.
+ *
+ * @example
+ * const stop = connectEventSource(config, connection);
+ */
+export type StreamConnector = (config: ClientConfig, connection: StreamConnection) => () => void;
+
+/**
  * A running stream; `close()` aborts it for good.
  *
  * @example
@@ -29,113 +57,47 @@ export interface RulesetStream {
 }
 
 /**
- * Keeps an SSE connection to `GET /sdk/v1/stream` open: reconnects with exponential backoff and
- * full jitter, resumes with `Last-Event-ID`, and drops a connection that went silent (no data, no
- * heartbeat) for `streamIdleTimeoutMs`, which is how a half-open TCP connection shows up. Exactly
- * one connection exists at a time, so handlers never multiply across reconnects. Uses
- * `EventSource` when configured (browsers), else reads the stream over `fetch`.
+ * Keeps an SSE connection to `GET /sdk/v1/stream` open through `config.connect`: reconnects with
+ * exponential backoff and full jitter, resuming after the last event id. Exactly one connection
+ * exists at a time, so handlers never multiply across reconnects.
  *
  * @example
- * const stream = openRulesetStream(resolveConfig({ apiHost, sdkKey }), {
+ * const stream = openRulesetStream(resolveConfig({ apiHost, sdkKey }, platform), {
  *   onRuleset: apply, onOpen: () => {}, onFailure: () => {} });
  * stream.close();
  */
 export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamHandlers): RulesetStream {
-  const url = `${config.apiHost}/sdk/v1/stream`;
   let closed = false;
   let failures = 0;
   let opened = false;
-  let lastEventId = '';
-  let serverRetryMs: number | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stop: (() => void) | undefined;
 
-  const onEvent = (event: SseEvent) => {
-    lastEventId = event.id;
-    if (event.type === 'ruleset') handlers.onRuleset(event.data);
-  };
-  const connected = () => {
-    handlers.onOpen(opened);
-    opened = true;
-  };
-  const failed = (reason: unknown, fatal = false) => {
-    if (closed) return;
-    stop?.();
-    stop = undefined;
-    failures++;
-    config.logger.warn(`flagstaff: stream ${fatal ? 'refused' : 'lost'}`, reason);
-    handlers.onFailure(failures, fatal);
-    if (!fatal) {
-      const delay = backoffDelay(failures - 1, serverRetryMs ?? config.retryBaseMs, config.retryMaxMs);
-      timer = unrefTimeout(connect, delay);
-    }
-  };
-
-  const connectEventSource = (ES: EventSourceConstructor) => {
-    // Browsers cannot set headers on EventSource, hence the key in the query string. We close it
-    // on error (disabling its own fixed-delay reconnection) so that our backoff paces retries.
-    const es = new ES(`${url}?key=${encodeURIComponent(config.sdkKey)}`);
-    es.addEventListener('ruleset', (e) => handlers.onRuleset(e.data));
-    es.onopen = () => {
+  const connection: StreamConnection = {
+    url: `${config.apiHost}/sdk/v1/stream`,
+    lastEventId: '',
+    open() {
       failures = 0;
-      connected();
-    };
-    es.onerror = () => failed('EventSource error');
-    stop = () => es.close();
-  };
-
-  const connectFetch = async () => {
-    const abort = new AbortController();
-    let idle: ReturnType<typeof setTimeout> | undefined;
-    const touch = () => {
-      clearTimeout(idle);
-      idle = unrefTimeout(() => abort.abort(new Error('idle')), config.streamIdleTimeoutMs);
-    };
-    stop = () => {
-      clearTimeout(idle);
-      abort.abort();
-    };
-    try {
-      touch();
-      const headers: Record<string, string> = {
-        Authorization: `Bearer ${config.sdkKey}`,
-        Accept: 'text/event-stream',
-      };
-      if (lastEventId) headers['Last-Event-ID'] = lastEventId;
-      const res = await config.fetch(url, { headers, signal: abort.signal });
-      if (!res.ok || !res.body) {
-        // 4xx other than 429 will not heal by retrying (bad key, no stream offered).
-        return failed(`HTTP ${res.status}`, res.status >= 400 && res.status < 500 && res.status !== 429);
+      handlers.onOpen(opened);
+      opened = true;
+    },
+    ruleset: (data) => handlers.onRuleset(data),
+    fail(reason, fatal = false) {
+      if (closed) return;
+      stop?.();
+      stop = undefined;
+      failures++;
+      config.logger.warn(`flagstaff: stream ${fatal ? 'refused' : 'lost'}`, reason);
+      handlers.onFailure(failures, fatal);
+      if (!fatal) {
+        const base = connection.retryMs ?? config.retryBaseMs;
+        timer = unrefTimeout(connect, backoffDelay(failures - 1, base, config.retryMaxMs));
       }
-      const push = createSseParser({ onEvent, onRetry: (ms) => (serverRetryMs = ms) }, lastEventId);
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let live = false;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        // Only data proves the connection works: a server (or proxy) that accepts and hangs up at
-        // once must keep backing off (and polling going), not be hammered at the base delay.
-        if (!live) {
-          live = true;
-          failures = 0;
-          connected();
-        }
-        touch();
-        push(decoder.decode(value, { stream: true }));
-      }
-      failed('ended');
-    } catch (error) {
-      failed(error);
-    } finally {
-      clearTimeout(idle);
-    }
+    },
   };
 
   function connect() {
-    if (closed) return;
-    if (config.EventSource) connectEventSource(config.EventSource);
-    else void connectFetch();
+    if (!closed) stop = config.connect(config, connection);
   }
 
   connect();
