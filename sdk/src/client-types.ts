@@ -1,4 +1,4 @@
-import type { StickyBucketService } from './core/index.js';
+import type { BanditCompiler, StickyBucketService } from './core/index.js';
 import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
 import type { StreamConnector } from './ruleset-stream.js';
 
@@ -133,6 +133,11 @@ export interface ClientOptions {
    * for Node; in browsers an opt-in, so that pages without encrypted payloads do not ship it.
    */
   decrypt?: (payload: FeaturePayload, decryptionKey: string) => Promise<FeaturePayload | null>;
+  /**
+   * Evaluates GrowthBook contextual-bandit rules: pass `contextualBandits` (from
+   * `@flagstaff/sdk/core`). Built in for Node; in browsers an opt-in (Flagstaff writes no such rules).
+   */
+  contextualBandits?: BanditCompiler;
   /** Last known ruleset store. Default: localStorage in browsers, memory elsewhere. `false`: none. */
   cache?: RulesetCache | false;
   logger?: Logger;
@@ -202,8 +207,8 @@ export type ClientConfig = ClientOptions &
   > & { cache?: RulesetCache; connect: StreamConnector };
 
 /**
- * What differs between the client's entry points: the stream connector and the built-in
- * decryption (internal).
+ * What differs between the client's entry points: the stream connector, and what is built in
+ * (decryption, contextual bandits) rather than opted into (internal).
  *
  * @example
  * const browser: ClientPlatform = { connect: connectEventSource };
@@ -211,4 +216,5 @@ export type ClientConfig = ClientOptions &
 export interface ClientPlatform {
   connect: StreamConnector;
   decrypt?: ClientOptions['decrypt'];
+  contextualBandits?: BanditCompiler;
 }

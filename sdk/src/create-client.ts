@@ -1,13 +1,13 @@
 import { buildClient, type FlagstaffClient } from './build-client.js';
 import type { ClientOptions } from './client-types.js';
-import { decryptPayload } from './core/index.js';
+import { contextualBandits, decryptPayload } from './core/index.js';
 import { connectAnyStream } from './fetch-stream.js';
 
 export type { FlagstaffClient } from './build-client.js';
 
 /**
  * Creates a client (Node and other non-browser runtimes: SSE over fetch unless an `EventSource` is
- * given, decryption built in). It starts loading at once; evaluations before the first load serve
+ * given; decryption and contextual bandits built in). It starts loading at once; evaluations before the first load serve
  * the bootstrap or cached ruleset, else fallbacks. No method throws into the host app.
  *
  * @example
@@ -21,5 +21,5 @@ export type { FlagstaffClient } from './build-client.js';
  * process.on('SIGTERM', () => void flags.close());
  */
 export function createClient(options: ClientOptions): FlagstaffClient {
-  return buildClient(options, { connect: connectAnyStream, decrypt: decryptPayload });
+  return buildClient(options, { connect: connectAnyStream, decrypt: decryptPayload, contextualBandits });
 }

@@ -44,7 +44,10 @@ export function createRulesetLoader(config: ClientConfig): RulesetLoader {
   let closed = false;
 
   const useNow = (payload: FeaturePayload, from: RulesetSourceKind) => {
-    current = compile(payload, { logger: (message, issue) => logger.warn(`flagstaff: ${message}`, issue) });
+    current = compile(payload, {
+      logger: (message, issue) => logger.warn(`flagstaff: ${message}`, issue),
+      contextualBandits: config.contextualBandits,
+    });
     source = from;
     for (const listener of [...listeners]) {
       try {

@@ -9,6 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   chooseVariation,
   compile,
+  contextualBandits,
   createStickyBucketSession,
   decrypt,
   evalCondition,
@@ -80,11 +81,14 @@ type Ctx = {
 };
 
 const compileCtx = (ctx: Ctx) =>
-  compile({
-    features: ctx.features ?? {},
-    savedGroups: ctx.savedGroups,
-    contextualBandits: ctx.contextualBandits,
-  });
+  compile(
+    {
+      features: ctx.features ?? {},
+      savedGroups: ctx.savedGroups,
+      contextualBandits: ctx.contextualBandits,
+    },
+    { contextualBandits },
+  );
 
 // The GrowthBook FeatureResult our Evaluation stands for, and the reasons each source may carry.
 function asFeatureResult(e: Evaluation): Record<string, unknown> {

@@ -1,7 +1,7 @@
 // The Evaluation contract beyond the conformance suite: reasons (mapped onto OpenFeature's),
 // exposures, and the promise that nothing a payload or a caller does makes the engine throw.
 import { describe, expect, it, vi } from 'vitest';
-import { compile, evaluate, runExperiment } from '@flagstaff/sdk/core';
+import { compile, contextualBandits, evaluate, runExperiment } from '@flagstaff/sdk/core';
 import type { FeaturePayload } from '@flagstaff/sdk/core';
 
 const payload: FeaturePayload = {
@@ -257,5 +257,29 @@ describe('degrading, never throwing', () => {
       runExperiment({ key: 'k', variations: null } as never, { attributes: { id: '1' } }).inExperiment,
     ).toBe(false);
     expect(runExperiment({ key: 'k', variations: [0, 1] }, null as never).inExperiment).toBe(false);
+  });
+});
+
+describe('contextual bandits, an opt-in', () => {
+  const bandit: FeaturePayload = {
+    features: {
+      f: {
+        defaultValue: 'default',
+        rules: [{ id: 'cb', key: 'cb', contextualBanditRef: 'b', contextualVariations: ['x', 'y'] }],
+      },
+    },
+    contextualBandits: { b: { banditVersion: 3, contexts: [{ leafId: 7, weights: [0, 1] }] } },
+  };
+
+  it('without the option, bandit rules are reported and never apply', () => {
+    const r = compile(bandit);
+    expect(r.issues).toMatchObject([{ path: 'features.f.rules[0].contextualBanditRef' }]);
+    expect(evaluate(r, 'f', user)).toMatchObject({ value: 'default', reason: 'DEFAULT' });
+  });
+
+  it('with it, the leaf splits the unit and the result names the leaf', () => {
+    const e = evaluate(compile(bandit, { contextualBandits }), 'f', user);
+    expect(e).toMatchObject({ value: 'y', reason: 'SPLIT', ruleId: 'cb' });
+    expect(e.experiment?.contextualBandit).toEqual({ leafId: 7, variationWeights: [0, 1], banditVersion: 3 });
   });
 });

@@ -3,11 +3,12 @@
 // "nobody enters", never to an exception.
 import { compileCondition, isNum, isRecord, str } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
-import type { CompiledBandit, CompiledExperiment, CompiledFilter, CompiledParent } from './compiled-types.js';
-import { getBucketRanges, getEqualWeights } from './get-bucket-ranges.js';
+import type { CompiledExperiment, CompiledFilter, CompiledParent } from './compiled-types.js';
+import { getBucketRanges } from './get-bucket-ranges.js';
 import type { BucketRange } from './get-bucket-ranges.js';
 import { makeHasher } from './hash.js';
 import type { Hasher } from './hash.js';
+import type { BanditCompiler } from './contextual-bandits.js';
 import type { ContextualBanditDefinition, ExperimentDefinition } from './types.js';
 
 /**
@@ -98,27 +99,9 @@ export function compileParents(value: unknown, scope: ConditionScope, path: stri
   });
 }
 
-function compileBandit(
-  bandit: ContextualBanditDefinition | undefined,
-  n: number,
-  coverage: number,
-  scope: ConditionScope,
-  path: string,
-): CompiledBandit {
-  const leaves = Array.isArray(bandit?.contexts) ? bandit.contexts : [];
-  return {
-    version: bandit?.banditVersion,
-    leaves: leaves.map((leaf, i) => ({
-      leafId: leaf.leafId,
-      test: compileCondition(leaf.condition ?? {}, scope, `${path}.contexts[${i}].condition`),
-      weights: leaf.weights,
-      ranges: getBucketRanges(n, coverage, leaf.weights),
-    })),
-  };
-}
-
 /**
- * Compiles an experiment definition. `banditDefinition` is given for contextual-bandit rules.
+ * Compiles an experiment definition. `bandit` is given for contextual-bandit rules (which compile
+ * only with `scope.contextualBandits`).
  *
  * @example
  * const exp = compileExperiment({ key: 'checkout', variations: [false, true] }, scope, 'run');
@@ -127,7 +110,7 @@ export function compileExperiment(
   def: ExperimentDefinition,
   scope: ConditionScope,
   path: string,
-  banditRef?: { definition: ContextualBanditDefinition | undefined },
+  bandit?: { definition: ContextualBanditDefinition | undefined; compile: BanditCompiler },
 ): CompiledExperiment {
   const variations = Array.isArray(def.variations) ? def.variations : [];
   const n = variations.length;
@@ -143,7 +126,6 @@ export function compileExperiment(
     variationNames.push(str(rec.name));
     passthrough.push(rec.passthrough === true);
   }
-  const weights = Array.isArray(def.weights) ? def.weights : getEqualWeights(n);
   const coverage = isNum(def.coverage) ? def.coverage : 1;
   let ranges: BucketRange[];
   if (def.ranges !== undefined) ranges = readRanges(def.ranges, scope, `${path}.ranges`) ?? [];
@@ -178,7 +160,6 @@ export function compileExperiment(
     fallbackAttribute: str(def.fallbackAttribute),
     hasher,
     ranges,
-    weights,
     filters: compileFilters(def.filters, scope, `${path}.filters`),
     filtersPrechecked: false,
     namespace,
@@ -188,8 +169,8 @@ export function compileExperiment(
     stickyDisabled: def.disableStickyBucketing === true,
     stickyKey: `${key}__${bucketVersion}`,
     blockedStickyKeys,
-    bandit: banditRef
-      ? compileBandit(banditRef.definition, n, coverage, scope, `${path}.contextualBandit`)
+    bandit: bandit
+      ? bandit.compile(bandit.definition, def, n, coverage, scope, `${path}.contextualBandit`)
       : null,
   };
 }

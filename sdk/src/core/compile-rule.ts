@@ -10,7 +10,14 @@ import {
   readRanges,
 } from './compile-experiment.js';
 import type { CompiledExperiment, CompiledRollout, CompiledRule } from './compiled-types.js';
+import type { BanditCompiler } from './contextual-bandits.js';
 import type { ContextualBanditDefinition, ExperimentDefinition, FeatureRule } from './types.js';
+
+/** The payload's bandits and their compiler, when contextual bandits are opted in. */
+export interface BanditScope {
+  definitions: Record<string, ContextualBanditDefinition>;
+  compile: BanditCompiler;
+}
 
 // The rule fields the specification copies onto the experiment a rule becomes (and reports back):
 // most only when truthy, the numeric versions and coverage whenever present.
@@ -73,7 +80,7 @@ export function compileRule(
   raw: unknown,
   featureKey: string,
   scope: ConditionScope,
-  bandits: Record<string, ContextualBanditDefinition> | undefined,
+  bandits: BanditScope | undefined,
   path: string,
 ): CompiledRule {
   const rule: CompiledRule = {
@@ -110,10 +117,17 @@ export function compileRule(
   if (Array.isArray(r.variations)) {
     experiment = compileExperiment(toExperiment(r, r.variations, featureKey), scope, path);
   } else if (Array.isArray(r.contextualVariations) && typeof r.contextualBanditRef === 'string') {
-    const definition = bandits?.[r.contextualBanditRef];
+    if (!bandits) {
+      scope.report(
+        `${path}.contextualBanditRef`,
+        'bandit rules need compile(payload, { contextualBandits })',
+      );
+      return rule;
+    }
+    const definition = bandits.definitions[r.contextualBanditRef];
     if (!definition) scope.report(`${path}.contextualBanditRef`, `unknown bandit ${r.contextualBanditRef}`);
     const exp = toExperiment(r, r.contextualVariations, featureKey);
-    experiment = compileExperiment(exp, scope, path, { definition });
+    experiment = compileExperiment(exp, scope, path, { definition, compile: bandits.compile });
   }
   if (experiment !== null) {
     rule.kind = 'experiment';

@@ -5,19 +5,26 @@ import { isRecord } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
 import { compileRule } from './compile-rule.js';
 import type { CompileIssue, CompileLogger, CompiledFeature, CompiledRuleset } from './compiled-types.js';
+import type { BanditScope } from './compile-rule.js';
+import type { BanditCompiler } from './contextual-bandits.js';
 import type { ContextualBanditDefinition, FeaturePayload } from './types.js';
 
 /** Options of `compile`. */
 export interface CompileOptions {
   /** Receives every problem found in the payload (`console.warn` fits). */
   logger?: CompileLogger;
+  /**
+   * Compile contextual-bandit rules (pass `contextualBandits`); without it they are reported and
+   * never apply. An opt-in, so that bundles that do not need them leave them out.
+   */
+  contextualBandits?: BanditCompiler;
 }
 
 function compileFeature(
   key: string,
   raw: unknown,
   scope: ConditionScope,
-  bandits: Record<string, ContextualBanditDefinition> | undefined,
+  bandits: BanditScope | undefined,
 ): CompiledFeature {
   const path = `features.${key}`;
   if (!isRecord(raw)) {
@@ -71,9 +78,13 @@ export function compile(payload: FeaturePayload, options: CompileOptions = {}): 
       if (p.features === undefined && typeof p.encryptedFeatures === 'string') {
         report('encryptedFeatures', 'the payload is encrypted: decrypt it with decryptPayload() first');
       }
-      const bandits = isRecord(p.contextualBandits)
-        ? (p.contextualBandits as Record<string, ContextualBanditDefinition>)
-        : undefined;
+      const bandits = options.contextualBandits && {
+        definitions: (isRecord(p.contextualBandits) ? p.contextualBandits : {}) as Record<
+          string,
+          ContextualBanditDefinition
+        >,
+        compile: options.contextualBandits,
+      };
       const scope: ConditionScope = { savedGroups, report };
       for (const [key, def] of Object.entries(isRecord(p.features) ? p.features : {})) {
         const feature = compileFeature(key, def, scope, bandits);

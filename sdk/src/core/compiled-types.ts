@@ -1,6 +1,7 @@
 // The shapes `compile()` produces. Everything evaluation needs is precomputed here: hashers with
 // their seed bound, bucket ranges, variation keys, sticky-bucket keys, predicates.
 import type { Predicate } from './compile-condition.js';
+import type { CompiledBandit } from './contextual-bandits.js';
 import type { BucketRange } from './get-bucket-ranges.js';
 import type { Hasher } from './hash.js';
 import type { ExperimentDefinition, FeaturePayload } from './types.js';
@@ -28,19 +29,6 @@ export interface CompiledParent {
   gate: boolean;
 }
 
-export interface CompiledBanditLeaf {
-  leafId: number;
-  test: Predicate;
-  weights: number[];
-  ranges: BucketRange[];
-}
-
-/** A contextual bandit as one rule uses it: leaf ranges laid out with that rule's coverage. */
-export interface CompiledBandit {
-  version: number | undefined;
-  leaves: CompiledBanditLeaf[];
-}
-
 export interface CompiledExperiment {
   /** The experiment as results report it (shared, never mutated). */
   definition: ExperimentDefinition;
@@ -55,7 +43,6 @@ export interface CompiledExperiment {
   fallbackAttribute: string | undefined;
   hasher: Hasher | null;
   ranges: BucketRange[];
-  weights: number[];
   filters: CompiledFilter[] | null;
   /** Set for feature rules: their filters are tested at the rule level, before the experiment. */
   filtersPrechecked: boolean;

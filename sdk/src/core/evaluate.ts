@@ -11,7 +11,6 @@ import type {
   EvaluationContext,
   EvaluationReason,
   EvaluationSource,
-  ExperimentDefinition,
   Exposure,
   ExperimentResult,
 } from './types.js';
@@ -65,17 +64,7 @@ function experimentEvaluation(
   out.variationId = res.variationId;
   out.variationKey = res.key;
   out.experimentResult = res;
-  let definition: ExperimentDefinition = exp.definition;
-  if (res.leafId !== undefined && res.variationWeights !== undefined) {
-    const contextualBandit = {
-      leafId: res.leafId,
-      variationWeights: res.variationWeights,
-      banditVersion: res.banditVersion,
-    };
-    if (res.banditVersion === undefined) delete contextualBandit.banditVersion;
-    definition = { ...definition, weights: res.variationWeights, contextualBandit };
-  }
-  out.experiment = definition;
+  out.experiment = exp.bandit === null ? exp.definition : exp.bandit.describe(exp.definition, res);
   if (res.hashUsed) out.exposure = exposureOf(key, exp, res);
   return out;
 }

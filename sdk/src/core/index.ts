@@ -7,7 +7,8 @@
 //   if (e.exposure) log(e.exposure);                       // plus e.otherExposures, if any
 //
 // Sticky bucketing: `createStickyBucketSession(service, ruleset, attributes)` preloads the unit's
-// documents into the context and `flush()` saves what evaluation assigned.
+// documents into the context and `flush()` saves what evaluation assigned. Contextual-bandit rules
+// (GrowthBook payloads; Flagstaff writes none) compile only with `compile(p, { contextualBandits })`.
 export type * from './types.js';
 export type {
   CompileIssue,
@@ -18,6 +19,7 @@ export type {
   CompiledRuleset,
 } from './compiled-types.js';
 export type { CompileOptions } from './compile.js';
+export type { BanditCompiler, CompiledBandit } from './contextual-bandits.js';
 export type { BucketRange } from './get-bucket-ranges.js';
 export type { Hasher } from './hash.js';
 export type { StickyBucketService, StickyBucketSession } from './sticky-bucket-service.js';
@@ -27,6 +29,7 @@ export type {
 } from './local-storage-sticky-bucket-service.js';
 
 export { compile } from './compile.js';
+export { contextualBandits } from './contextual-bandits.js';
 export { evaluate } from './evaluate.js';
 export { runExperiment } from './run-experiment.js';
 export { evalCondition } from './eval-condition.js';

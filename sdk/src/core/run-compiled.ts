@@ -7,7 +7,6 @@ import { isFilteredOut } from './is-filtered-out.js';
 import { chooseVariation, inNamespace } from './get-bucket-ranges.js';
 import { getQueryStringOverride } from './get-query-string-override.js';
 import { checkParents, PARENTS_PASS } from './check-parents.js';
-import type { CompiledBanditLeaf } from './compiled-types.js';
 import type { Attributes, EvaluationContext, ExperimentResult } from './types.js';
 
 const NO_ATTRIBUTES: Attributes = {};
@@ -150,19 +149,11 @@ export function runCompiled(
   }
   if (exp.hasher === null) return notIn(exp, featureId, hashAttribute, hashValue, false);
   const bucket = exp.hasher(unit);
-  let leaf: CompiledBanditLeaf | null = null;
   if (!foundSticky) {
-    let ranges = exp.ranges;
-    if (exp.bandit !== null) {
-      for (const l of exp.bandit.leaves) {
-        if (l.test(attrs)) {
-          leaf = l;
-          ranges = l.ranges;
-          break;
-        }
-      }
-    }
-    assigned = chooseVariation(bucket, ranges);
+    assigned = chooseVariation(
+      bucket,
+      exp.bandit === null ? exp.ranges : exp.bandit.ranges(attrs, exp.ranges),
+    );
   }
   if (blocked) return notIn(exp, featureId, hashAttribute, hashValue, true);
   if (assigned < 0) return notIn(exp, featureId, hashAttribute, hashValue, false);
@@ -172,11 +163,7 @@ export function runCompiled(
   if (ctx.qaMode) return notIn(exp, featureId, hashAttribute, hashValue, false);
 
   const res = buildResult(exp, assigned, true, featureId, hashAttribute, hashValue, bucket, foundSticky);
-  if (exp.bandit !== null) {
-    res.leafId = leaf ? leaf.leafId : -1;
-    res.variationWeights = leaf ? leaf.weights : exp.weights;
-    if (exp.bandit.version !== undefined) res.banditVersion = exp.bandit.version;
-  }
+  if (exp.bandit !== null) exp.bandit.annotate(res, foundSticky ? null : attrs);
   if (docs !== undefined) saveSticky(ctx, docs, hashAttribute, unit, exp.stickyKey, res.key);
   return res;
 }
