@@ -103,7 +103,7 @@ export function compilePath(path: string): (target: unknown) => unknown {
 
 function compileList(list: unknown, scope: ConditionScope, path: string): Predicate[] | null {
   if (!Array.isArray(list)) {
-    scope.report(path, 'expected an array of conditions');
+    scope.report(path, 'expected an array');
     return null;
   }
   return list.map((c, i) => compileCondition(c, scope, `${path}[${i}]`));
@@ -119,7 +119,7 @@ function compileList(list: unknown, scope: ConditionScope, path: string): Predic
  */
 export function compileCondition(condition: unknown, scope: ConditionScope, path = 'condition'): Predicate {
   if (!isRecord(condition)) {
-    scope.report(path, 'a condition must be an object');
+    scope.report(path, 'expected an object');
     return NEVER;
   }
   const preds: Predicate[] = [];
@@ -172,7 +172,7 @@ export function compileValue(expected: unknown, scope: ConditionScope, path: str
       return allOf(Object.keys(ops).map((op) => compileOperator(op, ops[op], scope, `${path}.${op}`)));
     }
     default:
-      scope.report(path, `unsupported condition value of type ${typeof expected}`);
+      scope.report(path, `unexpected ${typeof expected}`);
       return NEVER;
   }
 }

@@ -24,7 +24,7 @@ export function readRanges(value: unknown, scope: ConditionScope, path: string):
   ) {
     return value as BucketRange[];
   }
-  scope.report(path, 'expected an array of [start, end] ranges');
+  scope.report(path, 'expected [start, end] ranges');
   return null;
 }
 
@@ -56,13 +56,13 @@ export function compileHasher(
 export function compileFilters(value: unknown, scope: ConditionScope, path: string): CompiledFilter[] | null {
   if (value === undefined) return null;
   if (!Array.isArray(value)) {
-    scope.report(path, 'filters must be an array');
+    scope.report(path, 'expected an array');
     return [{ attribute: 'id', hasher: null, ranges: [] }];
   }
   return value.map((f: unknown, i): CompiledFilter => {
     const at = `${path}[${i}]`;
     if (!isRecord(f) || typeof f.seed !== 'string') {
-      scope.report(at, 'a filter needs a string seed');
+      scope.report(at, 'expected a string seed');
       return { attribute: 'id', hasher: null, ranges: [] };
     }
     return {
@@ -82,13 +82,13 @@ export function compileFilters(value: unknown, scope: ConditionScope, path: stri
 export function compileParents(value: unknown, scope: ConditionScope, path: string): CompiledParent[] | null {
   if (value === undefined) return null;
   if (!Array.isArray(value)) {
-    scope.report(path, 'parentConditions must be an array');
+    scope.report(path, 'expected an array');
     return [{ id: '', test: () => false, gate: true }];
   }
   return value.map((p: unknown, i): CompiledParent => {
     const at = `${path}[${i}]`;
     if (!isRecord(p) || typeof p.id !== 'string') {
-      scope.report(at, 'a parent condition needs a string id');
+      scope.report(at, 'expected a string id');
       return { id: '', test: () => false, gate: true };
     }
     return {

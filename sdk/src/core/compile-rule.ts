@@ -60,7 +60,7 @@ function compileRollout(
   let range: [number, number] | undefined;
   if (rule.range !== undefined) range = readRanges([rule.range], scope, `${path}.range`)?.[0] ?? [0, 0];
   if (rule.coverage !== undefined && !isNum(rule.coverage))
-    scope.report(`${path}.coverage`, 'coverage must be a number');
+    scope.report(`${path}.coverage`, 'expected a number');
   return {
     hashAttribute: str(rule.hashAttribute) ?? 'id',
     fallbackAttribute: str(rule.fallbackAttribute),
@@ -96,7 +96,7 @@ export function compileRule(
     tracks: undefined,
   };
   if (!isRecord(raw)) {
-    scope.report(path, 'a rule must be an object');
+    scope.report(path, 'expected an object');
     return rule;
   }
   const r = raw as FeatureRule;

@@ -28,11 +28,11 @@ function compileFeature(
 ): CompiledFeature {
   const path = `features.${key}`;
   if (!isRecord(raw)) {
-    scope.report(path, 'a feature must be an object');
+    scope.report(path, 'expected an object');
     return { key, defaultValue: null, disabled: false, rules: [] };
   }
   const rules = raw.rules;
-  if (rules !== undefined && !Array.isArray(rules)) scope.report(`${path}.rules`, 'rules must be an array');
+  if (rules !== undefined && !Array.isArray(rules)) scope.report(`${path}.rules`, 'expected an array');
   return {
     key,
     defaultValue: raw.defaultValue === undefined ? null : raw.defaultValue,
@@ -68,15 +68,16 @@ export function compile(payload: FeaturePayload, options: CompileOptions = {}): 
   try {
     const p: unknown = payload;
     if (!isRecord(p)) {
-      report('payload', 'the payload must be an object');
+      report('payload', 'expected an object');
     } else {
-      if (p.savedGroups !== undefined && !isRecord(p.savedGroups)) report('savedGroups', 'must be an object');
+      if (p.savedGroups !== undefined && !isRecord(p.savedGroups))
+        report('savedGroups', 'expected an object');
       for (const [id, members] of Object.entries(isRecord(p.savedGroups) ? p.savedGroups : {})) {
         if (Array.isArray(members)) savedGroups.set(id, new Set(members));
-        else report(`savedGroups.${id}`, 'a saved group must be an array of values');
+        else report(`savedGroups.${id}`, 'expected an array');
       }
       if (p.features === undefined && typeof p.encryptedFeatures === 'string') {
-        report('encryptedFeatures', 'the payload is encrypted: decrypt it with decryptPayload() first');
+        report('encryptedFeatures', 'encrypted: decryptPayload() it first');
       }
       const bandits = options.contextualBandits && {
         definitions: (isRecord(p.contextualBandits) ? p.contextualBandits : {}) as Record<

@@ -63,7 +63,7 @@ function memberOf(set: ReadonlySet<unknown>, fold: boolean): Predicate {
 
 function compileVersion(op: string, operand: unknown, scope: ConditionScope, path: string): Predicate {
   if (typeof operand !== 'string' && typeof operand !== 'number') {
-    scope.report(path, `${op} expects a version string`);
+    scope.report(path, 'expected a version');
     return NEVER;
   }
   const cmp = VERSION[op];
@@ -79,7 +79,7 @@ function compileVersion(op: string, operand: unknown, scope: ConditionScope, pat
 
 function compileRegex(op: string, operand: unknown, scope: ConditionScope, path: string): Predicate {
   if (typeof operand !== 'string') {
-    scope.report(path, `${op} expects a string pattern`);
+    scope.report(path, 'expected a string');
     return NEVER;
   }
   let re: RegExp;
@@ -94,7 +94,7 @@ function compileRegex(op: string, operand: unknown, scope: ConditionScope, path:
 
 function compileAll(op: string, operand: unknown, scope: ConditionScope, path: string): Predicate {
   if (!Array.isArray(operand)) {
-    scope.report(path, `${op} expects an array`);
+    scope.report(path, 'expected an array');
     return NEVER;
   }
   const parts: Predicate[] = operand.map((part, i) => {
@@ -138,7 +138,7 @@ export function compileOperator(
     case '$ini':
     case '$nini': {
       if (!Array.isArray(operand)) {
-        scope.report(path, `${op} expects an array`);
+        scope.report(path, 'expected an array');
         return NEVER;
       }
       const fold = op === '$ini' || op === '$nini';
@@ -157,7 +157,7 @@ export function compileOperator(
       return compileAll(op, operand, scope, path);
     case '$elemMatch': {
       if (!isRecord(operand)) {
-        scope.report(path, '$elemMatch expects an object');
+        scope.report(path, 'expected an object');
         return NEVER;
       }
       const item = isOperatorObject(operand)

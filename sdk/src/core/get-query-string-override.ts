@@ -9,17 +9,8 @@
  */
 export function getQueryStringOverride(id: string, url: string, numVariations: number): number | null {
   if (typeof url !== 'string' || typeof id !== 'string') return null;
-  const q = url.indexOf('?');
-  if (q < 0) return null;
-  const hashAt = url.indexOf('#', q);
-  const query = url.slice(q + 1, hashAt < 0 ? undefined : hashAt);
-  let raw: string | null;
-  try {
-    raw = new URLSearchParams(query).get(id);
-  } catch {
-    return null;
-  }
-  if (raw === null || !/^[0-9]+$/.test(raw)) return null;
-  const index = Number(raw);
-  return index < numVariations ? index : null;
+  // The query: after the first `?`, up to the fragment.
+  const query = /\?([^#]*)/.exec(url);
+  const raw = query && new URLSearchParams(query[1]).get(id);
+  return raw && /^[0-9]+$/.test(raw) && +raw < numVariations ? +raw : null;
 }
