@@ -55,38 +55,12 @@ const scalarText = (type: string, value: string) =>
 
 export function computeBreakdowns(tables: AnalysisTables, options: BreakdownOptions): Breakdowns {
   const { sqlite, spec } = tables;
-  const params = tables.baseParams();
-  sqlite.exec('DROP TABLE IF EXISTS temp.analysis_dims');
-  sqlite.exec('CREATE TEMP TABLE analysis_dims (unit TEXT PRIMARY KEY, attrs TEXT) WITHOUT ROWID');
-  // The bare `attributes` column comes from the row holding min(ts): the unit's first exposure.
-  sqlite
-    .prepare(
-      `INSERT INTO temp.analysis_dims
-       SELECT unit, attributes FROM (
-         SELECT e.unit AS unit, min(e.ts) AS ts, e.attributes AS attributes FROM exposures e
-         WHERE e.environment_id = @env AND e.experiment = @exp AND e.ts >= @start AND e.ts <= @end
-         GROUP BY e.unit)
-       WHERE attributes IS NOT NULL`,
-    )
-    .run(params);
-  // Sums are additive: group the units once by their whole attribute set (few distinct sets in
-  // practice), then every dimension's buckets come from that small table, not from every unit.
   const goals = spec.metrics.map((m, i) => ({ m, i })).filter(({ m }) => m.role === 'goal');
   const metricIndexes = goals.map((g) => g.i);
-  const columns = tables.sumColumns(metricIndexes);
-  sqlite.exec('DROP TABLE IF EXISTS temp.analysis_attr_sums');
-  sqlite
-    .prepare(
-      `CREATE TEMP TABLE analysis_attr_sums AS
-       SELECT d.attrs AS attrs, p.variation AS variation, count(*) AS units${columns ? `, ${columns}` : ''}
-       FROM temp.analysis_units p LEFT JOIN temp.analysis_dims d ON d.unit = p.unit
-       GROUP BY d.attrs, p.variation`,
-    )
-    .run(params);
   const seen = sqlite
     .prepare(
       `SELECT j.key AS dimension, ${scalarText('j.type', 'j.value')} AS value, sum(a.units) AS units
-       FROM temp.analysis_attr_sums a, json_each(a.attrs) j
+       FROM temp.analysis_group_sums a, json_each(a.attrs) j
        WHERE j.type IN ('text', 'integer', 'real', 'true', 'false')
        GROUP BY dimension, value`,
     )
@@ -111,7 +85,7 @@ export function computeBreakdowns(tables: AnalysisTables, options: BreakdownOpti
       return {
         dimension,
         cardinality: values.length,
-        values: breakdownValues(tables, dimension, kept, metricIndexes, columns),
+        values: breakdownValues(tables, dimension, kept, metricIndexes),
       };
     }),
   };
@@ -122,20 +96,19 @@ function breakdownValues(
   dimension: string,
   kept: string[],
   metricIndexes: number[],
-  columns: string,
 ): BreakdownValue[] {
   const { sqlite, spec } = tables;
   const p = new SqlParams(tables.baseParams());
   const path = p.add(`$."${dimension.replace(/["\\]/g, (c) => `\\${c}`)}"`);
   const value = scalarText(`json_type(a.attrs, ${path})`, `json_extract(a.attrs, ${path})`);
   const keptList = kept.length ? kept.map((v) => p.add(v)).join(', ') : `NULL`;
-  const sums = [...columns.matchAll(/ AS (\w+)/g)].map((m) => `total(a.${m[1]}) AS ${m[1]}`);
+  const sums = tables.sumNames(metricIndexes).map((n) => `sum(a.${n}) AS ${n}`);
   const rows = sqlite
     .prepare(
       `SELECT CASE WHEN (${value}) IS NULL THEN '${NOT_SET_VALUE}'
                    WHEN (${value}) IN (${keptList}) THEN (${value}) ELSE '${OTHER_VALUE}' END AS bucket,
               a.variation AS variation, sum(a.units) AS units${sums.length ? `, ${sums.join(', ')}` : ''}
-       FROM temp.analysis_attr_sums a
+       FROM temp.analysis_group_sums a
        GROUP BY bucket, a.variation`,
     )
     .all(p.values) as (Record<string, number> & { bucket: string; variation: string })[];

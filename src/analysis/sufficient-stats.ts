@@ -1,7 +1,8 @@
 // Events → per-variation sufficient statistics, aggregated by SQLite. One pass over the metric
 // events of the phase builds a per-unit table (every metric's value, CUPED pre-period value and
 // ratio denominator as columns); a second, grouped query over the analysed units sums those per
-// variation and day of first exposure. JS only adds up the (variations × days) rows.
+// attribute set, variation and day of first exposure, which the daily sums and the breakdowns
+// re-group. JS only adds up the (variations × days) rows.
 // Conventions: docs/decisions/0005-analysis-conventions.md.
 import type BetterSqlite3 from 'better-sqlite3';
 import type { CrossMoments } from '../stats/index.ts';
@@ -10,6 +11,8 @@ import { SqlParams } from './sql-params.ts';
 
 export const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
+/** From this share of the table, the metric events are read by a plain scan, not the event index. */
+const SCAN_SHARE = 0.4;
 
 /** Σx, Σx² over a metric's units, with CUPED's and ratio metrics' cross sums when they apply. */
 export interface MetricSums {
@@ -60,31 +63,37 @@ export function usesCuped(spec: AnalysisSpec, metric: AnalysisMetric): boolean {
   return spec.experiment.settings.cuped && metric.kind !== 'ratio' && metric.cupedLookbackDays > 0;
 }
 
-/** The SQL of one metric's per-unit columns over `track_events t` joined to `experiment_units u`. */
-function metricColumns(spec: AnalysisSpec, metric: AnalysisMetric, i: number, p: SqlParams): string[] {
-  const event = p.add(metric.eventName);
-  const f = 'u.first_exposure_at';
-  let during = `t.ts >= ${f} AND t.ts <= @end`;
+/**
+ * The SQL of one metric's per-unit columns over the sorted event stream: `e` the event's position in
+ * `events`, `r` its time relative to the unit's first exposure, `v` its amount. Every event read
+ * has ts ≤ end, so no condition repeats that bound.
+ */
+function metricColumns(
+  spec: AnalysisSpec,
+  metric: AnalysisMetric,
+  i: number,
+  events: string[],
+  p: SqlParams,
+): string[] {
+  const code = (name: string) => events.indexOf(name);
+  let during = 'r >= 0';
   if (metric.kind === 'retention' && metric.retention) {
-    const from = p.add(metric.retention.fromDays * DAY_MS);
-    const to = p.add(metric.retention.toDays * DAY_MS);
-    during = `t.ts >= ${f} + ${from} AND t.ts < ${f} + ${to} AND t.ts <= @end`;
+    during = `r >= ${p.add(metric.retention.fromDays * DAY_MS)} AND r < ${p.add(metric.retention.toDays * DAY_MS)}`;
   } else if (metric.windowHours !== null) {
-    during += ` AND t.ts < ${f} + ${p.add(metric.windowHours * HOUR_MS)}`;
+    during += ` AND r < ${p.add(metric.windowHours * HOUR_MS)}`;
   }
-  const amount = (cond: string, ev = event) => {
-    if (metric.kind === 'binomial' || metric.kind === 'retention')
-      return `max(CASE WHEN t.event = ${ev} AND ${cond} THEN 1 ELSE 0 END)`;
-    if (metric.kind === 'count') return `sum(CASE WHEN t.event = ${ev} AND ${cond} THEN 1 ELSE 0 END)`;
-    return `total(CASE WHEN t.event = ${ev} AND ${cond} THEN coalesce(t.value, 1) END)`;
+  const amount = (cond: string, event = metric.eventName) => {
+    const match = `e = ${code(event)} AND ${cond}`;
+    if (metric.kind === 'binomial' || metric.kind === 'retention') return `max(${match})`;
+    if (metric.kind === 'count') return `sum(${match})`;
+    return `total(CASE WHEN ${match} THEN v END)`;
   };
   const columns = [`${amount(during)} AS m${i}`];
   if (usesCuped(spec, metric)) {
-    const lookback = p.add(metric.cupedLookbackDays * DAY_MS);
-    columns.push(`${amount(`t.ts >= ${f} - ${lookback} AND t.ts < ${f}`)} AS p${i}`);
+    columns.push(`${amount(`r < 0 AND r >= -${p.add(metric.cupedLookbackDays * DAY_MS)}`)} AS p${i}`);
   }
   if (metric.kind === 'ratio' && metric.denominatorEventName) {
-    columns.push(`${amount(during, p.add(metric.denominatorEventName))} AS d${i}`);
+    columns.push(`${amount(during, metric.denominatorEventName)} AS d${i}`);
   }
   return columns;
 }
@@ -112,8 +121,9 @@ export const ANALYSED_UNITS = `u.environment_id = @env AND u.experiment = @exp
 
 /**
  * An open analysis: the per-unit temp table `temp.analysis_units` (variation, day, unit, first
- * exposure, m0, p0, d0, m1, …) of every analysed unit, built
- * for a spec, and the queries over it. Use inside `withAnalysisTables`, which drops the table.
+ * exposure `f`, attributes, m0, p0, d0, m1, …) of every analysed unit and its sums per
+ * (attributes, variation, day) `temp.analysis_group_sums`, built for a spec, and the queries over
+ * them. Use inside `withAnalysisTables`, which drops the tables.
  */
 export class AnalysisTables {
   readonly start: number;
@@ -134,52 +144,107 @@ export class AnalysisTables {
     return { env: environmentId, exp: key, start: this.start, end: this.end };
   }
 
-  /** Builds the per-unit table: one grouped pass over the metrics' events in the phase. */
+  /**
+   * Builds the per-unit table: one grouped pass over the metrics' events in the phase, then the
+   * caps, then the sums per (attributes, variation, day) that every later query reads.
+   */
   build(): void {
+    const events = metricEvents(this.spec);
     const p = new SqlParams(this.baseParams());
-    const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, p));
-    const events = metricEvents(this.spec).map((e) => p.add(e));
-    const lo = p.add(this.start - maxLookback(this.spec));
+    const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, events, p));
     const names = columns.map((c) => c.slice(c.lastIndexOf(' AS ') + 4));
-    this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_units');
-    // Keyed by (variation, day, unit): the grouped sums read it in key order, without a sort.
+    const eventCodes = events.map((e, k) => `WHEN ${p.add(e)} THEN ${k}`).join(' ');
+    const eventList = events.map((e) => p.add(e)).join(', ');
+    const lo = p.add(this.start - maxLookback(this.spec));
+    const where = `t.environment_id = @env AND t.event IN (${eventList}) AND t.ts >= ${lo} AND t.ts <= @end`;
+    this.drop();
+    this.buildDimensions();
+    // The analysed units keyed by unit, for the lookup each event makes; `uid` is a small integer
+    // key, cheaper than the unit text to sort and group the events by.
     this.sqlite.exec(
-      `CREATE TEMP TABLE analysis_units (variation TEXT, day INTEGER, unit TEXT, f INTEGER,
-         ${names.map((n) => `${n} DEFAULT 0`).join(', ')}, PRIMARY KEY (variation, day, unit)) WITHOUT ROWID`,
-    );
-    // The analysed units keyed by unit alone: a smaller key than experiment_units' for the
-    // lookup each event makes.
-    this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_first');
-    this.sqlite.exec(
-      `CREATE TEMP TABLE analysis_first (unit TEXT PRIMARY KEY, variation TEXT, day INTEGER,
-         first_exposure_at INTEGER) WITHOUT ROWID`,
+      `CREATE TEMP TABLE analysis_first (unit TEXT PRIMARY KEY, uid INTEGER, variation TEXT, day INTEGER,
+         f INTEGER) WITHOUT ROWID`,
     );
     this.sqlite
       .prepare(
         `INSERT INTO temp.analysis_first
-         SELECT u.unit, u.variation, CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER), u.first_exposure_at
+         SELECT u.unit, row_number() OVER (), u.variation,
+           CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER), u.first_exposure_at
          FROM experiment_units u WHERE ${ANALYSED_UNITS}`,
       )
       .run(this.baseParams());
+    this.sqlite.exec(`CREATE TEMP TABLE analysis_sums (uid INTEGER PRIMARY KEY, ${names.join(', ')})`);
     if (events.length > 0) {
+      // The join comes before the sort, so only analysed units' events are sorted, by an integer,
+      // with the event as a small code and its time relative to the unit's first exposure: the
+      // per-metric conditions then compare integers. Sorted by uid, the grouping needs no sort
+      // of its own and the sums are appended in key order.
       this.sqlite
         .prepare(
-          `INSERT INTO temp.analysis_units
-         SELECT u.variation, u.day, t.unit, u.first_exposure_at, ${columns.join(',\n  ')}
-         FROM (SELECT unit, event, ts, value FROM track_events
-               WHERE environment_id = @env AND event IN (${events.join(', ')}) AND ts >= ${lo} AND ts <= @end
-               ORDER BY unit) t
-         JOIN temp.analysis_first u ON u.unit = t.unit
-         GROUP BY t.unit`,
+          `INSERT INTO temp.analysis_sums
+           SELECT uid, ${columns.join(',\n  ')}
+           FROM (SELECT u.uid AS uid, CASE t.event ${eventCodes} END AS e, t.ts - u.f AS r,
+                   coalesce(t.value, 1) AS v
+                 FROM track_events t ${this.readsWholeTable(where, p.values) ? 'NOT INDEXED' : ''}
+                 JOIN temp.analysis_first u ON u.unit = t.unit
+                 WHERE ${where}
+                 ORDER BY u.uid)
+           GROUP BY uid`,
         )
         .run(p.values);
     }
-    // The units without any metric event: zeros (the defaults).
+    // Every analysed unit, zeros for the units without metric events.
     this.sqlite.exec(
-      `INSERT OR IGNORE INTO temp.analysis_units (variation, day, unit, f)
-       SELECT variation, day, unit, first_exposure_at FROM temp.analysis_first`,
+      `CREATE TEMP TABLE analysis_units AS
+       SELECT a.variation AS variation, a.day AS day, a.unit AS unit, a.f AS f, d.attrs AS attrs,
+         ${names.map((n) => `coalesce(s.${n}, 0) AS ${n}`).join(', ')}
+       FROM temp.analysis_first a LEFT JOIN temp.analysis_sums s ON s.uid = a.uid
+         LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
     );
     this.caps = this.spec.metrics.map((m, i) => this.cap(m, i));
+    // Sums are additive: grouped once by (attributes, variation, day), the daily sums and every
+    // breakdown dimension are re-groupings of this small table, not passes over the units.
+    this.sqlite
+      .prepare(
+        `CREATE TEMP TABLE analysis_group_sums AS
+         SELECT p.attrs AS attrs, p.variation AS variation, p.day AS day, count(*) AS units, ${this.sumColumns()}
+         FROM temp.analysis_units p GROUP BY p.attrs, p.variation, p.day`,
+      )
+      .run(this.baseParams());
+  }
+
+  /**
+   * Whether the metric events are so large a share of `track_events` that one sequential pass over
+   * the table costs less than the event index's table lookup per event (measured: a lookup costs
+   * about 2.5 times a row of a plain scan). The count through the index stops at that share.
+   */
+  private readsWholeTable(where: string, params: Record<string, string | number>): boolean {
+    const { rows } = this.sqlite
+      .prepare(
+        `SELECT coalesce((SELECT max(rowid) FROM track_events) - (SELECT min(rowid) FROM track_events) + 1, 0) AS rows`,
+      )
+      .get() as { rows: number };
+    const enough = Math.ceil(rows * SCAN_SHARE);
+    const { n } = this.sqlite
+      .prepare(`SELECT count(*) AS n FROM (SELECT 1 FROM track_events t WHERE ${where} LIMIT ${enough})`)
+      .get(params) as { n: number };
+    return rows > 0 && n >= enough;
+  }
+
+  /** Each analysed unit's attributes: the ones sent with its first exposure in the phase. */
+  private buildDimensions(): void {
+    this.sqlite.exec('CREATE TEMP TABLE analysis_dims (unit TEXT PRIMARY KEY, attrs TEXT) WITHOUT ROWID');
+    // The bare `attributes` column comes from the row holding min(ts): the unit's first exposure.
+    this.sqlite
+      .prepare(
+        `INSERT INTO temp.analysis_dims
+         SELECT unit, attributes FROM (
+           SELECT e.unit AS unit, min(e.ts) AS ts, e.attributes AS attributes FROM exposures e
+           WHERE e.environment_id = @env AND e.experiment = @exp AND e.ts >= @start AND e.ts <= @end
+           GROUP BY e.unit)
+         WHERE attributes IS NOT NULL`,
+      )
+      .run(this.baseParams());
   }
 
   /** The cap of a metric's per-unit value: a fixed value, or a percentile of its non-zero values. */
@@ -192,10 +257,13 @@ export class AnalysisTables {
       .prepare(`SELECT count(*) AS c FROM temp.analysis_units WHERE m${i} <> 0`)
       .get() as { c: number };
     if (c === 0) return null;
-    const offset = Math.max(0, Math.ceil(q * c) - 1); // nearest rank
+    const rank = Math.max(0, Math.ceil(q * c) - 1); // nearest rank, from the smallest
+    // Counted from the top, a high percentile is a short walk: the sorter keeps only that many rows.
     const row = this.sqlite
-      .prepare(`SELECT m${i} AS v FROM temp.analysis_units WHERE m${i} <> 0 ORDER BY m${i} LIMIT 1 OFFSET ?`)
-      .get(offset) as { v: number } | undefined;
+      .prepare(
+        `SELECT m${i} AS v FROM temp.analysis_units WHERE m${i} <> 0 ORDER BY m${i} DESC LIMIT 1 OFFSET ?`,
+      )
+      .get(c - 1 - rank) as { v: number } | undefined;
     return row?.v ?? null;
   }
 
@@ -244,14 +312,20 @@ export class AnalysisTables {
     });
   }
 
+  /** The names of the sum columns of `sumColumns`. */
+  sumNames(metricIndexes?: number[]): string[] {
+    return [...this.sumColumns(metricIndexes).matchAll(/ AS (\w+)/g)].map((m) => m[1]!);
+  }
+
   /** Sums per (variation, day of first exposure); units in unknown variations are left out. */
   dailySums(): DayRow[] {
+    const sums = this.sumNames().map((n) => `sum(a.${n}) AS ${n}`);
     const rows = this.sqlite
       .prepare(
-        `SELECT p.variation AS variation, p.day AS day, count(*) AS units, ${this.sumColumns()}
-         FROM temp.analysis_units p GROUP BY p.variation, p.day`,
+        `SELECT a.variation AS variation, a.day AS day, sum(a.units) AS units, ${sums.join(', ')}
+         FROM temp.analysis_group_sums a GROUP BY a.variation, a.day`,
       )
-      .all(this.baseParams()) as (Record<string, number> & { variation: string })[];
+      .all() as (Record<string, number> & { variation: string })[];
     const out: DayRow[] = [];
     for (const row of rows) {
       const variation = variationIndex(this.spec, row.variation);
@@ -281,9 +355,14 @@ export class AnalysisTables {
   }
 
   drop(): void {
-    this.sqlite.exec(
-      'DROP TABLE IF EXISTS temp.analysis_units; DROP TABLE IF EXISTS temp.analysis_first; DROP TABLE IF EXISTS temp.analysis_dims; DROP TABLE IF EXISTS temp.analysis_attr_sums',
-    );
+    for (const table of [
+      'analysis_dims',
+      'analysis_first',
+      'analysis_sums',
+      'analysis_units',
+      'analysis_group_sums',
+    ])
+      this.sqlite.exec(`DROP TABLE IF EXISTS temp.${table}`);
   }
 }
 

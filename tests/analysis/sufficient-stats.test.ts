@@ -1,6 +1,6 @@
 // The SQL sufficient statistics against a plain JS computation on the same events, posted
 // through POST /sdk/v1/events; plus the window, capping and exclusion rules on small hand-made cases.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   computeSufficientStats,
   addSums,
@@ -149,5 +149,37 @@ describe('SQL sufficient statistics', () => {
     const stats = computeSufficientStats(ctx.t.db.sqlite, spec, new Date(now));
     expect(stats.counts).toEqual({ total: 3, multipleVariations: 1, unknownVariation: 0 });
     expect(stats.days.reduce((s, d) => s + d.units, 0)).toBe(2);
+  });
+
+  it('give the same sums whether the metric events are read by a table scan or through the index', () => {
+    const sqlite = ctx.t.db.sqlite;
+    const spec = scenarioSpec('checkout', ctx.environmentId, data.start, true);
+    const read = () => {
+      const texts: string[] = [];
+      const prepare = sqlite.prepare.bind(sqlite);
+      const spy = vi.spyOn(sqlite, 'prepare').mockImplementation((sql: string) => {
+        texts.push(sql);
+        return prepare(sql);
+      });
+      try {
+        const stats = computeSufficientStats(sqlite, spec, new Date(data.now));
+        return { stats, scanned: texts.some((sql) => sql.includes('NOT INDEXED')) };
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const before = read();
+    // Other environments' events make this experiment's metric events a small share of the table.
+    const rows = (sqlite.prepare('SELECT count(*) AS n FROM track_events').get() as { n: number }).n;
+    sqlite
+      .prepare(
+        `WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < ?)
+         INSERT INTO track_events (environment_id, id, ts, unit, event, value, properties, key_id, received_at)
+         SELECT 'env_other', 'o' || i, ?, 'u' || i, 'pageview', NULL, NULL, 'key_other', ? FROM k`,
+      )
+      .run(3 * rows, data.now - DAY, data.now);
+    const after = read();
+    expect([before.scanned, after.scanned]).toEqual([true, false]);
+    expect(after.stats).toEqual(before.stats);
   });
 });
