@@ -15,9 +15,12 @@ const TARGET = 6144; // bytes, min+gzip
 const BUDGET = 10_220; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-const measure = async (plugins: Plugin[] = []) => {
+const measure = async (
+  plugins: Plugin[] = [],
+  contents = "export { createClient } from '@flagstaff/sdk';",
+) => {
   const result = await build({
-    stdin: { contents: "export { createClient } from '@flagstaff/sdk';", resolveDir: repoRoot },
+    stdin: { contents, resolveDir: repoRoot },
     // platform 'browser' adds the `browser` condition; `flagstaff-source` picks the sources the
     // published dist/ is compiled from (fresh clones have no dist/).
     conditions: ['flagstaff-source'],
@@ -28,6 +31,7 @@ const measure = async (plugins: Plugin[] = []) => {
     write: false,
     metafile: true,
     plugins,
+    external: ['@openfeature/*'],
   });
   const code = result.outputFiles[0].contents;
   const inputs = Object.keys(result.metafile.inputs);
@@ -52,5 +56,12 @@ describe('browser bundle size', () => {
     );
     expect(total.inputs).toContain('sdk/src/index.browser.ts');
     expect(total.gzip, `bundle is ${total.gzip} B min+gzip`).toBeLessThan(BUDGET);
+  });
+
+  it('gives the OpenFeature web provider the browser client too', async () => {
+    const web = await measure([], "export { FlagstaffWebProvider } from '@flagstaff/sdk/openfeature';");
+    console.log(`FlagstaffWebProvider browser bundle: ${web.gzip} B min+gzip (@openfeature/* external)`);
+    expect(web.inputs).toContain('sdk/src/create-browser-client.ts');
+    expect(web.inputs).not.toContain('sdk/src/fetch-stream.ts');
   });
 });

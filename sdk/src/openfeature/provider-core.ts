@@ -1,5 +1,7 @@
 import type { ClientOptions } from '../client-types.js';
-import { createClient, type FlagstaffClient } from '../create-client.js';
+// '#create-client' is the browser client under the `browser` condition (package.json "imports"),
+// so a page using the web provider does not ship the Node stream reader.
+import { createClient, type FlagstaffClient } from '#create-client';
 import { ProviderEventEmitter } from './provider-events.js';
 import { toAttributes, toResolution, toTrack, type Resolution } from './resolution.js';
 
