@@ -32,6 +32,7 @@ function best(runs: number, fn: () => void): number {
 }
 
 const rows: string[][] = [];
+const measured: { units: number; perM: number; ratio: number }[] = [];
 for (const units of SIZES) {
   const now = Date.now();
   const db = openDb(`file:${join(dir, `analysis-${units}.db`)}`);
@@ -48,6 +49,7 @@ for (const units of SIZES) {
     let results: ReturnType<typeof computeResults> | undefined;
     const full = best(RUNS, () => (results = computeResults(db.sqlite, spec, new Date(now))));
     const perM = (ms: number) => (ms / events) * 1e6;
+    measured.push({ units, perM: perM(full), ratio: full / scan });
     rows.push([
       fmt(units),
       fmt(events),
@@ -80,5 +82,17 @@ const header = [
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
-console.log('target: full results within 5× the scan, growing linearly with the events');
+const met = measured.filter((m) => m.ratio <= 5).map((m) => fmt(m.units));
+console.log(
+  `target: full results within 5× the scan, growing linearly with the events — ` +
+    (met.length === measured.length ? 'met' : met.length ? `met at ${met.join(', ')} units only` : 'not met'),
+);
+if (measured.length > 1) {
+  const [first, last] = [measured[0]!, measured[measured.length - 1]!];
+  const growth = last.perM / first.perM;
+  console.log(
+    `growth: time per million events ×${fmt(growth, 2)} from ${fmt(first.units)} to ${fmt(last.units)} units ` +
+      `(${growth <= 1.25 ? 'linear' : 'worse than linear'}; 1.00 = linear)`,
+  );
+}
 rmSync(dir, { recursive: true, force: true });

@@ -64,9 +64,9 @@ export function usesCuped(spec: AnalysisSpec, metric: AnalysisMetric): boolean {
 }
 
 /**
- * The SQL of one metric's per-unit columns over the sorted event stream: `e` the event's position in
- * `events`, `r` its time relative to the unit's first exposure, `v` its amount. Every event read
- * has ts ≤ end, so no condition repeats that bound.
+ * The SQL of one metric's per-unit columns over the sorted event stream `t` (`e` the event's
+ * position in `events`, `ts`, `v` its amount) joined to the unit's first exposure `u.f`. Every
+ * event read has ts ≤ end, so no condition repeats that bound.
  */
 function metricColumns(
   spec: AnalysisSpec,
@@ -76,21 +76,23 @@ function metricColumns(
   p: SqlParams,
 ): string[] {
   const code = (name: string) => events.indexOf(name);
-  let during = 'r >= 0';
+  let during = 't.ts >= u.f';
   if (metric.kind === 'retention' && metric.retention) {
-    during = `r >= ${p.add(metric.retention.fromDays * DAY_MS)} AND r < ${p.add(metric.retention.toDays * DAY_MS)}`;
+    const from = p.add(metric.retention.fromDays * DAY_MS);
+    during = `t.ts >= u.f + ${from} AND t.ts < u.f + ${p.add(metric.retention.toDays * DAY_MS)}`;
   } else if (metric.windowHours !== null) {
-    during += ` AND r < ${p.add(metric.windowHours * HOUR_MS)}`;
+    during += ` AND t.ts < u.f + ${p.add(metric.windowHours * HOUR_MS)}`;
   }
   const amount = (cond: string, event = metric.eventName) => {
-    const match = `e = ${code(event)} AND ${cond}`;
+    const match = `t.e = ${code(event)} AND ${cond}`;
     if (metric.kind === 'binomial' || metric.kind === 'retention') return `max(${match})`;
     if (metric.kind === 'count') return `sum(${match})`;
-    return `total(CASE WHEN ${match} THEN v END)`;
+    return `total(CASE WHEN ${match} THEN t.v END)`;
   };
   const columns = [`${amount(during)} AS m${i}`];
   if (usesCuped(spec, metric)) {
-    columns.push(`${amount(`r < 0 AND r >= -${p.add(metric.cupedLookbackDays * DAY_MS)}`)} AS p${i}`);
+    const lookback = p.add(metric.cupedLookbackDays * DAY_MS);
+    columns.push(`${amount(`t.ts < u.f AND t.ts >= u.f - ${lookback}`)} AS p${i}`);
   }
   if (metric.kind === 'ratio' && metric.denominatorEventName) {
     columns.push(`${amount(during, metric.denominatorEventName)} AS d${i}`);
@@ -120,10 +122,11 @@ export const ANALYSED_UNITS = `u.environment_id = @env AND u.experiment = @exp
   AND u.first_exposure_at >= @start AND u.first_exposure_at <= @end AND u.multiple_variations = 0`;
 
 /**
- * An open analysis: the per-unit temp table `temp.analysis_units` (variation, day, unit, first
- * exposure `f`, attributes, m0, p0, d0, m1, …) of every analysed unit and its sums per
- * (attributes, variation, day) `temp.analysis_group_sums`, built for a spec, and the queries over
- * them. Use inside `withAnalysisTables`, which drops the tables.
+ * An open analysis, built for a spec: the analysed units `temp.analysis_first` (unit, variation,
+ * day, first exposure `f`), their attributes `temp.analysis_dims`, the per-unit values
+ * `temp.analysis_units` (unit, m0, p0, d0, m1, …) of those with metric events, and their sums per
+ * (attributes, variation, day) `temp.analysis_group_sums`; and the queries over them. Use inside
+ * `withAnalysisTables`, which drops the tables.
  */
 export class AnalysisTables {
   readonly start: number;
@@ -159,56 +162,54 @@ export class AnalysisTables {
     const where = `t.environment_id = @env AND t.event IN (${eventList}) AND t.ts >= ${lo} AND t.ts <= @end`;
     this.drop();
     this.buildDimensions();
-    // The analysed units keyed by unit, for the lookup each event makes; `uid` is a small integer
-    // key, cheaper than the unit text to sort and group the events by.
+    // The analysed units keyed by unit alone: a smaller key than experiment_units' for the lookup
+    // each event makes.
     this.sqlite.exec(
-      `CREATE TEMP TABLE analysis_first (unit TEXT PRIMARY KEY, uid INTEGER, variation TEXT, day INTEGER,
-         f INTEGER) WITHOUT ROWID`,
+      'CREATE TEMP TABLE analysis_first (unit TEXT PRIMARY KEY, variation TEXT, day INTEGER, f INTEGER) WITHOUT ROWID',
     );
     this.sqlite
       .prepare(
         `INSERT INTO temp.analysis_first
-         SELECT u.unit, row_number() OVER (), u.variation,
-           CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER), u.first_exposure_at
+         SELECT u.unit, u.variation, CAST((u.first_exposure_at - @start) / ${DAY_MS} AS INTEGER), u.first_exposure_at
          FROM experiment_units u WHERE ${ANALYSED_UNITS}`,
       )
       .run(this.baseParams());
-    this.sqlite.exec(`CREATE TEMP TABLE analysis_sums (uid INTEGER PRIMARY KEY, ${names.join(', ')})`);
+    // The analysed units that have metric events; the others' values are all zeros.
+    this.sqlite.exec(
+      `CREATE TEMP TABLE analysis_units (unit TEXT PRIMARY KEY, ${names.join(', ')}) WITHOUT ROWID`,
+    );
     if (events.length > 0) {
-      // The join comes before the sort, so only analysed units' events are sorted, by an integer,
-      // with the event as a small code and its time relative to the unit's first exposure: the
-      // per-metric conditions then compare integers. Sorted by uid, the grouping needs no sort
-      // of its own and the sums are appended in key order.
+      // Sorted by unit in a co-routine, the events meet their unit's row in key order (a lookup
+      // that stays in cache, where lookups in arrival order miss it once the units outgrow it) and
+      // the grouping needs no sort of its own. The event is carried as a small integer code: the
+      // per-metric conditions then compare integers, not text.
       this.sqlite
         .prepare(
-          `INSERT INTO temp.analysis_sums
-           SELECT uid, ${columns.join(',\n  ')}
-           FROM (SELECT u.uid AS uid, CASE t.event ${eventCodes} END AS e, t.ts - u.f AS r,
-                   coalesce(t.value, 1) AS v
+          `INSERT INTO temp.analysis_units
+           SELECT t.unit, ${columns.join(',\n  ')}
+           FROM (SELECT t.unit AS unit, CASE t.event ${eventCodes} END AS e, t.ts AS ts, coalesce(t.value, 1) AS v
                  FROM track_events t ${this.readsWholeTable(where, p.values) ? 'NOT INDEXED' : ''}
-                 JOIN temp.analysis_first u ON u.unit = t.unit
                  WHERE ${where}
-                 ORDER BY u.uid)
-           GROUP BY uid`,
+                 ORDER BY t.unit) t
+           JOIN temp.analysis_first u ON u.unit = t.unit
+           GROUP BY t.unit`,
         )
         .run(p.values);
     }
-    // Every analysed unit, zeros for the units without metric events.
-    this.sqlite.exec(
-      `CREATE TEMP TABLE analysis_units AS
-       SELECT a.variation AS variation, a.day AS day, a.unit AS unit, a.f AS f, d.attrs AS attrs,
-         ${names.map((n) => `coalesce(s.${n}, 0) AS ${n}`).join(', ')}
-       FROM temp.analysis_first a LEFT JOIN temp.analysis_sums s ON s.uid = a.uid
-         LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
-    );
     this.caps = this.spec.metrics.map((m, i) => this.cap(m, i));
     // Sums are additive: grouped once by (attributes, variation, day), the daily sums and every
-    // breakdown dimension are re-groupings of this small table, not passes over the units.
+    // breakdown dimension are re-groupings of this small table, not passes over the units. Every
+    // analysed unit is read once, in key order, with its values and attributes joined on the way
+    // (zeros for a unit without metric events).
     this.sqlite
       .prepare(
         `CREATE TEMP TABLE analysis_group_sums AS
          SELECT p.attrs AS attrs, p.variation AS variation, p.day AS day, count(*) AS units, ${this.sumColumns()}
-         FROM temp.analysis_units p GROUP BY p.attrs, p.variation, p.day`,
+         FROM (SELECT d.attrs AS attrs, a.variation AS variation, a.day AS day, a.f AS f,
+                 ${names.map((n) => `coalesce(s.${n}, 0) AS ${n}`).join(', ')}
+               FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
+                 LEFT JOIN temp.analysis_dims d ON d.unit = a.unit) p
+         GROUP BY p.attrs, p.variation, p.day`,
       )
       .run(this.baseParams());
   }
@@ -247,7 +248,10 @@ export class AnalysisTables {
       .run(this.baseParams());
   }
 
-  /** The cap of a metric's per-unit value: a fixed value, or a percentile of its non-zero values. */
+  /**
+   * The cap of a metric's per-unit value: a fixed value, or a percentile of its non-zero values
+   * (all of them in `analysis_units`: a unit missing there has zeros).
+   */
   private cap(metric: AnalysisMetric, i: number): number | null {
     const capping = metric.capping;
     if (!capping || metric.kind === 'binomial' || metric.kind === 'retention') return null;
@@ -267,7 +271,7 @@ export class AnalysisTables {
     return row?.v ?? null;
   }
 
-  /** Per metric, the SQL of its sum columns over `temp.analysis_units p`. */
+  /** Per metric, the SQL of its sum columns over the per-unit rows `p` (values, `f`). */
   sumColumns(metricIndexes: number[] = this.spec.metrics.map((_, i) => i)): string {
     const out: string[] = [];
     for (const i of metricIndexes) {
@@ -355,13 +359,7 @@ export class AnalysisTables {
   }
 
   drop(): void {
-    for (const table of [
-      'analysis_dims',
-      'analysis_first',
-      'analysis_sums',
-      'analysis_units',
-      'analysis_group_sums',
-    ])
+    for (const table of ['analysis_dims', 'analysis_first', 'analysis_units', 'analysis_group_sums'])
       this.sqlite.exec(`DROP TABLE IF EXISTS temp.${table}`);
   }
 }
