@@ -1,7 +1,6 @@
 // createApp(deps): middleware, the error handler and every route. No globals: each app has its
 // own services and metrics registry, so tests run many apps side by side on fresh databases.
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { requestId } from 'hono/request-id';
 import { createRequire } from 'node:module';
 import { analysisRoutes } from './analysis/analysis-routes.ts';
 import { auditRoutes } from './audit/audit-routes.ts';
@@ -15,13 +14,14 @@ import { analyzeRoutes } from './experiments/analyze-routes.ts';
 import { experimentRoutes } from './experiments/experiment-routes.ts';
 import { flagRoutes } from './flags/flag-routes.ts';
 import { metricRoutes } from './metrics/metric-routes.ts';
+import { RULESET_PATH, rulesetFastPath } from './sdk-api/ruleset-fast-path.ts';
 import { sdkRoutes } from './sdk-api/sdk-routes.ts';
 import { segmentRoutes } from './segments/segment-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { bodyLimits } from './http/body-limits.ts';
 import { errorBody, errorHandler, validationHook } from './http/error-handler.ts';
 import { createHttpMetrics } from './http/metrics.ts';
-import { requestLog } from './http/request-log.ts';
+import { requestPipeline } from './http/request-pipeline.ts';
 import { sdkCors } from './http/sdk-cors.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import type { Logger } from './logger.ts';
@@ -44,27 +44,36 @@ export function createApp(deps: AppDeps) {
   const metrics = createHttpMetrics({ processMetrics: deps.processMetrics ?? false });
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.use(requestId({ headerName: 'X-Request-Id' }));
-  app.use(metrics.middleware);
-  app.use(requestLog(logger));
-  app.use(
-    bodyLimits(
+  const pipeline = requestPipeline({
+    metrics,
+    logger,
+    // SDK keys are bearer tokens, never cookies, so any origin may call the SDK routes.
+    cors: {
+      prefix: '/sdk/',
+      ...sdkCors({
+        allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Last-Event-ID'],
+        exposeHeaders: ['ETag', 'Retry-After', 'X-Request-Id'],
+        maxAge: 86400,
+      }),
+    },
+    bodyLimits: bodyLimits(
       [
         { prefix: '/api/v1/segments', maxSize: services.config.MAX_SEGMENT_BODY_BYTES },
         { prefix: EVENTS_PATH, maxSize: services.config.EVENTS_MAX_BODY_BYTES },
       ],
       services.config.MAX_BODY_BYTES,
     ),
-  );
-  // SDK keys are bearer tokens, never cookies, so any origin may call the SDK routes.
+  });
   app.use(
-    '/sdk/*',
-    sdkCors({
-      allowHeaders: ['Authorization', 'Content-Type', 'If-None-Match', 'Last-Event-ID'],
-      exposeHeaders: ['ETag', 'Retry-After', 'X-Request-Id'],
-      maxAge: 86400,
+    RULESET_PATH,
+    rulesetFastPath({
+      keyCache: services.keyCache,
+      rulesets: services.rulesets,
+      pipeline,
+      clock: services.clock,
     }),
   );
+  app.use(pipeline.middleware);
   app.use(
     authenticate({
       keyCache: services.keyCache,

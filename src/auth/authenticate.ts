@@ -1,12 +1,14 @@
 // Resolves who is calling, once per request: an API key (`Authorization: Bearer fs_…`) or a
 // dashboard session cookie. It never rejects by itself: routes decide through their Access, so a
 // public route still answers when stale credentials come along.
+import type { Context } from 'hono';
 import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from '../http/app-env.ts';
-import type { ApiKeyStore } from './api-key-store.ts';
+import { requestHeader } from '../http/node-headers.ts';
+import type { ApiKey, ApiKeyStore } from './api-key-store.ts';
 import type { KeyCache } from './key-cache.ts';
 import { sha256 } from './secrets.ts';
 import type { UserStore } from './user-store.ts';
@@ -16,6 +18,25 @@ export const SESSION_COOKIE = 'flagstaff_session';
 /** Last-used times are written at most this often per key, to keep writes off the SDK hot path. */
 const touchIntervalMs = 60_000;
 
+/** Whether this key's last-used time is stale enough to be written now. */
+export const touchDue = (key: ApiKey, now: Date) =>
+  !key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > touchIntervalMs;
+
+/**
+ * The API key a request presents: its secret, or `malformed` when an Authorization header is not
+ * "Bearer <key>"; undefined when none is sent.
+ */
+export function presentedKey(c: Context): { secret: string } | 'malformed' | undefined {
+  const header = requestHeader(c, 'authorization');
+  if (header === undefined) {
+    // EventSource cannot send headers, so SDK routes also take the key as `?key=`.
+    const queryKey = c.req.path.startsWith('/sdk/') ? c.req.query('key') : undefined;
+    return queryKey ? { secret: queryKey } : undefined;
+  }
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match ? { secret: match[1]! } : 'malformed';
+}
+
 export function authenticate(deps: {
   keyCache: KeyCache;
   keys: ApiKeyStore;
@@ -23,16 +44,14 @@ export function authenticate(deps: {
   clock: Clock;
 }) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    // EventSource cannot send headers, so SDK routes also take the key as `?key=`.
-    const queryKey = c.req.path.startsWith('/sdk/') ? c.req.query('key') : undefined;
-    const header = c.req.header('authorization') ?? (queryKey ? `Bearer ${queryKey}` : undefined);
-    if (header !== undefined) {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-      const key = match ? await deps.keyCache.activeBySecret(match[1]!) : undefined;
+    const presented = presentedKey(c);
+    if (presented !== undefined) {
+      const key =
+        presented === 'malformed' ? undefined : await deps.keyCache.activeBySecret(presented.secret);
       if (key) {
         c.set('principal', { type: 'key', key });
         const now = deps.clock.now();
-        if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > touchIntervalMs) {
+        if (touchDue(key, now)) {
           key.lastUsedAt = now; // the cached copy too, so the next requests do not write again
           await deps.keys.touch(key.id, now);
         }
@@ -41,7 +60,9 @@ export function authenticate(deps: {
           'credentialsError',
           new AppError(
             'unauthorized',
-            match ? 'Invalid or revoked API key' : 'Authorization header must be "Bearer <key>"',
+            presented === 'malformed'
+              ? 'Authorization header must be "Bearer <key>"'
+              : 'Invalid or revoked API key',
           ),
         );
       }

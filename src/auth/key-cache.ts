@@ -31,6 +31,12 @@ export class KeyCache {
     return key;
   }
 
+  /** The active key with this secret if a fresh lookup is remembered; never queries. */
+  peek(secret: string, now: Date): ApiKey | undefined {
+    const hit = this.entries.get(secret);
+    return hit && hit.until > now.getTime() ? hit.key : undefined;
+  }
+
   /** Forgets everything: called after a key is created or revoked. */
   clear(): void {
     this.entries.clear();

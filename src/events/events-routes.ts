@@ -6,6 +6,7 @@ import type { ApiKey } from '../auth/api-key-store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv, AppRouter } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { requestHeader } from '../http/node-headers.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
 import { EventBatch, EventsAccepted } from './events-schemas.ts';
 import type { EventsService } from './events-service.ts';
@@ -48,7 +49,7 @@ export function eventRoutes(app: AppRouter, events: EventsService): void {
   app.post(ingest.path, ...ingest.middleware, async (c) => {
     const key = sdkKeyOf(c);
     events.admit(key);
-    if (!jsonType.test(c.req.header('content-type') ?? '')) {
+    if (!jsonType.test(requestHeader(c, 'content-type') ?? '')) {
       throw new AppError(
         'unsupported_media_type',
         'body: Content-Type must be application/json (or text/plain from sendBeacon)',

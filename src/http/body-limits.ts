@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { AppError } from '../errors.ts';
+import { errorBody } from './error-handler.ts';
 
 /**
  * Caps request bodies by path: most routes take small JSON, a few (segment id lists, event
@@ -13,9 +13,10 @@ export function bodyLimits(
   const make = (maxSize: number) =>
     bodyLimit({
       maxSize,
-      onError: () => {
-        throw new AppError('payload_too_large', `body: larger than the limit of ${maxSize} bytes`);
-      },
+      // Answered, not thrown: the request pipeline calls this step directly, outside Hono's
+      // error handling.
+      onError: (c) =>
+        c.json(errorBody(c, 'payload_too_large', `body: larger than the limit of ${maxSize} bytes`), 413),
     });
   const byPrefix = limits.map(({ prefix, maxSize }) => ({ prefix, middleware: make(maxSize) }));
   const fallback = make(defaultMaxSize);

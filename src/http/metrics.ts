@@ -1,49 +1,91 @@
 // Prometheus metrics: request counts and latencies by route template and status. The registry
 // belongs to one app (no global default registry), so tests can run many apps side by side.
-import { routePath } from 'hono/route';
-import { createMiddleware } from 'hono/factory';
-import type { MiddlewareHandler } from 'hono';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The HTTP series are counted in plain arrays and handed to prom-client only when scraped:
+// prom-client's observe() hashes its labels on every call, a visible share of answering an SDK's
+// 304, for series that only change at scrape time anyway.
+import { Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 
 export interface HttpMetrics {
   registry: Registry;
-  middleware: MiddlewareHandler;
+  /** Counts a finished request on a route template and its latency since `start` (performance.now()). */
+  record(method: string, route: string, status: number, start: number): void;
+}
+
+const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+interface Series {
+  labels: { method: string; route: string; status: string };
+  count: number;
+  sum: number;
+  /** Requests per bucket (not cumulative); the last slot is above every bound. */
+  perBucket: number[];
+}
+
+type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
+
+/** A metric prom-client formats like its own: what `Registry.registerMetric` reads from one. */
+function scrapedMetric(name: string, help: string, type: 'counter' | 'histogram', values: () => Sample[]) {
+  return { name, help, type, get: () => ({ name, help, type, aggregator: 'sum', values: values() }) };
 }
 
 export function createHttpMetrics(options: { processMetrics: boolean }): HttpMetrics {
   const registry = new Registry();
   if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'flagstaff_' });
-  const labelNames = ['method', 'route', 'status'] as const;
-  const requests = new Counter({
-    name: 'flagstaff_http_requests_total',
-    help: 'HTTP requests by method, route template and status',
-    labelNames,
-    registers: [registry],
-  });
-  const duration = new Histogram({
-    name: 'flagstaff_http_request_duration_seconds',
-    help: 'HTTP request latency by method, route template and status',
-    labelNames,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
-  // Label lookups are memoised per (method, route, status): prom-client hashes labels on every
-  // call otherwise, and this runs on every request of the SDK hot path.
-  const children = new Map<string, { count: { inc(): void }; time: { observe(seconds: number): void } }>();
-  const middleware = createMiddleware(async (c, next) => {
-    const start = performance.now();
-    await next();
-    // The route template (`/api/v1/keys/:id`), never the raw path, keeps label cardinality bounded.
-    const route = routePath(c) === '/*' ? 'unmatched' : routePath(c);
-    const id = `${c.req.method} ${route} ${c.res.status}`;
-    let child = children.get(id);
-    if (!child) {
-      const labels = [c.req.method, route, String(c.res.status)] as const;
-      child = { count: requests.labels(...labels), time: duration.labels(...labels) };
-      children.set(id, child);
+  // Keyed by method, then route, then status: no string is built per request.
+  const series = new Map<string, Map<string, Map<number, Series>>>();
+  const all: Series[] = [];
+
+  const record = (method: string, route: string, status: number, start: number) => {
+    const seconds = (performance.now() - start) / 1000;
+    let byRoute = series.get(method);
+    if (!byRoute) series.set(method, (byRoute = new Map()));
+    let byStatus = byRoute.get(route);
+    if (!byStatus) byRoute.set(route, (byStatus = new Map()));
+    let s = byStatus.get(status);
+    if (!s) {
+      s = {
+        labels: { method, route, status: String(status) },
+        count: 0,
+        sum: 0,
+        perBucket: BUCKETS.map(() => 0),
+      };
+      s.perBucket.push(0);
+      byStatus.set(status, s);
+      all.push(s);
     }
-    child.count.inc();
-    child.time.observe((performance.now() - start) / 1000);
-  });
-  return { registry, middleware };
+    s.count++;
+    s.sum += seconds;
+    let i = 0;
+    while (i < BUCKETS.length && seconds > BUCKETS[i]!) i++;
+    s.perBucket[i]!++;
+  };
+
+  const requests = scrapedMetric(
+    'flagstaff_http_requests_total',
+    'HTTP requests by method, route template and status',
+    'counter',
+    () => all.map((s) => ({ value: s.count, labels: s.labels })),
+  );
+  const name = 'flagstaff_http_request_duration_seconds';
+  const duration = scrapedMetric(
+    name,
+    'HTTP request latency by method, route template and status',
+    'histogram',
+    () =>
+      all.flatMap((s) => {
+        let cumulative = 0;
+        const buckets = [...BUCKETS, '+Inf' as const].map((le, i) => {
+          cumulative += s.perBucket[i]!;
+          return { value: cumulative, labels: { le, ...s.labels }, metricName: `${name}_bucket` };
+        });
+        return [
+          ...buckets,
+          { value: s.sum, labels: s.labels, metricName: `${name}_sum` },
+          { value: s.count, labels: s.labels, metricName: `${name}_count` },
+        ];
+      }),
+  );
+  registry.registerMetric(requests as unknown as Metric);
+  registry.registerMetric(duration as unknown as Metric);
+  return { registry, record };
 }

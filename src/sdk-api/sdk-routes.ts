@@ -9,9 +9,12 @@ import type { ApiKey } from '../auth/api-key-store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv, AppRouter } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
+import { requestHeader } from '../http/node-headers.ts';
+import { bodyFor, rulesetAccess, rulesetAnswer } from './ruleset-answer.ts';
+import { RULESET_PATH } from './ruleset-fast-path.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
 import { flagResult } from './flag-result.ts';
-import type { BuiltRuleset, RulesetCache, ServedBody } from './ruleset-cache.ts';
+import type { BuiltRuleset, RulesetCache } from './ruleset-cache.ts';
 import { RemoteEvaluate, RemoteEvaluateResult, RulesetPayload, StreamQuery } from './sdk-schemas.ts';
 import type { StreamHub } from './stream-hub.ts';
 
@@ -19,8 +22,8 @@ const tags = ['SDK'];
 
 const ruleset = defineRoute({
   method: 'get',
-  path: '/sdk/v1/ruleset',
-  access: { sdk: ['server', 'client'] },
+  path: RULESET_PATH,
+  access: rulesetAccess,
   tags,
   summary: "The key's environment ruleset; answers 304 to a matching If-None-Match",
   description:
@@ -62,30 +65,10 @@ function sdkKey(c: Context<AppEnv>): ApiKey {
   return principal.key;
 }
 
-/** Which bytes a key gets, or a 403 when a client key may not see the rules. */
-function bodyFor(key: ApiKey, built: BuiltRuleset): ServedBody {
-  if (key.kind === 'server') return built.plain;
-  if (!built.allowClientRuleset) {
-    throw new AppError(
-      'forbidden',
-      'This environment does not let client keys download its rules: use POST /sdk/v1/evaluate, or allow client-side evaluation in the environment',
-    );
-  }
-  return built.encrypted ?? built.plain;
-}
-
-const etagMatches = (header: string | undefined, etag: string) =>
-  header !== undefined && header.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*');
-
 export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: StreamHub }): void {
   app.openapi(ruleset, async (c) => {
     const key = sdkKey(c);
-    const served = bodyFor(key, await deps.cache.get(key.environmentId!));
-    c.header('ETag', served.etag);
-    c.header('Cache-Control', 'no-cache');
-    if (etagMatches(c.req.header('if-none-match'), served.etag)) return c.body(null, 304);
-    c.header('Content-Type', 'application/json; charset=utf-8');
-    return c.body(served.body, 200) as never;
+    return rulesetAnswer(c, bodyFor(key, await deps.cache.get(key.environmentId!))) as never;
   });
 
   app.openapi(stream, async (c) => {
@@ -93,7 +76,7 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
     const environmentId = key.environmentId!;
     const pick = (built: BuiltRuleset) => bodyFor(key, built);
     pick(await deps.cache.get(environmentId)); // refuse before the stream starts
-    const resumed = Number(c.req.header('last-event-id'));
+    const resumed = Number(requestHeader(c, 'last-event-id'));
     const revision = Number.isInteger(resumed) ? resumed : undefined;
     c.header('Cache-Control', 'no-cache');
     c.header('X-Accel-Buffering', 'no');
