@@ -12,6 +12,7 @@ import {
   type Interval,
 } from '../stats/index.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
+import { withIncrementalTables } from './analysis-state.ts';
 import { computeBreakdowns, type Breakdowns } from './breakdowns.ts';
 import {
   enoughDataCheck,
@@ -35,12 +36,19 @@ export interface ResultsOptions {
   targetRelativeEffect: number;
   breakdownValues: number;
   breakdownDimensions: number;
+  /**
+   * `from-scratch`: from the events alone, nothing kept. `incremental`: from the experiment's kept
+   * state, brought up to date by what arrived since (rebuilt when missing or stale). `rebuild`: the
+   * kept state rebuilt from the events.
+   */
+  computation: 'from-scratch' | 'incremental' | 'rebuild';
 }
 
 export const DEFAULT_RESULTS_OPTIONS: ResultsOptions = {
   targetRelativeEffect: 0.05,
   breakdownValues: 10,
   breakdownDimensions: 10,
+  computation: 'from-scratch',
 };
 
 export interface ResultComparison extends Comparison {
@@ -253,7 +261,11 @@ export function computeResults(
   options: Partial<ResultsOptions> = {},
 ): ExperimentResults {
   const opts = { ...DEFAULT_RESULTS_OPTIONS, ...options };
-  const data = withAnalysisTables(sqlite, spec, now, (t) => ({
+  const withTables: typeof withAnalysisTables =
+    opts.computation === 'from-scratch'
+      ? withAnalysisTables
+      : (...args) => withIncrementalTables(...args, { rebuild: opts.computation === 'rebuild' });
+  const data = withTables(sqlite, spec, now, (t) => ({
     start: t.start,
     end: t.end,
     caps: t.caps,

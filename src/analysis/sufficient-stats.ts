@@ -68,7 +68,7 @@ export function usesCuped(spec: AnalysisSpec, metric: AnalysisMetric): boolean {
  * position in `events`, `ts`, `v` its amount) joined to the unit's first exposure `u.f`. Every
  * event read has ts ≤ end, so no condition repeats that bound.
  */
-function metricColumns(
+export function metricColumns(
   spec: AnalysisSpec,
   metric: AnalysisMetric,
   i: number,
@@ -100,7 +100,7 @@ function metricColumns(
   return columns;
 }
 
-function metricEvents(spec: AnalysisSpec): string[] {
+export function metricEvents(spec: AnalysisSpec): string[] {
   const names = new Set<string>();
   for (const m of spec.metrics) {
     names.add(m.eventName);
@@ -110,7 +110,7 @@ function metricEvents(spec: AnalysisSpec): string[] {
 }
 
 /** The largest look-back of any CUPED metric, in ms: how far before the phase events are read. */
-function maxLookback(spec: AnalysisSpec): number {
+export function maxLookback(spec: AnalysisSpec): number {
   return Math.max(
     0,
     ...spec.metrics.filter((m) => usesCuped(spec, m)).map((m) => m.cupedLookbackDays * DAY_MS),
@@ -132,6 +132,7 @@ export class AnalysisTables {
   readonly start: number;
   readonly end: number;
   caps: (number | null)[] = [];
+  counts: UnitCounts | undefined;
 
   constructor(
     readonly sqlite: BetterSqlite3.Database,
@@ -152,14 +153,42 @@ export class AnalysisTables {
    * caps, then the sums per (attributes, variation, day) that every later query reads.
    */
   build(): void {
+    const names = this.buildUnits();
+    // Every analysed unit is read once, in key order, with its values and attributes joined on the
+    // way (zeros for a unit without metric events).
+    this.summarise(
+      'temp.analysis_units',
+      `(SELECT d.attrs AS attrs, a.variation AS variation, a.day AS day, a.f AS f,
+          ${names.map((n) => `coalesce(s.${n}, 0) AS ${n}`).join(', ')}
+        FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
+          LEFT JOIN temp.analysis_dims d ON d.unit = a.unit)`,
+    );
+  }
+
+  /** The events read for the spec's metrics: their condition and parameters (`t` = track_events). */
+  eventFilter(): { where: string; params: SqlParams; events: string[] } {
     const events = metricEvents(this.spec);
     const p = new SqlParams(this.baseParams());
-    const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, events, p));
-    const names = columns.map((c) => c.slice(c.lastIndexOf(' AS ') + 4));
-    const eventCodes = events.map((e, k) => `WHEN ${p.add(e)} THEN ${k}`).join(' ');
     const eventList = events.map((e) => p.add(e)).join(', ');
     const lo = p.add(this.start - maxLookback(this.spec));
     const where = `t.environment_id = @env AND t.event IN (${eventList}) AND t.ts >= ${lo} AND t.ts <= @end`;
+    return { where, params: p, events };
+  }
+
+  /** The per-unit value columns of the spec (m0, p0, d0, m1, …) and the SQL computing them. */
+  valueColumns(p: SqlParams, events: string[]): { names: string[]; columns: string[] } {
+    const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, events, p));
+    return { names: columns.map((c) => c.slice(c.lastIndexOf(' AS ') + 4)), columns };
+  }
+
+  /**
+   * The analysed units `temp.analysis_first`, their attributes `temp.analysis_dims` and the values
+   * of those with metric events `temp.analysis_units`, from the events; the value column names.
+   */
+  buildUnits(): string[] {
+    const { where, params: p, events } = this.eventFilter();
+    const { names, columns } = this.valueColumns(p, events);
+    const eventCodes = events.map((e, k) => `WHEN ${p.add(e)} THEN ${k}`).join(' ');
     this.drop();
     this.buildDimensions();
     // The analysed units keyed by unit alone: a smaller key than experiment_units' for the lookup
@@ -196,19 +225,23 @@ export class AnalysisTables {
         )
         .run(p.values);
     }
-    this.caps = this.spec.metrics.map((m, i) => this.cap(m, i));
-    // Sums are additive: grouped once by (attributes, variation, day), the daily sums and every
-    // breakdown dimension are re-groupings of this small table, not passes over the units. Every
-    // analysed unit is read once, in key order, with its values and attributes joined on the way
-    // (zeros for a unit without metric events).
+    return names;
+  }
+
+  /**
+   * The caps, from the per-unit values in `valuesTable` (units without a row there have zeros),
+   * then `temp.analysis_group_sums` from `rows`: every analysed unit (attrs, variation, day, f and
+   * its values). Sums are additive: grouped once by (attributes, variation, day), the daily sums
+   * and every breakdown dimension are re-groupings of this small table, not passes over the units.
+   */
+  summarise(valuesTable: string, rows: string): void {
+    this.caps = this.spec.metrics.map((m, i) => this.cap(m, i, valuesTable));
+    this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_group_sums');
     this.sqlite
       .prepare(
         `CREATE TEMP TABLE analysis_group_sums AS
          SELECT p.attrs AS attrs, p.variation AS variation, p.day AS day, count(*) AS units, ${this.sumColumns()}
-         FROM (SELECT d.attrs AS attrs, a.variation AS variation, a.day AS day, a.f AS f,
-                 ${names.map((n) => `coalesce(s.${n}, 0) AS ${n}`).join(', ')}
-               FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
-                 LEFT JOIN temp.analysis_dims d ON d.unit = a.unit) p
+         FROM ${rows} p
          GROUP BY p.attrs, p.variation, p.day`,
       )
       .run(this.baseParams());
@@ -250,23 +283,21 @@ export class AnalysisTables {
 
   /**
    * The cap of a metric's per-unit value: a fixed value, or a percentile of its non-zero values
-   * (all of them in `analysis_units`: a unit missing there has zeros).
+   * (all of them in `valuesTable`: a unit missing there has zeros).
    */
-  private cap(metric: AnalysisMetric, i: number): number | null {
+  private cap(metric: AnalysisMetric, i: number, valuesTable: string): number | null {
     const capping = metric.capping;
     if (!capping || metric.kind === 'binomial' || metric.kind === 'retention') return null;
     if (capping.type === 'value') return capping.value;
     const q = capping.percentile > 1 ? capping.percentile / 100 : capping.percentile;
-    const { c } = this.sqlite
-      .prepare(`SELECT count(*) AS c FROM temp.analysis_units WHERE m${i} <> 0`)
-      .get() as { c: number };
+    const { c } = this.sqlite.prepare(`SELECT count(*) AS c FROM ${valuesTable} WHERE m${i} <> 0`).get() as {
+      c: number;
+    };
     if (c === 0) return null;
     const rank = Math.max(0, Math.ceil(q * c) - 1); // nearest rank, from the smallest
     // Counted from the top, a high percentile is a short walk: the sorter keeps only that many rows.
     const row = this.sqlite
-      .prepare(
-        `SELECT m${i} AS v FROM temp.analysis_units WHERE m${i} <> 0 ORDER BY m${i} DESC LIMIT 1 OFFSET ?`,
-      )
+      .prepare(`SELECT m${i} AS v FROM ${valuesTable} WHERE m${i} <> 0 ORDER BY m${i} DESC LIMIT 1 OFFSET ?`)
       .get(c - 1 - rank) as { v: number } | undefined;
     return row?.v ?? null;
   }
@@ -339,7 +370,12 @@ export class AnalysisTables {
     return out;
   }
 
+  /** The unit counts, as read in the events' snapshot when they were read there. */
   unitCounts(): UnitCounts {
+    return this.counts ?? this.countUnits();
+  }
+
+  countUnits(): UnitCounts {
     const rows = this.sqlite
       .prepare(
         `SELECT u.variation AS variation, count(*) AS units, sum(u.multiple_variations) AS multiple
@@ -383,11 +419,15 @@ export function withAnalysisTables<T>(
       tables.drop();
     }
   });
-  // SQLite may sort with helper threads (the per-unit grouping is mostly a sort); back after.
+  return withSortThreads(sqlite, run);
+}
+
+/** Runs `fn` with SQLite allowed to sort with a helper thread (the per-unit passes are mostly sorts). */
+export function withSortThreads<T>(sqlite: BetterSqlite3.Database, fn: () => T): T {
   const threads = sqlite.pragma('threads', { simple: true }) as number;
   sqlite.pragma('threads = 2');
   try {
-    return run();
+    return fn();
   } finally {
     sqlite.pragma(`threads = ${threads}`);
   }

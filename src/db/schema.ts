@@ -317,3 +317,44 @@ export const experimentSnapshots = sqliteTable(
   },
   (t) => [index('experiment_snapshots_experiment_idx').on(t.experimentId, t.computedAt)],
 );
+
+/**
+ * Incremental analysis state, one per experiment (src/analysis/analysis-state.ts): which spec it
+ * was built for (`fingerprint`), up to which events (rowid watermarks, the analysed end) and the
+ * oldest event times seen (a retention delete past them forces a rebuild). The per-unit values live
+ * in `analysis_state_units_<id>`, created with the spec's metric columns.
+ */
+export const analysisStates = sqliteTable(
+  'analysis_states',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    environmentId: text('environment_id').notNull(),
+    experiment: text('experiment').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    endMs: integer('end_ms').notNull(),
+    trackRowid: integer('track_rowid').notNull(),
+    exposureRowid: integer('exposure_rowid').notNull(),
+    trackMinTs: integer('track_min_ts'),
+    exposureMinTs: integer('exposure_min_ts'),
+  },
+  (t) => [uniqueIndex('analysis_states_experiment_idx').on(t.environmentId, t.experiment)],
+);
+
+/**
+ * Metric events of units not (yet) analysed, kept by the incremental analysis: when such a unit is
+ * first exposed, its earlier events (the CUPED pre-period) count without re-reading `track_events`.
+ */
+export const analysisPendingEvents = sqliteTable(
+  'analysis_pending_events',
+  {
+    stateId: integer('state_id')
+      .notNull()
+      .references(() => analysisStates.id, { onDelete: 'cascade' }),
+    unit: text('unit').notNull(),
+    /** The event's position in the spec's list of metric events. */
+    event: integer('event').notNull(),
+    ts: integer('ts').notNull(),
+    value: real('value').notNull(),
+  },
+  (t) => [index('analysis_pending_events_unit_idx').on(t.stateId, t.unit)],
+);
