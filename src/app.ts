@@ -14,7 +14,7 @@ import { analyzeRoutes } from './experiments/analyze-routes.ts';
 import { experimentRoutes } from './experiments/experiment-routes.ts';
 import { flagRoutes } from './flags/flag-routes.ts';
 import { metricRoutes } from './metrics/metric-routes.ts';
-import { RULESET_PATH, rulesetFastPath } from './sdk-api/ruleset-fast-path.ts';
+import { withRulesetFastLane } from './sdk-api/ruleset-fast-lane.ts';
 import { sdkRoutes } from './sdk-api/sdk-routes.ts';
 import { segmentRoutes } from './segments/segment-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
@@ -64,15 +64,6 @@ export function createApp(deps: AppDeps) {
       services.config.MAX_BODY_BYTES,
     ),
   });
-  app.use(
-    RULESET_PATH,
-    rulesetFastPath({
-      keyCache: services.keyCache,
-      rulesets: services.rulesets,
-      pipeline,
-      clock: services.clock,
-    }),
-  );
   app.use(pipeline.middleware);
   app.use(
     authenticate({
@@ -106,6 +97,12 @@ export function createApp(deps: AppDeps) {
   eventRoutes(app, services.events);
   docsRoutes(app, version);
   services.analysisScheduler.start();
+  app.fetch = withRulesetFastLane(app.fetch, {
+    keyCache: services.keyCache,
+    rulesets: services.rulesets,
+    pipeline,
+    clock: services.clock,
+  });
   return app;
 }
 

@@ -34,7 +34,7 @@ export interface RulesetCache {
  * createClient({ apiHost, sdkKey, EventSource: window.EventSource });
  */
 export type EventSourceConstructor = new (url: string) => {
-  addEventListener(type: string, listener: (event: { data: string }) => void): void;
+  addEventListener(type: string, listener: (event: { data: string; lastEventId: string }) => void): void;
   onopen: ((...args: never[]) => unknown) | null;
   onerror: ((...args: never[]) => unknown) | null;
   close(): void;

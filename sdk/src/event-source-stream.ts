@@ -15,8 +15,9 @@ export const connectEventSource: StreamConnector = (config, connection) => {
   }
   // Browsers cannot set headers on EventSource, hence the key in the query string. We close it on
   // error (disabling its own fixed-delay reconnection) so that our backoff paces retries.
-  const es = new ES(`${connection.url}?key=${encodeURIComponent(config.sdkKey)}`);
-  es.addEventListener('ruleset', (e) => connection.ruleset(e.data));
+  const es = new ES(`${connection.url}&key=${encodeURIComponent(config.sdkKey)}`);
+  for (const type of ['ruleset', 'patch'])
+    es.addEventListener(type, (e) => connection.event(type, e.data, e.lastEventId));
   es.onopen = () => connection.open();
   es.onerror = () => connection.fail('EventSource error');
   return () => es.close();

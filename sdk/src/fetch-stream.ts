@@ -13,6 +13,8 @@ import { createSseParser } from './sse-reader.js';
  */
 export const connectFetchStream: StreamConnector = (config, connection) => {
   const abort = new AbortController();
+  // Stopped from outside: the aborted read must not report a failure (and start another attempt).
+  let stopped = false;
   let idle: ReturnType<typeof setTimeout> | undefined;
   const touch = () => {
     clearTimeout(idle);
@@ -34,10 +36,7 @@ export const connectFetchStream: StreamConnector = (config, connection) => {
       }
       const push = createSseParser(
         {
-          onEvent(event) {
-            connection.lastEventId = event.id;
-            if (event.type === 'ruleset') connection.ruleset(event.data);
-          },
+          onEvent: (event) => connection.event(event.type, event.data, event.id),
           onRetry: (ms) => (connection.retryMs = ms),
         },
         connection.lastEventId,
@@ -57,15 +56,16 @@ export const connectFetchStream: StreamConnector = (config, connection) => {
         touch();
         push(decoder.decode(value, { stream: true }));
       }
-      connection.fail('ended');
+      if (!stopped) connection.fail('ended');
     } catch (error) {
-      connection.fail(error);
+      if (!stopped) connection.fail(error);
     } finally {
       clearTimeout(idle);
     }
   };
   void read();
   return () => {
+    stopped = true;
     clearTimeout(idle);
     abort.abort();
   };

@@ -94,6 +94,26 @@ export function createRulesetSource(
       if (!config.streaming) return setPolling(true);
       stream = openRulesetStream(config, {
         onRuleset: (data) => deliver(data, 'stream'),
+        onPatch(data, base) {
+          try {
+            const patch = JSON.parse(data) as {
+              base: number;
+              features: Record<string, unknown>;
+              dateUpdated?: string;
+            };
+            const payload = last !== undefined && JSON.parse(last);
+            if (String(patch.base) !== base || !payload?.features) return false;
+            for (const key in patch.features) {
+              if (patch.features[key] === null) delete payload.features[key];
+              else payload.features[key] = patch.features[key];
+            }
+            payload.dateUpdated = patch.dateUpdated;
+            deliver(JSON.stringify(payload), 'stream');
+            return true;
+          } catch {
+            return false;
+          }
+        },
         onOpen(reconnect) {
           setPolling(false);
           // What changed while we were away arrives as the stream's first event, but a

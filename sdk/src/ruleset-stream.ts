@@ -10,6 +10,11 @@ import type { ClientConfig } from './client-types.js';
 export interface RulesetStreamHandlers {
   /** A `ruleset` event: its `data` is the full payload JSON. */
   onRuleset(data: string): void;
+  /**
+   * A `patch` event: the features changed since revision `base` (the last event's id). Returns
+   * false when it cannot apply it; the stream then starts over with a whole ruleset.
+   */
+  onPatch(data: string, base: string): boolean;
   /** The stream is connected (again). `reconnect` is false the first time. */
   onOpen(reconnect: boolean): void;
   /** A connection attempt failed or dropped; `failures` counts consecutive ones. */
@@ -30,7 +35,8 @@ export interface StreamConnection {
   retryMs?: number;
   /** The connection is proven live. */
   open(): void;
-  ruleset(data: string): void;
+  /** An event arrived (`id` is its id, or the last one when it has none). */
+  event(type: string, data: string, id: string): void;
   /** The attempt failed or dropped; `fatal` when retrying cannot help (e.g. HTTP 401). */
   fail(reason: unknown, fatal?: boolean): void;
 }
@@ -74,14 +80,25 @@ export function openRulesetStream(config: ClientConfig, handlers: RulesetStreamH
   let stop: (() => void) | undefined;
 
   const connection: StreamConnection = {
-    url: `${config.apiHost}/sdk/v1/stream`,
+    // Changes come as patches (only what changed) when the server finds them smaller.
+    url: `${config.apiHost}/sdk/v1/stream?patches=1`,
     lastEventId: '',
     open() {
       failures = 0;
       handlers.onOpen(opened);
       opened = true;
     },
-    ruleset: (data) => handlers.onRuleset(data),
+    event(type, data, id) {
+      if (type === 'ruleset') handlers.onRuleset(data);
+      else if (type !== 'patch') return;
+      else if (!handlers.onPatch(data, connection.lastEventId)) {
+        // A patch for a revision we do not hold: reconnect without Last-Event-ID for a whole one.
+        connection.lastEventId = '';
+        stop?.();
+        return connect();
+      }
+      connection.lastEventId = id;
+    },
     fail(reason, fatal = false) {
       if (closed) return;
       stop?.();

@@ -8,11 +8,12 @@ import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 // The issue's target is 6 KB; a spec-conformant engine adds ~6 KB min+gzip today (client
-// ~4.4 KB; 10,170 B in all), so the budget holds the current size against regressions until the
+// ~4.6 KB; 10,333 B in all), so the budget holds the current size against regressions until the
 // bundle is slimmed further (tracked in the issue). Lower it as the bundle shrinks; never raise it
-// silently.
+// silently. (Raised once, 10,220 -> 10,380, for stream patches: +163 B so that a change sends a
+// page its changed flags instead of the whole ruleset.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 10_220; // bytes, min+gzip
+const BUDGET = 10_380; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

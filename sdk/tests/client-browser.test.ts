@@ -20,18 +20,18 @@ class FakeEventSource {
   onopen: (() => void) | null = null;
   onerror: (() => void) | null = null;
   closed = false;
-  listeners = new Map<string, ((e: { data: string }) => void)[]>();
+  listeners = new Map<string, ((e: { data: string; lastEventId: string }) => void)[]>();
   constructor(readonly url: string) {
     FakeEventSource.instances.push(this);
   }
-  addEventListener(type: string, fn: (e: { data: string }) => void) {
+  addEventListener(type: string, fn: (e: { data: string; lastEventId: string }) => void) {
     this.listeners.set(type, [...(this.listeners.get(type) ?? []), fn]);
   }
   close() {
     this.closed = true;
   }
-  send(type: string, data: string) {
-    for (const fn of this.listeners.get(type) ?? []) fn({ data });
+  send(type: string, data: string, lastEventId = '') {
+    for (const fn of this.listeners.get(type) ?? []) fn({ data, lastEventId });
   }
 }
 
@@ -65,10 +65,12 @@ describe.each([
     clients.push(c);
     await c.ready();
     const first = await waitFor(() => FakeEventSource.instances[0], 2000, 'EventSource');
-    expect(first.url).toBe(`${s.url}/sdk/v1/stream?key=client%20key%2F1`);
+    expect(first.url).toBe(`${s.url}/sdk/v1/stream?patches=1&key=client%20key%2F1`);
     first.onopen?.();
-    first.send('ruleset', JSON.stringify(payload('green')));
+    first.send('ruleset', JSON.stringify(payload('green')), '3');
     await waitFor(() => c.getValue('color', '') === 'green', 2000, 'update');
+    first.send('patch', JSON.stringify({ base: 3, features: { color: { defaultValue: 'lime' } } }), '4');
+    await waitFor(() => c.getValue('color', '') === 'lime', 2000, 'patch');
 
     let changes = 0;
     c.subscribe(() => changes++);

@@ -113,6 +113,30 @@ describe('client: streaming', () => {
     expect(c.getValue('color', 'red')).toBe('teal');
   });
 
+  it('applies patch events on the revision they start from, and starts over on any other', async () => {
+    const s = await server(payload(false));
+    const c = client(s);
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    const stream = s.requests.find((r) => r.path === '/sdk/v1/stream')!;
+    expect(stream.query).toBe('?patches=1');
+    // The stream's first event was revision 1 (see the test server).
+    s.writeRaw(
+      'event: patch\nid: 2\ndata: {"base":1,"features":{"color":{"defaultValue":"plum"},"archived":null}}\n\n',
+    );
+    await waitFor(() => c.getValue('color', '') === 'plum', 3000, 'patched');
+    expect(c.isOn('new-checkout')).toBe(false); // untouched features stay
+    expect(c.evaluate('archived').reason).toBe('FLAG_NOT_FOUND');
+    expect(c.stats().source).toBe('stream');
+
+    // A patch for revision 5 cannot apply to revision 2: reconnect, without Last-Event-ID.
+    s.writeRaw('event: patch\nid: 6\ndata: {"base":5,"features":{"color":{"defaultValue":"gold"}}}\n\n');
+    await waitFor(() => s.streamConnections === 2, 3000, 'fresh stream');
+    const fresh = s.requests.filter((r) => r.path === '/sdk/v1/stream').at(-1)!;
+    expect(fresh.headers['last-event-id']).toBeUndefined();
+    await waitFor(() => c.getValue('color', '') === 'blue', 3000, 'whole ruleset again');
+  });
+
   it('reconnects after the server restarts, resumes with Last-Event-ID, and never doubles listeners', async () => {
     const s = await server(payload(false));
     const c = client(s);

@@ -7,6 +7,8 @@ import type { AddressInfo, Socket } from 'node:net';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** `?…`, or '' without a query string. */
+  query: string;
   headers: IncomingMessage['headers'];
   body?: string;
   /** When the request arrived (epoch ms). */
@@ -87,6 +89,7 @@ export async function startTestServer(
     state.requests.push({
       method: req.method ?? '',
       path: url.pathname,
+      query: url.search,
       headers: req.headers,
       body: text,
       at: Date.now(),

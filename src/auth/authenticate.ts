@@ -22,20 +22,29 @@ const touchIntervalMs = 60_000;
 export const touchDue = (key: ApiKey, now: Date) =>
   !key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > touchIntervalMs;
 
+export type PresentedKey = { secret: string } | 'malformed' | undefined;
+
 /**
- * The API key a request presents: its secret, or `malformed` when an Authorization header is not
- * "Bearer <key>"; undefined when none is sent.
+ * The API key a request presents: its secret, or `malformed` when the Authorization header is not
+ * "Bearer <key>"; undefined when none is sent. EventSource cannot send headers, so SDK routes also
+ * take the key as `?key=` (`queryKey` is asked only when there is no header).
  */
-export function presentedKey(c: Context): { secret: string } | 'malformed' | undefined {
-  const header = requestHeader(c, 'authorization');
-  if (header === undefined) {
-    // EventSource cannot send headers, so SDK routes also take the key as `?key=`.
-    const queryKey = c.req.path.startsWith('/sdk/') ? c.req.query('key') : undefined;
-    return queryKey ? { secret: queryKey } : undefined;
+export function parseKey(
+  authorization: string | undefined,
+  queryKey: () => string | undefined,
+): PresentedKey {
+  if (authorization === undefined) {
+    const secret = queryKey();
+    return secret ? { secret } : undefined;
   }
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
   return match ? { secret: match[1]! } : 'malformed';
 }
+
+const presentedKey = (c: Context): PresentedKey =>
+  parseKey(requestHeader(c, 'authorization'), () =>
+    c.req.path.startsWith('/sdk/') ? c.req.query('key') : undefined,
+  );
 
 export function authenticate(deps: {
   keyCache: KeyCache;

@@ -3,25 +3,28 @@
 // running them as five Hono middlewares cost a dispatch layer each, about half of the server's
 // work in answering an SDK's 304. `begin` and `finish` are also what a route answered ahead of
 // the chain (the ruleset fast path) runs, so every answer is counted, logged and tagged alike.
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Logger } from '../logger.ts';
 import type { AppEnv } from './app-env.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { requestHeader, responseHeader } from './node-headers.ts';
-import { logRequest } from './request-log.ts';
+import { logRequest, type AnsweredRequest } from './request-log.ts';
 
 const validId = /^[\w\-=]{1,255}$/;
 
 export interface RequestPipeline {
   middleware: MiddlewareHandler<AppEnv>;
   /**
-   * Gives the request its id; returns its start time and the headers its answer must carry
-   * (the id, and CORS on SDK routes).
+   * Gives a request its id (the caller's own when it sent a sane one); returns the id, the start
+   * time and the headers its answer must carry (the id, and CORS on SDK routes).
    */
-  begin(c: Context<AppEnv>): { start: number; headers: Record<string, string> };
+  begin(
+    path: string,
+    sentId: string | undefined,
+  ): { id: string; start: number; headers: Record<string, string> };
   /** Counts and logs the answer given on a route template. */
-  finish(c: Context<AppEnv>, route: string, status: number, start: number): void;
+  finish(request: AnsweredRequest, start: number): void;
 }
 
 export function requestPipeline(steps: {
@@ -32,23 +35,22 @@ export function requestPipeline(steps: {
   bodyLimits: MiddlewareHandler;
 }): RequestPipeline {
   const { metrics, logger, cors, bodyLimits } = steps;
-  const begin = (c: Context<AppEnv>) => {
+  const begin = (path: string, sentId: string | undefined) => {
     const start = performance.now();
     // A caller's own id is kept (to trace one action across services) when it is a sane token.
-    const sent = requestHeader(c, 'x-request-id');
-    const id = sent !== undefined && validId.test(sent) ? sent : crypto.randomUUID();
-    c.set('requestId', id);
-    const headers = c.req.path.startsWith(cors.prefix)
+    const id = sentId !== undefined && validId.test(sentId) ? sentId : crypto.randomUUID();
+    const headers = path.startsWith(cors.prefix)
       ? { 'X-Request-Id': id, ...cors.headers }
       : { 'X-Request-Id': id };
-    return { start, headers };
+    return { id, start, headers };
   };
-  const finish = (c: Context<AppEnv>, route: string, status: number, start: number) => {
-    metrics.record(c.req.method, route, status, start);
-    logRequest(logger, c, status, start);
+  const finish = (request: AnsweredRequest, start: number) => {
+    metrics.record(request.method, request.route, request.status, start);
+    logRequest(logger, request, start);
   };
   const middleware: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const { start, headers } = begin(c);
+    const { id, start, headers } = begin(c.req.path, requestHeader(c, 'x-request-id'));
+    c.set('requestId', id);
     for (const [name, value] of Object.entries(headers)) responseHeader(c, name, value);
     // Called directly rather than through Hono's compose, so an early answer (a preflight, a body
     // over the limit) is put in place here, as compose would (`next()` resolves to the context).
@@ -58,7 +60,16 @@ export function requestPipeline(steps: {
     if (early instanceof Response) c.res = early;
     // The route template (`/api/v1/keys/:id`), never the raw path, keeps label cardinality bounded.
     const route = routePath(c);
-    finish(c, route === '/*' ? 'unmatched' : route, c.res.status, start);
+    finish(
+      {
+        id,
+        method: c.req.method,
+        path: c.req.path,
+        route: route === '/*' ? 'unmatched' : route,
+        status: c.res.status,
+      },
+      start,
+    );
   };
   return { middleware, begin, finish };
 }

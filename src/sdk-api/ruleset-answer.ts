@@ -1,11 +1,11 @@
-// How GET /sdk/v1/ruleset answers, shared by its route and by the fast path in front of the
-// middleware chain, so the two cannot drift apart.
-import type { Context } from 'hono';
+// How GET /sdk/v1/ruleset answers, shared by its route and by the fast lane in front of the
+// router, so the two cannot drift apart.
 import type { Access } from '../auth/access.ts';
 import type { ApiKey } from '../auth/api-key-store.ts';
 import { AppError } from '../errors.ts';
-import { plainResponse, requestHeader } from '../http/node-headers.ts';
 import type { BuiltRuleset, ServedBody } from './ruleset-cache.ts';
+
+export const RULESET_PATH = '/sdk/v1/ruleset';
 
 export const rulesetAccess: Access = { sdk: ['server', 'client'] };
 
@@ -25,16 +25,23 @@ export function bodyFor(key: ApiKey, built: BuiltRuleset): ServedBody {
   return served;
 }
 
+// The common case, one tag sent back exactly as we gave it, is tested before splitting lists.
 const etagMatches = (header: string | undefined, etag: string) =>
-  header !== undefined && header.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*');
+  header === etag ||
+  (header !== undefined && header.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*'));
 
-/** The ruleset with its strong ETag, or 304 when the caller already has it; `extra` headers too. */
-export function rulesetAnswer(c: Context, served: ServedBody, extra?: Record<string, string>): Response {
-  const headers = { ...extra, ETag: served.etag, 'Cache-Control': 'no-cache' };
-  if (etagMatches(requestHeader(c, 'if-none-match'), served.etag))
-    return plainResponse(c, null, 304, headers);
-  return plainResponse(c, served.body, 200, {
-    ...headers,
-    'Content-Type': 'application/json; charset=utf-8',
-  });
+/**
+ * The ruleset with its strong ETag, or 304 when the caller already has it. Its headers are added
+ * to `headers` (the request's own, from the pipeline), which becomes the answer's.
+ */
+export function rulesetAnswer(
+  served: ServedBody,
+  ifNoneMatch: string | undefined,
+  headers: Record<string, string>,
+) {
+  headers['ETag'] = served.etag;
+  headers['Cache-Control'] = 'no-cache';
+  if (etagMatches(ifNoneMatch, served.etag)) return { status: 304 as const, body: null, headers };
+  headers['Content-Type'] = 'application/json; charset=utf-8';
+  return { status: 200 as const, body: served.body, headers };
 }

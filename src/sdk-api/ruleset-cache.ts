@@ -16,6 +16,12 @@ export interface ServedBody {
   etag: string;
   /** The same ruleset as one Server-Sent Event, encoded once for every stream it goes to. */
   event: Uint8Array;
+  /**
+   * The change from the ruleset built before this one (revision `base`) as one `patch` event:
+   * only the features that changed (null for removed ones). Absent when there is no earlier
+   * build, when saved groups changed, or when the patch would not be smaller.
+   */
+  patch?: { base: number; event: Uint8Array };
 }
 
 export interface BuiltRuleset {
@@ -27,23 +33,59 @@ export interface BuiltRuleset {
   /** What client keys get when the environment encrypts its ruleset. */
   encrypted: ServedBody | null;
   allowClientRuleset: boolean;
+  /** Each feature's JSON, to compute the next build's patch against. */
+  featureJson: Map<string, string>;
+  savedGroupsJson: string;
   /** Compiled once, on first use, for remote evaluation and the playground. */
   compiled(): CompiledRuleset;
 }
 
 const encoder = new TextEncoder();
 
+// JSON.stringify never emits a raw newline, so a payload fits one `data:` line.
+const sseEvent = (revision: number, type: string, data: string) =>
+  encoder.encode(`id: ${revision}\nevent: ${type}\ndata: ${data}\n\n`);
+
 const served = (body: string, revision: number): ServedBody => ({
   body: encoder.encode(body),
   etag: `"${sha256(body).slice(0, 40)}"`,
-  // JSON.stringify never emits a raw newline, so the payload fits one `data:` line.
-  event: encoder.encode(`id: ${revision}\nevent: ruleset\ndata: ${body}\n\n`),
+  event: sseEvent(revision, 'ruleset', body),
 });
+
+/**
+ * The `patch` event from `before` to a ruleset with these features, or undefined when a full
+ * event is the better answer.
+ */
+function patchEvent(
+  before: BuiltRuleset | undefined,
+  after: {
+    revision: number;
+    featureJson: Map<string, string>;
+    savedGroupsJson: string;
+    dateUpdated?: string;
+  },
+  fullSize: number,
+): ServedBody['patch'] {
+  if (!before || before.revision >= after.revision || before.savedGroupsJson !== after.savedGroupsJson)
+    return;
+  const changed: string[] = [];
+  for (const [key, json] of after.featureJson) {
+    if (before.featureJson.get(key) !== json) changed.push(`${JSON.stringify(key)}:${json}`);
+  }
+  for (const key of before.featureJson.keys()) {
+    if (!after.featureJson.has(key)) changed.push(`${JSON.stringify(key)}:null`);
+  }
+  const data = `{"base":${before.revision},"features":{${changed.join(',')}},"dateUpdated":${JSON.stringify(after.dateUpdated ?? null)}}`;
+  if (data.length >= fullSize) return;
+  return { base: before.revision, event: sseEvent(after.revision, 'patch', data) };
+}
 
 export class RulesetCache {
   private readonly builds = new Map<string, Promise<BuiltRuleset>>();
   /** Builds that have finished and are still current, for callers that cannot wait. */
   private readonly ready = new Map<string, BuiltRuleset>();
+  /** The newest finished build of each environment, current or not: what patches start from. */
+  private readonly latest = new Map<string, BuiltRuleset>();
 
   constructor(
     private readonly deps: {
@@ -73,7 +115,11 @@ export class RulesetCache {
       this.builds.set(environmentId, build);
       // A build that a change overtook while it ran is served to who waited, never kept.
       build.then(
-        (built) => this.builds.get(environmentId) === build && this.ready.set(environmentId, built),
+        (built) => {
+          if ((this.latest.get(environmentId)?.revision ?? -1) < built.revision)
+            this.latest.set(environmentId, built);
+          if (this.builds.get(environmentId) === build) this.ready.set(environmentId, built);
+        },
         () => this.builds.delete(environmentId),
       );
     }
@@ -112,13 +158,27 @@ export class RulesetCache {
       );
     }
     let compiled: CompiledRuleset | undefined;
+    const featureJson = new Map(
+      Object.entries(payload.features ?? {}).map(([key, f]) => [key, JSON.stringify(f)]),
+    );
+    const savedGroupsJson = JSON.stringify(payload.savedGroups ?? null);
+    const plain = served(JSON.stringify(payload), env.revision);
+    // Encrypted rulesets always go whole: a patch would need its own encryption and key handling
+    // in every client, for the browsers that get them.
+    plain.patch = patchEvent(
+      this.latest.get(environmentId),
+      { revision: env.revision, featureJson, savedGroupsJson, dateUpdated: payload.dateUpdated },
+      plain.body.length,
+    );
     return {
       environmentId,
       revision: env.revision,
       payload,
-      plain: served(JSON.stringify(payload), env.revision),
+      plain,
       encrypted,
       allowClientRuleset: env.allowClientRuleset,
+      featureJson,
+      savedGroupsJson,
       compiled: () =>
         (compiled ??= compile(payload, {
           logger: (message, issue) => logger.warn({ environmentId, issue }, message),

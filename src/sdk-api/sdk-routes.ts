@@ -9,9 +9,8 @@ import type { ApiKey } from '../auth/api-key-store.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv, AppRouter } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
-import { requestHeader } from '../http/node-headers.ts';
-import { bodyFor, rulesetAccess, rulesetAnswer } from './ruleset-answer.ts';
-import { RULESET_PATH } from './ruleset-fast-path.ts';
+import { plainResponse, requestHeader } from '../http/node-headers.ts';
+import { bodyFor, RULESET_PATH, rulesetAccess, rulesetAnswer } from './ruleset-answer.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
 import { flagResult } from './flag-result.ts';
 import type { BuiltRuleset, RulesetCache } from './ruleset-cache.ts';
@@ -39,7 +38,8 @@ const stream = defineRoute({
   path: '/sdk/v1/stream',
   access: { sdk: ['server', 'client'] },
   tags,
-  summary: 'Server-Sent Events: `event: ruleset` with the whole ruleset on connect and on every change',
+  summary:
+    'Server-Sent Events: `event: ruleset` with the whole ruleset on connect and on every change (or `event: patch`, see `patches`)',
   description:
     '`id` is the ruleset revision; send it back as Last-Event-ID to skip an unchanged ruleset. Comment lines `: ping` are heartbeats.',
   request: { query: StreamQuery },
@@ -68,7 +68,9 @@ function sdkKey(c: Context<AppEnv>): ApiKey {
 export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: StreamHub }): void {
   app.openapi(ruleset, async (c) => {
     const key = sdkKey(c);
-    return rulesetAnswer(c, bodyFor(key, await deps.cache.get(key.environmentId!))) as never;
+    const served = bodyFor(key, await deps.cache.get(key.environmentId!));
+    const { status, body, headers } = rulesetAnswer(served, requestHeader(c, 'if-none-match'), {});
+    return plainResponse(c, body, status, headers) as never;
   });
 
   app.openapi(stream, async (c) => {
@@ -78,6 +80,7 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
     pick(await deps.cache.get(environmentId)); // refuse before the stream starts
     const resumed = Number(requestHeader(c, 'last-event-id'));
     const revision = Number.isInteger(resumed) ? resumed : undefined;
+    const patches = c.req.valid('query').patches === '1';
     c.header('Cache-Control', 'no-cache');
     c.header('X-Accel-Buffering', 'no');
 
@@ -105,6 +108,7 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
       remove = await deps.hub.connect(environmentId, {
         pick,
         revision,
+        patches,
         write: (chunk) => void (open() && outgoing.write(chunk)),
         end: () => void (open() && outgoing.end()),
       });
@@ -127,6 +131,7 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
       const remove = await deps.hub.connect(environmentId, {
         pick,
         revision,
+        patches,
         write: (chunk) => void sse.write(chunk).catch(() => undefined),
         end: () => end(),
       });

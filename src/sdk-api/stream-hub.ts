@@ -18,6 +18,8 @@ export interface StreamClient {
   end: () => void;
   /** The revision this stream already has (sent, or named in Last-Event-ID). */
   revision?: number;
+  /** The client understands `patch` events (it asked with `?patches=1`). */
+  patches?: boolean;
 }
 
 const ping = new TextEncoder().encode(': ping\n\n');
@@ -74,11 +76,16 @@ export class StreamHub {
     return remove;
   }
 
-  /** Sends the ruleset to one stream, unless it already has this revision. */
+  /**
+   * Sends the ruleset to one stream, unless it already has this revision: as a patch when the
+   * client takes them and has the revision the patch starts from, else whole.
+   */
   send(client: StreamClient, built: BuiltRuleset): void {
     if (client.revision === built.revision) return;
+    const served = client.pick(built);
+    const patch = client.patches && served.patch?.base === client.revision ? served.patch : undefined;
     client.revision = built.revision;
-    client.write(client.pick(built).event);
+    client.write(patch ? patch.event : served.event);
   }
 
   /** Ends every stream, so that a graceful shutdown is not held open by idle SDKs. */

@@ -1,10 +1,14 @@
-// The SSE stream on a real Node server, where events are written straight to the socket rather
-// than through Hono's web stream (which sdk-serving.test.ts covers in-process).
+// The SDK routes on a real Node server: the SSE stream, whose events are written straight to the
+// socket rather than through Hono's web stream, and the ruleset's fast lane, which only exists
+// there (sdk-serving.test.ts covers both routes in-process).
 import { serve, type ServerType } from '@hono/node-server';
 import { get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTestApp, type TestApp } from '../helpers/test-app.ts';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createClient } from '@flagstaff/sdk';
+import { ADMIN_KEY, makeTestApp, type TestApp } from '../helpers/test-app.ts';
+
+const silent = { warn: () => {}, error: () => {} };
 
 let t: TestApp;
 let server: ServerType;
@@ -115,6 +119,66 @@ describe('GET /sdk/v1/stream on a real server', () => {
     expect(t.services.streams.size).toBe(1);
   });
 
+  it('sends changes as patches of the changed flags to streams that ask, whole rulesets to others', async () => {
+    await t.request('POST', '/api/v1/flags', {
+      as: t.admin,
+      body: { key: 'banner', valueType: 'boolean', defaultValue: false },
+    });
+    const patched = open({}, `/sdk/v1/stream?key=${secret}&patches=1`);
+    const whole = open();
+    const first = await patched.event();
+    expect(first.split('\n')[1]).toBe('event: ruleset');
+    await whole.event();
+
+    await toggle(true);
+    const patch = (await patched.event()).split('\n');
+    expect(patch[1]).toBe('event: patch');
+    const data = JSON.parse(patch[2]!.slice('data: '.length));
+    expect(data.base).toBe(idOf(first));
+    expect(Object.keys(data.features)).toEqual(['checkout']);
+    expect(data.features.checkout).toEqual({ defaultValue: 'old', rules: [] }); // on, no rules yet
+    expect(data.dateUpdated).toEqual(expect.any(String));
+    expect((await whole.event()).split('\n')[1]).toBe('event: ruleset');
+
+    // A stream resuming one change behind gets the patch from there; further behind, the whole.
+    const behind = (revision: number) =>
+      open(
+        { authorization: `Bearer ${secret}`, 'last-event-id': String(revision) },
+        '/sdk/v1/stream?patches=1',
+      );
+    const oneBehind = (await behind(idOf(first)).event()).split('\n');
+    expect(oneBehind[1]).toBe('event: patch');
+    expect(JSON.parse(oneBehind[2]!.slice('data: '.length)).base).toBe(idOf(first));
+    expect((await behind(idOf(first) - 1).event()).split('\n')[1]).toBe('event: ruleset');
+
+    // Removing a flag patches it to null.
+    await t.request('DELETE', '/api/v1/flags/banner', { as: t.admin });
+    const removal = (await patched.event()).split('\n');
+    expect(removal[1]).toBe('event: patch');
+    expect(JSON.parse(removal[2]!.slice('data: '.length)).features).toEqual({ banner: null });
+  });
+
+  it('keeps an SDK client current through patches', async () => {
+    const client = createClient({ apiHost: base, sdkKey: secret, cache: false, logger: silent });
+    try {
+      await client.ready({ timeoutMs: 2000 });
+      expect(client.getValue('checkout', '')).toBe('old');
+      const put = await t.request('PUT', '/api/v1/flags/checkout/environments/production', {
+        as: t.admin,
+        headers: { 'if-match': '0' },
+        body: { enabled: true, rules: [{ type: 'force', value: 'new' }] },
+      });
+      expect(put.status, put.text).toBe(200);
+      const deadline = Date.now() + 3000;
+      while (client.getValue('checkout', '') !== 'new' && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(client.getValue('checkout', '')).toBe('new');
+      expect(client.stats().source).toBe('stream');
+    } finally {
+      await client.close({ timeoutMs: 100 });
+    }
+  });
+
   it('refuses bad keys with 401 and ends open streams on shutdown, so the server can close', async () => {
     const refused = open({}, '/sdk/v1/stream?key=fs_server_nope');
     expect((await refused.response).statusCode).toBe(401);
@@ -125,5 +189,66 @@ describe('GET /sdk/v1/stream on a real server', () => {
     await t.services.lifecycle.stopping();
     await ended;
     expect(t.services.streams.size).toBe(0);
+  });
+});
+
+describe('GET /sdk/v1/ruleset on a real server (the fast lane in front of the router)', () => {
+  const fetchRuleset = (headers: Record<string, string>, query = '') =>
+    fetch(`${base}/sdk/v1/ruleset${query}`, { headers });
+  const comparable = (res: Response) => {
+    const headers = Object.fromEntries(res.headers);
+    delete headers['x-request-id'];
+    delete headers.date;
+    return { status: res.status, headers };
+  };
+
+  it('answers warm requests without the chain, exactly as the route answers cold ones', async () => {
+    const lookups = vi.spyOn(t.services.keyCache, 'activeBySecret');
+    const auth = { authorization: `Bearer ${secret}` };
+    const cold = await fetchRuleset(auth);
+    const coldBody = await cold.text();
+    expect(lookups).toHaveBeenCalledTimes(1);
+    const warm = await fetchRuleset({ ...auth, 'x-request-id': 'trace-123' });
+    expect(await warm.text()).toBe(coldBody);
+    expect(lookups).toHaveBeenCalledTimes(1); // answered by the fast lane
+    expect(comparable(warm)).toEqual(comparable(cold));
+    expect(warm.headers.get('x-request-id')).toBe('trace-123');
+    expect(warm.headers.get('access-control-allow-origin')).toBe('*');
+    expect(warm.headers.get('content-length')).toBe(String(Buffer.byteLength(coldBody)));
+
+    const etag = warm.headers.get('etag')!;
+    const notModified = await fetchRuleset({}, `?key=${secret}`).then(() =>
+      fetchRuleset({ 'if-none-match': etag }, `?key=${secret}`),
+    );
+    expect(notModified.status).toBe(304);
+    expect(notModified.headers.get('etag')).toBe(etag);
+    expect(notModified.headers.get('access-control-expose-headers')).toContain('ETag');
+    expect(lookups).toHaveBeenCalledTimes(1);
+
+    // A change is served at once (the built ruleset is dropped, so the route rebuilds it).
+    await toggle(true);
+    const changed = await fetchRuleset({ ...auth, 'if-none-match': etag });
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).not.toBe(etag);
+
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const served =
+      /flagstaff_http_requests_total\{method="GET",route="\/sdk\/v1\/ruleset",status="200"\} (\d+)/.exec(
+        metrics,
+      );
+    expect(Number(served?.[1])).toBe(4);
+    expect(metrics).toMatch(
+      /flagstaff_http_requests_total\{method="GET",route="\/sdk\/v1\/ruleset",status="304"\} 1\n/,
+    );
+  });
+
+  it('leaves refusals to the route: client keys where client rulesets are off, admin keys, bad keys', async () => {
+    const client = (await t.sdkKey('client')).secret;
+    for (let i = 0; i < 2; i++) {
+      expect((await fetchRuleset({ authorization: `Bearer ${client}` })).status).toBe(403);
+      expect((await fetchRuleset({ authorization: `Bearer ${ADMIN_KEY}` })).status).toBe(403);
+      expect((await fetchRuleset({ authorization: 'Bearer fs_server_nope' })).status).toBe(401);
+      expect((await fetchRuleset({ authorization: 'Basic x' })).status).toBe(401);
+    }
   });
 });
