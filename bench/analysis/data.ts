@@ -40,11 +40,20 @@ function rng(seed: number) {
   };
 }
 
+export interface Generated {
+  /** Track events stored by `generate`. */
+  tracks: number;
+  /** Stores the rest (what arrived after the cutoff), as ingestion would; the number of track events. */
+  rest: () => number;
+}
+
 /**
  * `units` units over 27 days (50/50), ~10 track events each: page views, searches, visits,
- * add-to-cart, purchases (some in the CUPED pre-period). Returns the number of track events.
+ * add-to-cart, purchases (some in the CUPED pre-period). 3% of the track events arrive up to 3 days
+ * late (old ts, newer rowid). Stores what arrived by `cutoff` (events dated after `now` included,
+ * as before the split: the table is the same in the end); `rest` stores the others.
  */
-export function generate(db: Db, units: number, now: number): number {
+export function generate(db: Db, units: number, now: number, cutoff = now): Generated {
   const sqlite = db.sqlite;
   const random = rng(units);
   const start = now - 28 * DAY;
@@ -53,12 +62,14 @@ export function generate(db: Db, units: number, now: number): number {
   const tsOf = new Float64Array(capacity);
   const kindOf = new Uint8Array(capacity);
   const valueOf = new Float64Array(capacity);
+  const arrivalOf = new Float64Array(capacity);
   const variationOf = new Uint8Array(units);
   const firstOf = new Float64Array(units);
   let rows = 0;
   const add = (unit: number, kind: number, ts: number, value = NaN) => {
     unitOf[rows] = unit;
     tsOf[rows] = ts;
+    arrivalOf[rows] = kind > 0 && random() < 0.03 ? ts + Math.floor(random() * 3 * DAY) : ts;
     kindOf[rows] = kind;
     valueOf[rows++] = value;
   };
@@ -84,12 +95,13 @@ export function generate(db: Db, units: number, now: number): number {
   }
   // Counting sort by hour: arrival order.
   const t0 = start - 12 * DAY;
-  const buckets = Math.ceil((now + 12 * DAY - t0) / HOUR) + 1;
+  const buckets = Math.ceil((now + 15 * DAY - t0) / HOUR) + 1;
   const counts = new Int32Array(buckets + 1);
-  for (let i = 0; i < rows; i++) counts[Math.floor((tsOf[i]! - t0) / HOUR) + 1]!++;
+  for (let i = 0; i < rows; i++) counts[Math.floor((arrivalOf[i]! - t0) / HOUR) + 1]!++;
   for (let b = 1; b <= buckets; b++) counts[b]! += counts[b - 1]!;
   const order = new Int32Array(rows);
-  for (let i = 0; i < rows; i++) order[counts[Math.floor((tsOf[i]! - t0) / HOUR)]!++] = i;
+  for (let i = 0; i < rows; i++) order[counts[Math.floor((arrivalOf[i]! - t0) / HOUR)]!++] = i;
+  const later = (i: number) => arrivalOf[i]! > cutoff && tsOf[i]! <= now;
 
   sqlite.pragma('synchronous = OFF');
   // Indexes are built after the load (a sort), as a bulk import would.
@@ -113,43 +125,51 @@ export function generate(db: Db, units: number, now: number): number {
   const pending: (string | number | null)[] = [];
   const variations = ['control', 'treatment'];
   let tracks = 0;
-  sqlite.transaction(() => {
-    for (let u = 0; u < units; u++) {
-      insertUnit.run(`u${u}`, firstOf[u]!, variations[variationOf[u]!]!, random() < 0.002 ? 1 : 0);
-    }
-    for (let k = 0; k < rows; k++) {
-      const i = order[k]!;
-      const u = unitOf[i]!;
-      const ts = tsOf[i]!;
-      if (kindOf[i] === 0) {
-        const country = COUNTRIES[Math.min(COUNTRIES.length - 1, Math.floor(-Math.log(1 - random()) * 4))]!;
-        const attrs = `{"country":"${country}","platform":"${PLATFORMS[u % 3]}"}`;
-        insertExposure.run(`x${u}`, ts, `u${u}`, variations[variationOf[u]!]!, attrs, ts);
-      } else {
-        const value = valueOf[i]!;
-        pending.push(
-          `t${tracks++}`,
-          ts,
-          `u${u}`,
-          EVENTS[kindOf[i]!]!,
-          Number.isNaN(value) ? null : value,
-          ts,
-        );
-        if (pending.length === PER * 6) {
-          insertTracks.run(pending);
-          pending.length = 0;
+  const store = (stored: (i: number) => boolean) => {
+    const before = tracks;
+    sqlite.transaction(() => {
+      for (let k = 0; k < rows; k++) {
+        const i = order[k]!;
+        if (!stored(i)) continue;
+        const u = unitOf[i]!;
+        const ts = tsOf[i]!;
+        if (kindOf[i] === 0) {
+          insertUnit.run(`u${u}`, firstOf[u]!, variations[variationOf[u]!]!, multipleOf[u]!);
+          const country = COUNTRIES[Math.min(COUNTRIES.length - 1, Math.floor(countryOf[u]!))]!;
+          const attrs = `{"country":"${country}","platform":"${PLATFORMS[u % 3]}"}`;
+          insertExposure.run(`x${u}`, ts, `u${u}`, variations[variationOf[u]!]!, attrs, ts);
+        } else {
+          const value = valueOf[i]!;
+          pending.push(
+            `t${i}`,
+            ts,
+            `u${u}`,
+            EVENTS[kindOf[i]!]!,
+            Number.isNaN(value) ? null : value,
+            arrivalOf[i]!,
+          );
+          tracks++;
+          if (pending.length === PER * 6) {
+            insertTracks.run(pending);
+            pending.length = 0;
+          }
         }
       }
-    }
-    for (let k = 0; k < pending.length; k += 6) insertTrack.run(pending.slice(k, k + 6));
-  })();
+      for (let k = 0; k < pending.length; k += 6) insertTrack.run(pending.slice(k, k + 6));
+      pending.length = 0;
+    })();
+    return tracks - before;
+  };
+  const multipleOf = Uint8Array.from({ length: units }, () => (random() < 0.002 ? 1 : 0));
+  const countryOf = Float64Array.from({ length: units }, () => -Math.log(1 - random()) * 4);
+  store((i) => !later(i));
   sqlite.exec(`CREATE UNIQUE INDEX exposures_dedup_idx ON exposures (ts, id);
     CREATE INDEX exposures_experiment_idx ON exposures (environment_id, experiment, ts);
     CREATE UNIQUE INDEX track_events_dedup_idx ON track_events (ts, id);
     CREATE INDEX track_events_event_idx ON track_events (environment_id, event, ts);`);
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
   sqlite.pragma('synchronous = FULL');
-  return tracks;
+  return { tracks, rest: () => store(later) };
 }
 
 export function benchSpec(now: number): AnalysisSpec {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { computeResults } from '../../src/analysis/experiment-results.ts';
 import { computeSufficientStats } from '../../src/analysis/sufficient-stats.ts';
 import { openDb } from '../../src/db/open-db.ts';
-import { benchSpec, generate } from './data.ts';
+import { benchSpec, DAY, generate } from './data.ts';
 
 const SIZES = (process.env.BENCH_SIZES ?? '100000,1000000').split(',').map(Number);
 const runsFor = (units: number) => Number(process.env.BENCH_RUNS ?? (units >= 1_000_000 ? 1 : 2));
@@ -31,67 +31,110 @@ function best(runs: number, fn: () => void): number {
   return min;
 }
 
+/** Largest relative difference between two results' numbers (incremental vs from scratch). */
+function maxRelativeDifference(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') {
+    return a === b ? 0 : Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), Number.MIN_VALUE);
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const x = a as Record<string, unknown>;
+    const y = b as Record<string, unknown>;
+    return Math.max(0, ...Object.keys(y).map((k) => maxRelativeDifference(x[k], y[k])));
+  }
+  return a === b ? 0 : Infinity;
+}
+
 const rows: string[][] = [];
-const measured: { units: number; perM: number; ratio: number }[] = [];
+const measured: { units: number; perM: number; fullRatio: number; ratio: number }[] = [];
 for (const units of SIZES) {
   const now = Date.now();
   const db = openDb(`file:${join(dir, `analysis-${units}.db`)}`);
   const g0 = performance.now();
-  const events = generate(db, units, now);
-  console.log(
-    `${fmt(units)} units: generated ${fmt(events)} track events + ${fmt(units)} exposures in ${fmt((performance.now() - g0) / 1000, 1)} s`,
-  );
+  // Everything up to a day ago, then one more day of traffic (new units, late events) after the
+  // state was built: what a scheduled refresh meets.
+  const data = generate(db, units, now, now - DAY);
   const spec = benchSpec(now);
+  const b0 = performance.now();
+  computeResults(db.sqlite, spec, new Date(now - DAY), { computation: 'rebuild' });
+  const build = performance.now() - b0;
+  const g1 = performance.now();
+  const batch = data.rest();
+  const events = data.tracks + batch;
+  console.log(
+    `${fmt(units)} units: generated ${fmt(events)} track events + ${fmt(units)} exposures in ` +
+      `${fmt((performance.now() - g0 - build) / 1000, 1)} s; the last day's batch: ${fmt(batch)} track events ` +
+      `(${fmt((100 * batch) / events, 1)}%), stored in ${fmt((performance.now() - g1) / 1000, 1)} s`,
+  );
   const RUNS = runsFor(units);
-  {
-    const scan = best(3, () => db.sqlite.prepare('SELECT count(*), sum(value) FROM track_events').get());
-    const stats = best(RUNS, () => computeSufficientStats(db.sqlite, spec, new Date(now)));
-    let results: ReturnType<typeof computeResults> | undefined;
-    const full = best(RUNS, () => (results = computeResults(db.sqlite, spec, new Date(now))));
-    const perM = (ms: number) => (ms / events) * 1e6;
-    measured.push({ units, perM: perM(full), ratio: full / scan });
-    rows.push([
-      fmt(units),
-      fmt(events),
-      `${fmt(perM(scan))} ms`,
-      `${fmt(perM(stats))} ms`,
-      `${fmt(perM(full))} ms`,
-      `${fmt(full / scan, 1)}×`,
-      `${fmt(full / 1000, 2)} s`,
-    ]);
-    const goal = results!.metrics[0]!.comparisons[0]!;
-    console.log(
-      `  scan ${fmt(scan)} ms · sufficient stats ${fmt(stats)} ms · full results ${fmt(full)} ms ` +
-        `(purchase lift ${fmt(100 * goal.relative.estimate!, 2)}%, ${goal.verdict}; ` +
-        `${results!.breakdowns.dimensions.length} breakdown dimensions, ${results!.series[0]!.points.length} daily points)`,
-    );
-  }
+  const scan = best(3, () => db.sqlite.prepare('SELECT count(*), sum(value) FROM track_events').get());
+  const stats = best(RUNS, () => computeSufficientStats(db.sqlite, spec, new Date(now)));
+  let full: ReturnType<typeof computeResults> | undefined;
+  const scratch = best(RUNS, () => (full = computeResults(db.sqlite, spec, new Date(now))));
+  // Once: a second refresh would find nothing new.
+  let incremental: ReturnType<typeof computeResults> | undefined;
+  const refresh = best(1, () => {
+    incremental = computeResults(db.sqlite, spec, new Date(now), { computation: 'incremental' });
+  });
+  const rebuilt = (db.sqlite.prepare('SELECT id FROM analysis_states').get() as { id: number }).id !== 1;
+  const perM = (ms: number) => (ms / events) * 1e6;
+  measured.push({ units, perM: perM(refresh), fullRatio: scratch / scan, ratio: refresh / scan });
+  rows.push([
+    fmt(units),
+    fmt(events),
+    `${fmt(perM(scan))} ms`,
+    `${fmt(perM(stats))} ms`,
+    `${fmt(perM(scratch))} ms`,
+    `${fmt(scratch / scan, 1)}×`,
+    `${fmt(build / 1000, 2)} s`,
+    `${fmt(perM(refresh))} ms`,
+    `${fmt(refresh / scan, 1)}×`,
+  ]);
+  const goal = incremental!.metrics[0]!.comparisons[0]!;
+  console.log(
+    `  scan ${fmt(scan)} ms · sufficient stats ${fmt(stats)} ms · full results from scratch ${fmt(scratch)} ms · ` +
+      `state build (a day earlier) ${fmt(build)} ms · incremental refresh ${fmt(refresh)} ms` +
+      `${rebuilt ? ' (REBUILT: not incremental)' : ''}\n` +
+      `  incremental vs from scratch: largest relative difference ${maxRelativeDifference(incremental, full).toExponential(1)} ` +
+      `(computedAt aside); purchase lift ${fmt(100 * goal.relative.estimate!, 2)}%, ${goal.verdict}; ` +
+      `${incremental!.breakdowns.dimensions.length} breakdown dimensions, ${incremental!.series[0]!.points.length} daily points`,
+  );
   db.close();
   rmSync(join(dir, `analysis-${units}.db`), { force: true });
 }
 
-console.log(`\nper million track events (best of ${SIZES.map(runsFor).join('/')} runs)`);
+console.log(
+  `\nper million track events (from scratch: best of ${SIZES.map(runsFor).join('/')} runs; refresh: 1 run)`,
+);
 const header = [
   'units',
   'track events',
   'full scan (floor)',
   'sufficient stats',
-  'full results',
-  'results / scan',
-  'results total',
+  'from scratch',
+  'scratch / scan',
+  'state build',
+  'incremental refresh',
+  'refresh / scan',
 ];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 for (const r of [header, ...rows]) console.log(r.map((c, i) => c.padStart(widths[i]!)).join('  '));
-const met = measured.filter((m) => m.ratio <= 5).map((m) => fmt(m.units));
+const verdict = (ratios: number[]) => {
+  const met = measured.filter((_, i) => ratios[i]! <= 5).map((m) => fmt(m.units));
+  return met.length === measured.length
+    ? 'met'
+    : met.length
+      ? `met at ${met.join(', ')} units only`
+      : 'not met';
+};
 console.log(
-  `target: full results within 5× the scan, growing linearly with the events — ` +
-    (met.length === measured.length ? 'met' : met.length ? `met at ${met.join(', ')} units only` : 'not met'),
+  `target (results within 5× the scan): incremental refresh after a day of traffic — ` +
+    `${verdict(measured.map((m) => m.ratio))}; from scratch — ${verdict(measured.map((m) => m.fullRatio))}`,
 );
 if (measured.length > 1) {
   const [first, last] = [measured[0]!, measured[measured.length - 1]!];
   const growth = last.perM / first.perM;
   console.log(
-    `growth: time per million events ×${fmt(growth, 2)} from ${fmt(first.units)} to ${fmt(last.units)} units ` +
+    `growth: refresh time per million events ×${fmt(growth, 2)} from ${fmt(first.units)} to ${fmt(last.units)} units ` +
       `(${growth <= 1.25 ? 'linear' : 'worse than linear'}; 1.00 = linear)`,
   );
 }

@@ -1,12 +1,20 @@
-// Incremental analysis: every analysed unit's metric values are kept in SQLite between refreshes
-// (`analysis_state_units_<id>`), so that a refresh reads only the events and exposures that arrived
-// since the previous one (rowid watermarks) and then re-groups the kept values. A from-scratch pass
-// costs ~27× a plain scan of the events; this costs what arrived plus one pass over the units.
+// Incremental analysis: every analysed unit's metric values (`analysis_state_units_<id>`) and their
+// sums per (attributes, variation, day) (`analysis_state_sums_<id>`) are kept in SQLite between
+// refreshes, so that a refresh reads only the events and exposures that arrived since the previous
+// one (rowid watermarks) and updates the sums by the old and new contribution of each unit that
+// changed. A from-scratch pass costs ~27× a plain scan of the events; this costs what arrived.
 // What forces a rebuild, and why the result equals a from-scratch one: docs/decisions/0005.
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AnalysisSpec } from './analysis-spec.ts';
-import { ANALYSED_UNITS, AnalysisTables, DAY_MS, maxLookback, withSortThreads } from './sufficient-stats.ts';
+import {
+  ANALYSED_UNITS,
+  AnalysisTables,
+  DAY_MS,
+  maxLookback,
+  usesCuped,
+  withSortThreads,
+} from './sufficient-stats.ts';
 
 interface StateRow {
   id: number;
@@ -36,6 +44,9 @@ interface Plan {
 
 const TEMP_TABLES = [
   'analysis_delta_events',
+  'analysis_changed',
+  'analysis_contrib',
+  'analysis_sums_new',
   'analysis_touched',
   'analysis_appear',
   'analysis_removed',
@@ -44,6 +55,17 @@ const TEMP_TABLES = [
 ];
 
 const unitsTable = (id: number) => `analysis_state_units_${id}`;
+const sumsTable = (id: number) => `analysis_state_sums_${id}`;
+
+/**
+ * The caps the kept sums apply: fixed ones. Percentile caps move with every refresh, so the kept
+ * sums are uncapped for them and corrected when results are read (only units above the cap differ).
+ */
+function fixedCaps(tables: AnalysisTables): (number | null)[] {
+  return tables.spec.metrics.map((m) =>
+    m.capping?.type === 'value' && m.kind !== 'binomial' && m.kind !== 'retention' ? m.capping.value : null,
+  );
+}
 
 /** What the kept values depend on: any change to it (metrics, CUPED, phase) forces a rebuild. */
 export function specFingerprint(spec: AnalysisSpec): string {
@@ -197,7 +219,7 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
   // Seen in another variation or exposed before the phase: no longer analysed, dropped from the
   // state (their values are simply left out). An earlier first exposure in the phase changes which
   // of the unit's events count, and they are not kept: that needs a rebuild.
-  const touchedInState = `temp.analysis_touched x JOIN ${units} s ON s.unit = x.unit
+  const touchedInState = `temp.analysis_touched x CROSS JOIN ${units} s ON s.unit = x.unit
        LEFT JOIN experiment_units u ON u.environment_id = @env AND u.experiment = @exp AND u.unit = x.unit`;
   const { changed } = sqlite
     .prepare(
@@ -225,13 +247,13 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
           WHERE e.environment_id = @env AND e.experiment = @exp AND e.ts = u.first_exposure_at AND e.unit = x.unit
           ORDER BY e.rowid LIMIT 1)
        FROM temp.analysis_touched x
-       JOIN experiment_units u ON u.environment_id = @env AND u.experiment = @exp AND u.unit = x.unit
+       CROSS JOIN experiment_units u ON u.environment_id = @env AND u.experiment = @exp AND u.unit = x.unit
        WHERE ${ANALYSED_UNITS} AND x.unit NOT IN (SELECT unit FROM ${units})`,
     )
     .run(base);
 
   const { where, params, events } = tables.eventFilter();
-  const { names, columns } = tables.valueColumns(params, events);
+  const { names, columns } = tables.valueColumns(params, events, 't.f');
   Object.assign(params.values, base);
   sqlite.exec('CREATE TEMP TABLE analysis_delta_events (unit TEXT, e INTEGER, ts INTEGER, v REAL)');
   createPendingTable(sqlite);
@@ -241,7 +263,8 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
   if (events.length === 0) return names;
   const code = eventCode(events, params.add.bind(params));
   const select = `SELECT t.unit, ${code}, t.ts, coalesce(t.value, 1)`;
-  // New rows (late ones included: any ts), then older rows that were past the previous end.
+  // New rows (late ones included: any ts), then older rows that were past the previous end: the
+  // event index finds those by time and has the rowid, so only they are read from the table.
   sqlite
     .prepare(
       `INSERT INTO temp.analysis_delta_events ${select} FROM track_events t NOT INDEXED
@@ -251,7 +274,8 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
   sqlite
     .prepare(
       `INSERT INTO temp.analysis_delta_events ${select} FROM track_events t
-       WHERE ${where} AND t.ts > @prevEnd AND t.rowid <= @twm`,
+       WHERE t.rowid IN (SELECT t.rowid FROM track_events t INDEXED BY track_events_event_idx
+                         WHERE ${where} AND t.ts > @prevEnd AND +t.rowid <= @twm)`,
     )
     .run(params.values);
   // A newly analysed unit's events from before (kept as pending) count now.
@@ -262,19 +286,21 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
        WHERE q.state_id = @state AND q.unit IN (SELECT unit FROM temp.analysis_appear)`,
     )
     .run({ state: state.id });
-  for (const known of [units, 'temp.analysis_appear']) {
-    sqlite
-      .prepare(
-        `INSERT INTO temp.analysis_delta_values
-         SELECT t.unit, ${columns.join(', ')}
-         FROM (SELECT * FROM temp.analysis_delta_events ORDER BY unit) t JOIN ${known} u ON u.unit = t.unit
-         GROUP BY t.unit`,
-      )
-      .run(params.values);
-  }
+  // Each event meets its unit's first exposure in unit order (sorted first, as in a from-scratch
+  // pass); events of units not analysed are kept as pending.
+  sqlite
+    .prepare(
+      `INSERT INTO temp.analysis_delta_values
+       SELECT t.unit, ${columns.join(', ')}
+       FROM (SELECT t.unit AS unit, t.e AS e, t.ts AS ts, t.v AS v, coalesce(s.f, a.f) AS f
+             FROM (SELECT * FROM temp.analysis_delta_events ORDER BY unit) t
+               LEFT JOIN ${units} s ON s.unit = t.unit LEFT JOIN temp.analysis_appear a ON a.unit = t.unit) t
+       WHERE t.f IS NOT NULL GROUP BY t.unit`,
+    )
+    .run(params.values);
   sqlite.exec(
     `INSERT INTO temp.analysis_new_pending SELECT t.unit, t.e, t.ts, t.v FROM temp.analysis_delta_events t
-     WHERE t.unit NOT IN (SELECT unit FROM ${units}) AND t.unit NOT IN (SELECT unit FROM temp.analysis_appear)`,
+     WHERE t.unit NOT IN (SELECT unit FROM temp.analysis_delta_values)`,
   );
   return names;
 }
@@ -306,66 +332,182 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
     trackMinTs: marks.trackMinTs,
     exposureMinTs: marks.exposureMinTs,
   };
-  let id: number;
-  if (plan.kind === 'delta' && current) {
-    id = current.id;
-    const units = `main.${unitsTable(id)}`;
-    sqlite.exec(`DELETE FROM ${units} WHERE unit IN (SELECT unit FROM temp.analysis_removed)`);
-    sqlite.exec(
-      `INSERT INTO ${units} SELECT unit, variation, day, f, attrs${names.map(() => ', 0').join('')} FROM temp.analysis_appear`,
-    );
-    if (names.length > 0) {
-      sqlite.exec(
-        `UPDATE ${units} AS s SET ${names.map((n) => `${n} = ${merge(tables, n)}`).join(', ')}
-         FROM temp.analysis_delta_values d WHERE s.unit = d.unit`,
-      );
-    }
-    sqlite
-      .prepare(
-        'DELETE FROM analysis_pending_events WHERE state_id = ? AND unit IN (SELECT unit FROM temp.analysis_appear)',
-      )
-      .run(id);
-    sqlite
-      .prepare(
-        `UPDATE analysis_states SET end_ms = @end, track_rowid = @track, exposure_rowid = @exposure,
-           track_min_ts = @trackMinTs, exposure_min_ts = @exposureMinTs WHERE id = @id`,
-      )
-      .run({ ...watermarks, id });
-  } else {
-    if (current) {
-      sqlite.exec(`DROP TABLE IF EXISTS main.${unitsTable(current.id)}`);
-      sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ?').run(current.id);
-      sqlite.prepare('DELETE FROM analysis_states WHERE id = ?').run(current.id);
-    }
-    const { environmentId, key } = tables.spec.experiment;
-    id = Number(
-      sqlite
-        .prepare(
-          `INSERT INTO analysis_states (environment_id, experiment, fingerprint, end_ms, track_rowid, exposure_rowid, track_min_ts, exposure_min_ts)
-           VALUES (@env, @exp, @fingerprint, @end, @track, @exposure, @trackMinTs, @exposureMinTs)`,
-        )
-        .run({ ...watermarks, env: environmentId, exp: key, fingerprint: specFingerprint(tables.spec) })
-        .lastInsertRowid,
-    );
-    const units = `main.${unitsTable(id)}`;
-    sqlite.exec(
-      `CREATE TABLE ${units} (unit TEXT PRIMARY KEY, variation TEXT, day INTEGER, f INTEGER, attrs TEXT${names
-        .map((n) => `, ${n}`)
-        .join('')}) WITHOUT ROWID`,
-    );
-    sqlite.exec(
-      `INSERT INTO ${units}
-       SELECT a.unit, a.variation, a.day, a.f, d.attrs${names.map((n) => `, coalesce(s.${n}, 0)`).join('')}
-       FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
-         LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
-    );
-  }
+  const id =
+    plan.kind === 'delta' && current
+      ? updateState(tables, current, names)
+      : rebuildState(tables, current, names);
+  sqlite
+    .prepare(
+      `UPDATE analysis_states SET end_ms = @end, track_rowid = @track, exposure_rowid = @exposure,
+         track_min_ts = @trackMinTs, exposure_min_ts = @exposureMinTs WHERE id = @id`,
+    )
+    .run({ ...watermarks, id });
   sqlite
     .prepare(
       `INSERT INTO analysis_pending_events (state_id, unit, event, ts, value)
        SELECT ?, unit, event, ts, value FROM temp.analysis_new_pending`,
     )
     .run(id);
-  tables.summarise(`main.${unitsTable(id)}`, `main.${unitsTable(id)}`);
+  summarise(tables, id);
   return true;
+}
+
+/** A new state from the from-scratch tables of `prepare`; its id. */
+function rebuildState(tables: AnalysisTables, current: StateRow | null, names: string[]): number {
+  const { sqlite } = tables;
+  if (current) {
+    sqlite.exec(`DROP TABLE IF EXISTS main.${unitsTable(current.id)}`);
+    sqlite.exec(`DROP TABLE IF EXISTS main.${sumsTable(current.id)}`);
+    sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ?').run(current.id);
+    sqlite.prepare('DELETE FROM analysis_states WHERE id = ?').run(current.id);
+  }
+  const { environmentId, key } = tables.spec.experiment;
+  const id = Number(
+    sqlite
+      .prepare(
+        `INSERT INTO analysis_states (environment_id, experiment, fingerprint, end_ms, track_rowid, exposure_rowid)
+         VALUES (?, ?, ?, 0, 0, 0)`,
+      )
+      .run(environmentId, key, specFingerprint(tables.spec)).lastInsertRowid,
+  );
+  const units = `main.${unitsTable(id)}`;
+  sqlite.exec(
+    `CREATE TABLE ${units} (unit TEXT PRIMARY KEY, variation TEXT, day INTEGER, f INTEGER, attrs TEXT${names
+      .map((n) => `, ${n}`)
+      .join('')}) WITHOUT ROWID`,
+  );
+  sqlite.exec(
+    `INSERT INTO ${units}
+     SELECT a.unit, a.variation, a.day, a.f, d.attrs${names.map((n) => `, coalesce(s.${n}, 0)`).join('')}
+     FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
+       LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
+  );
+  // Retention metrics count a unit once its window has ended: those crossing are found by `f`.
+  sqlite.exec(`CREATE INDEX main.${unitsTable(id)}_f ON ${unitsTable(id)} (f)`);
+  sqlite
+    .prepare(
+      `CREATE TABLE main.${sumsTable(id)} AS
+       SELECT p.attrs AS attrs, p.variation AS variation, p.day AS day, count(*) AS units,
+         ${tables.sumColumns(undefined, { caps: fixedCaps(tables) })}
+       FROM ${units} p GROUP BY p.attrs, p.variation, p.day`,
+    )
+    .run(tables.baseParams());
+  return id;
+}
+
+/**
+ * Applies the changes of `prepareDelta` to the state: each changed unit's old contribution to the
+ * kept sums is taken away and its new one added (units whose retention window ended since count
+ * as changed); the state's id.
+ */
+function updateState(tables: AnalysisTables, state: StateRow, names: string[]): number {
+  const { sqlite, spec } = tables;
+  const units = `main.${unitsTable(state.id)}`;
+  const params = { ...tables.baseParams(), prevEnd: state.end_ms };
+  sqlite.exec('CREATE TEMP TABLE analysis_changed (unit TEXT PRIMARY KEY) WITHOUT ROWID');
+  for (const source of ['temp.analysis_delta_values', 'temp.analysis_appear', 'temp.analysis_removed'])
+    sqlite.exec(`INSERT OR IGNORE INTO temp.analysis_changed SELECT unit FROM ${source}`);
+  for (const m of spec.metrics) {
+    if (m.kind !== 'retention' || !m.retention) continue;
+    sqlite
+      .prepare(
+        `INSERT OR IGNORE INTO temp.analysis_changed SELECT unit FROM ${units}
+         WHERE f > @prevEnd - @window AND f <= @end - @window`,
+      )
+      .run({ ...params, window: m.retention.toDays * DAY_MS });
+  }
+  const contribution = (sign: number, end: string) =>
+    sqlite
+      .prepare(
+        `INSERT INTO temp.analysis_contrib
+         SELECT s.attrs, s.variation, s.day, s.f, ${sign}, ${end}${names.map((n) => `, s.${n}`).join('')}
+         FROM temp.analysis_changed c CROSS JOIN ${units} s ON s.unit = c.unit`,
+      )
+      .run(params);
+  sqlite.exec(
+    `CREATE TEMP TABLE analysis_contrib (attrs TEXT, variation TEXT, day INTEGER, f INTEGER, sg INTEGER, ee INTEGER${names
+      .map((n) => `, ${n}`)
+      .join('')})`,
+  );
+  contribution(-1, '@prevEnd');
+  sqlite.exec(`DELETE FROM ${units} WHERE unit IN (SELECT unit FROM temp.analysis_removed)`);
+  sqlite.exec(
+    `INSERT INTO ${units} SELECT unit, variation, day, f, attrs${names.map(() => ', 0').join('')} FROM temp.analysis_appear`,
+  );
+  if (names.length > 0) {
+    sqlite.exec(
+      `UPDATE ${units} AS s SET (${names.join(', ')}) =
+         (SELECT ${names.map((n) => merge(tables, n)).join(', ')} FROM temp.analysis_delta_values d WHERE d.unit = s.unit)
+       WHERE s.unit IN (SELECT unit FROM temp.analysis_delta_values)`,
+    );
+  }
+  contribution(1, '@end');
+  sqlite
+    .prepare(
+      'DELETE FROM analysis_pending_events WHERE state_id = ? AND unit IN (SELECT unit FROM temp.analysis_appear)',
+    )
+    .run(state.id);
+  // The kept sums plus the changes, re-grouped (a few thousand rows); a group left without units
+  // goes, as it would not exist in a from-scratch computation.
+  const sums = `main.${sumsTable(state.id)}`;
+  const columns = ['units', ...tables.sumNames()];
+  sqlite
+    .prepare(
+      `CREATE TEMP TABLE analysis_sums_new AS
+       SELECT attrs, variation, day, ${columns.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (
+         SELECT attrs, variation, day, ${columns.join(', ')} FROM ${sums}
+         UNION ALL
+         SELECT p.attrs, p.variation, p.day, sum(p.sg),
+           ${tables.sumColumns(undefined, { caps: fixedCaps(tables), end: 'p.ee', sign: 'p.sg' })}
+         FROM temp.analysis_contrib p GROUP BY p.attrs, p.variation, p.day)
+       GROUP BY attrs, variation, day HAVING sum(units) > 0`,
+    )
+    .run(params);
+  sqlite.exec(`DELETE FROM ${sums}`);
+  sqlite.exec(`INSERT INTO ${sums} SELECT * FROM temp.analysis_sums_new`);
+  return state.id;
+}
+
+/**
+ * The caps from the kept values, and `temp.analysis_group_sums` from the kept sums: percentile-capped
+ * metrics corrected by the units above their cap (capped minus uncapped contribution).
+ */
+function summarise(tables: AnalysisTables, id: number): void {
+  const { sqlite } = tables;
+  const units = `main.${unitsTable(id)}`;
+  const fixed = fixedCaps(tables);
+  tables.caps = tables.findCaps(units);
+  const corrected = tables.caps.flatMap((cap, i) => (cap !== null && fixed[i] === null ? [i] : []));
+  const columns = ['units', ...tables.sumNames()];
+  const correction = new Map<string, string>();
+  for (const i of corrected) {
+    const capped = tables.sumTerms(i, tables.caps[i]);
+    const uncapped = tables.sumTerms(i, null);
+    capped.forEach((t, k) => correction.set(t.name, `total((${t.term}) - (${uncapped[k]!.term}))`));
+  }
+  const above = corrected
+    .map(
+      (i) =>
+        `p.m${i} > ${tables.caps[i]}${usesCuped(tables.spec, tables.spec.metrics[i]!) ? ` OR p.p${i} > ${tables.caps[i]}` : ''}`,
+    )
+    .join(' OR ');
+  sqlite.exec('DROP TABLE IF EXISTS temp.analysis_group_sums');
+  sqlite
+    .prepare(
+      `CREATE TEMP TABLE analysis_group_sums AS
+       SELECT attrs, variation, day, ${columns.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (
+         SELECT attrs, variation, day, ${columns.join(', ')} FROM main.${sumsTable(id)}
+         ${
+           corrected.length === 0
+             ? ''
+             : `UNION ALL
+         SELECT p.attrs, p.variation, p.day, 0, ${columns
+           .slice(1)
+           .map((c) => correction.get(c) ?? '0')
+           .join(', ')}
+         FROM ${units} p WHERE ${above} GROUP BY p.attrs, p.variation, p.day`
+         })
+       GROUP BY attrs, variation, day`,
+    )
+    .run(tables.baseParams());
 }

@@ -24,6 +24,12 @@ export interface MetricSums {
   denominator?: CrossMoments;
 }
 
+export interface SumTerm {
+  name: string;
+  agg: 'sum' | 'total';
+  term: string;
+}
+
 /** Sums of the units of one variation first exposed on one day of the phase (day 0 = phase start). */
 export interface DayRow {
   variation: number;
@@ -65,7 +71,7 @@ export function usesCuped(spec: AnalysisSpec, metric: AnalysisMetric): boolean {
 
 /**
  * The SQL of one metric's per-unit columns over the sorted event stream `t` (`e` the event's
- * position in `events`, `ts`, `v` its amount) joined to the unit's first exposure `u.f`. Every
+ * position in `events`, `ts`, `v` its amount) joined to the unit's first exposure `f`. Every
  * event read has ts ≤ end, so no condition repeats that bound.
  */
 export function metricColumns(
@@ -74,14 +80,15 @@ export function metricColumns(
   i: number,
   events: string[],
   p: SqlParams,
+  f = 'u.f',
 ): string[] {
   const code = (name: string) => events.indexOf(name);
-  let during = 't.ts >= u.f';
+  let during = `t.ts >= ${f}`;
   if (metric.kind === 'retention' && metric.retention) {
     const from = p.add(metric.retention.fromDays * DAY_MS);
-    during = `t.ts >= u.f + ${from} AND t.ts < u.f + ${p.add(metric.retention.toDays * DAY_MS)}`;
+    during = `t.ts >= ${f} + ${from} AND t.ts < ${f} + ${p.add(metric.retention.toDays * DAY_MS)}`;
   } else if (metric.windowHours !== null) {
-    during += ` AND t.ts < u.f + ${p.add(metric.windowHours * HOUR_MS)}`;
+    during += ` AND t.ts < ${f} + ${p.add(metric.windowHours * HOUR_MS)}`;
   }
   const amount = (cond: string, event = metric.eventName) => {
     const match = `t.e = ${code(event)} AND ${cond}`;
@@ -92,7 +99,7 @@ export function metricColumns(
   const columns = [`${amount(during)} AS m${i}`];
   if (usesCuped(spec, metric)) {
     const lookback = p.add(metric.cupedLookbackDays * DAY_MS);
-    columns.push(`${amount(`t.ts < u.f AND t.ts >= u.f - ${lookback}`)} AS p${i}`);
+    columns.push(`${amount(`t.ts < ${f} AND t.ts >= ${f} - ${lookback}`)} AS p${i}`);
   }
   if (metric.kind === 'ratio' && metric.denominatorEventName) {
     columns.push(`${amount(during, metric.denominatorEventName)} AS d${i}`);
@@ -176,8 +183,8 @@ export class AnalysisTables {
   }
 
   /** The per-unit value columns of the spec (m0, p0, d0, m1, …) and the SQL computing them. */
-  valueColumns(p: SqlParams, events: string[]): { names: string[]; columns: string[] } {
-    const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, events, p));
+  valueColumns(p: SqlParams, events: string[], f?: string): { names: string[]; columns: string[] } {
+    const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, events, p, f));
     return { names: columns.map((c) => c.slice(c.lastIndexOf(' AS ') + 4)), columns };
   }
 
@@ -235,7 +242,7 @@ export class AnalysisTables {
    * and every breakdown dimension are re-groupings of this small table, not passes over the units.
    */
   summarise(valuesTable: string, rows: string): void {
-    this.caps = this.spec.metrics.map((m, i) => this.cap(m, i, valuesTable));
+    this.caps = this.findCaps(valuesTable);
     this.sqlite.exec('DROP TABLE IF EXISTS temp.analysis_group_sums');
     this.sqlite
       .prepare(
@@ -281,6 +288,11 @@ export class AnalysisTables {
       .run(this.baseParams());
   }
 
+  /** Every metric's cap, from the per-unit values in `valuesTable`. */
+  findCaps(valuesTable: string): (number | null)[] {
+    return this.spec.metrics.map((m, i) => this.cap(m, i, valuesTable));
+  }
+
   /**
    * The cap of a metric's per-unit value: a fixed value, or a percentile of its non-zero values
    * (all of them in `valuesTable`: a unit missing there has zeros).
@@ -302,32 +314,52 @@ export class AnalysisTables {
     return row?.v ?? null;
   }
 
-  /** Per metric, the SQL of its sum columns over the per-unit rows `p` (values, `f`). */
-  sumColumns(metricIndexes: number[] = this.spec.metrics.map((_, i) => i)): string {
-    const out: string[] = [];
-    for (const i of metricIndexes) {
-      const metric = this.spec.metrics[i]!;
-      const cap = this.caps[i];
-      const capped = (col: string) =>
-        cap === null || cap === undefined ? `p.${col}` : `min(p.${col}, ${cap})`;
-      const x = capped(`m${i}`);
-      const eligible =
-        metric.kind === 'retention' && metric.retention
-          ? `(p.f + ${metric.retention.toDays * DAY_MS} <= @end)`
-          : '1';
-      out.push(`sum(${eligible}) AS n${i}`, `total(${eligible} * ${x}) AS s${i}`);
-      out.push(`total(${eligible} * ${x} * ${x}) AS ss${i}`);
-      if (usesCuped(this.spec, metric)) {
-        const pre = capped(`p${i}`);
-        out.push(`total(${eligible} * ${pre}) AS ps${i}`, `total(${eligible} * ${pre} * ${pre}) AS pss${i}`);
-        out.push(`total(${eligible} * ${x} * ${pre}) AS psp${i}`);
-      }
-      if (metric.kind === 'ratio' && metric.denominatorEventName) {
-        const d = `p.d${i}`;
-        out.push(`total(${d}) AS ds${i}`, `total(${d} * ${d}) AS dss${i}`, `total(${x} * ${d}) AS dsp${i}`);
-      }
+  /**
+   * One metric's sum terms over a per-unit row `p` (values, `f`): the column name, its aggregate and
+   * the per-unit term. `end` is the time retention eligibility is judged at.
+   */
+  sumTerms(i: number, cap: number | null | undefined, end = '@end'): SumTerm[] {
+    const metric = this.spec.metrics[i]!;
+    const capped = (col: string) =>
+      cap === null || cap === undefined ? `p.${col}` : `min(p.${col}, ${cap})`;
+    const x = capped(`m${i}`);
+    const eligible =
+      metric.kind === 'retention' && metric.retention
+        ? `(p.f + ${metric.retention.toDays * DAY_MS} <= ${end})`
+        : '1';
+    const out: SumTerm[] = [
+      { name: `n${i}`, agg: 'sum', term: eligible },
+      { name: `s${i}`, agg: 'total', term: `${eligible} * ${x}` },
+      { name: `ss${i}`, agg: 'total', term: `${eligible} * ${x} * ${x}` },
+    ];
+    if (usesCuped(this.spec, metric)) {
+      const pre = capped(`p${i}`);
+      out.push({ name: `ps${i}`, agg: 'total', term: `${eligible} * ${pre}` });
+      out.push({ name: `pss${i}`, agg: 'total', term: `${eligible} * ${pre} * ${pre}` });
+      out.push({ name: `psp${i}`, agg: 'total', term: `${eligible} * ${x} * ${pre}` });
     }
-    return out.join(', ');
+    if (metric.kind === 'ratio' && metric.denominatorEventName) {
+      const d = `p.d${i}`;
+      out.push({ name: `ds${i}`, agg: 'total', term: d });
+      out.push({ name: `dss${i}`, agg: 'total', term: `${d} * ${d}` });
+      out.push({ name: `dsp${i}`, agg: 'total', term: `${x} * ${d}` });
+    }
+    return out;
+  }
+
+  /**
+   * Per metric, the SQL of its sum columns over the per-unit rows `p`, with the caps found (or
+   * `caps`); `sign` (a column of ±1) makes a row add or take away its unit's contribution.
+   */
+  sumColumns(
+    metricIndexes: number[] = this.spec.metrics.map((_, i) => i),
+    options: { caps?: (number | null)[]; end?: string; sign?: string } = {},
+  ): string {
+    const caps = options.caps ?? this.caps;
+    return metricIndexes
+      .flatMap((i) => this.sumTerms(i, caps[i], options.end))
+      .map((t) => `${t.agg}(${options.sign ? `${options.sign} * ` : ''}${t.term}) AS ${t.name}`)
+      .join(', ');
   }
 
   /** Reads the sum columns of `sumColumns` from a result row. */
