@@ -1,6 +1,8 @@
 // Results on demand and from cache: GET answers from the newest snapshot (computing one when there
-// is none), refresh computes a new one. For a database file the computation runs on a worker thread
-// with its own connection (analysis-thread.ts), so it never blocks the event loop.
+// is none), refresh computes a new one. Both bring the experiment's kept analysis state up to date
+// with what arrived since the last refresh (analysis-state.ts; rebuilt from the events when missing
+// or stale). For a database file the computation runs on a worker thread with its own connection
+// (analysis-thread.ts), so it never blocks the event loop.
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { AnalysisSpec } from './analysis-spec.ts';
@@ -31,14 +33,21 @@ export class AnalysisService {
     return this.deps.snapshots.latest(spec.experiment.id, spec.phase.number) ?? this.compute(spec);
   }
 
-  /** Computes and stores a new snapshot of the experiment's current phase. */
-  async refresh(key: string): Promise<Snapshot> {
-    return this.compute(await this.deps.experiments.getAnalysisSpec(key));
+  /**
+   * Computes and stores a new snapshot of the experiment's current phase; `rebuild`: from the events
+   * alone, the kept state rebuilt.
+   */
+  async refresh(key: string, { rebuild = false }: { rebuild?: boolean } = {}): Promise<Snapshot> {
+    return this.compute(await this.deps.experiments.getAnalysisSpec(key), rebuild);
   }
 
-  private async compute(spec: AnalysisSpec): Promise<Snapshot> {
+  private async compute(spec: AnalysisSpec, rebuild = false): Promise<Snapshot> {
     const now = this.deps.clock.now();
-    const { db, options = {} } = this.deps;
+    const { db } = this.deps;
+    const options = {
+      computation: rebuild ? 'rebuild' : 'incremental',
+      ...this.deps.options,
+    } satisfies Partial<ResultsOptions>;
     const thread = (this.deps.useThread ?? true) && db.location !== ':memory:';
     const results: ExperimentResults = thread
       ? await computeResultsInThread(db.location, spec, now, options)

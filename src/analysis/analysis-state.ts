@@ -416,24 +416,32 @@ function updateState(tables: AnalysisTables, state: StateRow, names: string[]): 
       )
       .run({ ...params, window: m.retention.toDays * DAY_MS });
   }
-  const contribution = (sign: number, end: string) =>
-    sqlite
-      .prepare(
-        `INSERT INTO temp.analysis_contrib
-         SELECT s.attrs, s.variation, s.day, s.f, ${sign}, ${end}${names.map((n) => `, s.${n}`).join('')}
-         FROM temp.analysis_changed c CROSS JOIN ${units} s ON s.unit = c.unit`,
-      )
-      .run(params);
-  sqlite.exec(
-    `CREATE TEMP TABLE analysis_contrib (attrs TEXT, variation TEXT, day INTEGER, f INTEGER, sg INTEGER, ee INTEGER${names
-      .map((n) => `, ${n}`)
-      .join('')})`,
-  );
-  contribution(-1, '@prevEnd');
-  sqlite.exec(`DELETE FROM ${units} WHERE unit IN (SELECT unit FROM temp.analysis_removed)`);
-  sqlite.exec(
-    `INSERT INTO ${units} SELECT unit, variation, day, f, attrs${names.map(() => ', 0').join('')} FROM temp.analysis_appear`,
-  );
+  // Each changed unit's contribution to the sums, new minus old (a unit that appears: new only; one
+  // removed: old only), per (attributes, variation, day).
+  const fixed = fixedCaps(tables);
+  const metrics = spec.metrics.map((_, i) => i);
+  const merged = (n: string) => (n === 'f' ? 's.f' : `coalesce(${merge(tables, n)}, s.${n})`);
+  const terms = (end: string, column: (n: string) => string) =>
+    metrics.flatMap((i) => tables.sumTerms(i, fixed[i], end, column));
+  const newTerms = terms('@end', merged);
+  const oldTerms = terms('@prevEnd', (n) => `s.${n}`);
+  const appearTerms = terms('@end', (n) => (n === 'f' ? 's.f' : `coalesce(d.${n}, 0)`));
+  const columns = ['units', ...tables.sumNames()];
+  const changes = [
+    `SELECT s.attrs, s.variation, s.day, 0 AS units,
+       ${newTerms.map((t, k) => `${t.agg}((${t.term}) - (${oldTerms[k]!.term})) AS ${t.name}`).join(', ')}
+     FROM temp.analysis_changed c CROSS JOIN ${units} s ON s.unit = c.unit
+       LEFT JOIN temp.analysis_delta_values d ON d.unit = c.unit
+     WHERE c.unit NOT IN (SELECT unit FROM temp.analysis_removed)
+     GROUP BY s.attrs, s.variation, s.day`,
+    `SELECT s.attrs, s.variation, s.day, count(*), ${appearTerms.map((t) => `${t.agg}(${t.term})`).join(', ')}
+     FROM temp.analysis_appear s LEFT JOIN temp.analysis_delta_values d ON d.unit = s.unit
+     GROUP BY s.attrs, s.variation, s.day`,
+    `SELECT s.attrs, s.variation, s.day, -count(*), ${oldTerms.map((t) => `${t.agg}(-(${t.term}))`).join(', ')}
+     FROM temp.analysis_removed r CROSS JOIN ${units} s ON s.unit = r.unit
+     GROUP BY s.attrs, s.variation, s.day`,
+  ];
+  sqlite.prepare(`CREATE TEMP TABLE analysis_contrib AS ${changes.join(' UNION ALL ')}`).run(params);
   if (names.length > 0) {
     sqlite.exec(
       `UPDATE ${units} AS s SET (${names.join(', ')}) =
@@ -441,7 +449,13 @@ function updateState(tables: AnalysisTables, state: StateRow, names: string[]): 
        WHERE s.unit IN (SELECT unit FROM temp.analysis_delta_values)`,
     );
   }
-  contribution(1, '@end');
+  sqlite.exec(`DELETE FROM ${units} WHERE unit IN (SELECT unit FROM temp.analysis_removed)`);
+  sqlite.exec(
+    `INSERT INTO ${units} SELECT s.unit, s.variation, s.day, s.f, s.attrs${names
+      .map((n) => `, coalesce(d.${n}, 0)`)
+      .join('')}
+     FROM temp.analysis_appear s LEFT JOIN temp.analysis_delta_values d ON d.unit = s.unit`,
+  );
   sqlite
     .prepare(
       'DELETE FROM analysis_pending_events WHERE state_id = ? AND unit IN (SELECT unit FROM temp.analysis_appear)',
@@ -450,19 +464,13 @@ function updateState(tables: AnalysisTables, state: StateRow, names: string[]): 
   // The kept sums plus the changes, re-grouped (a few thousand rows); a group left without units
   // goes, as it would not exist in a from-scratch computation.
   const sums = `main.${sumsTable(state.id)}`;
-  const columns = ['units', ...tables.sumNames()];
-  sqlite
-    .prepare(
-      `CREATE TEMP TABLE analysis_sums_new AS
-       SELECT attrs, variation, day, ${columns.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (
-         SELECT attrs, variation, day, ${columns.join(', ')} FROM ${sums}
-         UNION ALL
-         SELECT p.attrs, p.variation, p.day, sum(p.sg),
-           ${tables.sumColumns(undefined, { caps: fixedCaps(tables), end: 'p.ee', sign: 'p.sg' })}
-         FROM temp.analysis_contrib p GROUP BY p.attrs, p.variation, p.day)
-       GROUP BY attrs, variation, day HAVING sum(units) > 0`,
-    )
-    .run(params);
+  sqlite.exec(
+    `CREATE TEMP TABLE analysis_sums_new AS
+     SELECT attrs, variation, day, ${columns.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (
+       SELECT attrs, variation, day, ${columns.join(', ')} FROM ${sums}
+       UNION ALL SELECT * FROM temp.analysis_contrib)
+     GROUP BY attrs, variation, day HAVING sum(units) > 0`,
+  );
   sqlite.exec(`DELETE FROM ${sums}`);
   sqlite.exec(`INSERT INTO ${sums} SELECT * FROM temp.analysis_sums_new`);
   return state.id;

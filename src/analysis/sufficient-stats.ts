@@ -315,17 +315,23 @@ export class AnalysisTables {
   }
 
   /**
-   * One metric's sum terms over a per-unit row `p` (values, `f`): the column name, its aggregate and
-   * the per-unit term. `end` is the time retention eligibility is judged at.
+   * One metric's sum terms over a per-unit row (`column` names its values and `f`; `p.` by
+   * default): the column name, its aggregate and the per-unit term. `end` is the time retention
+   * eligibility is judged at.
    */
-  sumTerms(i: number, cap: number | null | undefined, end = '@end'): SumTerm[] {
+  sumTerms(
+    i: number,
+    cap: number | null | undefined,
+    end = '@end',
+    column = (name: string) => `p.${name}`,
+  ): SumTerm[] {
     const metric = this.spec.metrics[i]!;
     const capped = (col: string) =>
-      cap === null || cap === undefined ? `p.${col}` : `min(p.${col}, ${cap})`;
+      cap === null || cap === undefined ? column(col) : `min(${column(col)}, ${cap})`;
     const x = capped(`m${i}`);
     const eligible =
       metric.kind === 'retention' && metric.retention
-        ? `(p.f + ${metric.retention.toDays * DAY_MS} <= ${end})`
+        ? `(${column('f')} + ${metric.retention.toDays * DAY_MS} <= ${end})`
         : '1';
     const out: SumTerm[] = [
       { name: `n${i}`, agg: 'sum', term: eligible },
@@ -339,7 +345,7 @@ export class AnalysisTables {
       out.push({ name: `psp${i}`, agg: 'total', term: `${eligible} * ${x} * ${pre}` });
     }
     if (metric.kind === 'ratio' && metric.denominatorEventName) {
-      const d = `p.d${i}`;
+      const d = column(`d${i}`);
       out.push({ name: `ds${i}`, agg: 'total', term: d });
       out.push({ name: `dss${i}`, agg: 'total', term: `${d} * ${d}` });
       out.push({ name: `dsp${i}`, agg: 'total', term: `${x} * ${d}` });
