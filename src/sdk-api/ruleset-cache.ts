@@ -162,7 +162,11 @@ export class RulesetCache {
       Object.entries(payload.features ?? {}).map(([key, f]) => [key, JSON.stringify(f)]),
     );
     const savedGroupsJson = JSON.stringify(payload.savedGroups ?? null);
-    const plain = served(JSON.stringify(payload), env.revision);
+    // The same text as JSON.stringify(payload), from the features' JSON already made for patches.
+    const { features: _features, ...rest } = payload;
+    const featuresText = [...featureJson].map(([key, json]) => `${JSON.stringify(key)}:${json}`).join(',');
+    const others = JSON.stringify(rest).slice(1, -1);
+    const plain = served(`{"features":{${featuresText}}${others && `,${others}`}}`, env.revision);
     // Encrypted rulesets always go whole: a patch would need its own encryption and key handling
     // in every client, for the browsers that get them.
     plain.patch = patchEvent(

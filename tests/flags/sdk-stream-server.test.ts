@@ -207,6 +207,7 @@ describe('GET /sdk/v1/ruleset on a real server (the fast lane in front of the ro
     const auth = { authorization: `Bearer ${secret}` };
     const cold = await fetchRuleset(auth);
     const coldBody = await cold.text();
+    expect(JSON.stringify(JSON.parse(coldBody))).toBe(coldBody); // compact JSON, assembled per feature
     expect(lookups).toHaveBeenCalledTimes(1);
     const warm = await fetchRuleset({ ...auth, 'x-request-id': 'trace-123' });
     expect(await warm.text()).toBe(coldBody);
