@@ -43,15 +43,18 @@ function rng(seed: number) {
 export interface Generated {
   /** Track events stored by `generate`. */
   tracks: number;
-  /** Stores the rest (what arrived after the cutoff), as ingestion would; the number of track events. */
-  rest: () => number;
+  /**
+   * Stores what arrived after the cutoff (or after the previous call) up to `until`, as ingestion
+   * would; the number of track events.
+   */
+  arrive: (until: number) => number;
 }
 
 /**
  * `units` units over 27 days (50/50), ~10 track events each: page views, searches, visits,
  * add-to-cart, purchases (some in the CUPED pre-period). 3% of the track events arrive up to 3 days
  * late (old ts, newer rowid). Stores what arrived by `cutoff` (events dated after `now` included,
- * as before the split: the table is the same in the end); `rest` stores the others.
+ * as before the split: the table is the same in the end); `arrive` stores the others.
  */
 export function generate(db: Db, units: number, now: number, cutoff = now): Generated {
   const sqlite = db.sqlite;
@@ -169,7 +172,13 @@ export function generate(db: Db, units: number, now: number, cutoff = now): Gene
     CREATE INDEX track_events_event_idx ON track_events (environment_id, event, ts);`);
   sqlite.pragma('wal_checkpoint(TRUNCATE)');
   sqlite.pragma('synchronous = FULL');
-  return { tracks, rest: () => store(later) };
+  let from = cutoff;
+  const arrive = (until: number) => {
+    const stored = store((i) => later(i) && arrivalOf[i]! > from && arrivalOf[i]! <= until);
+    from = until;
+    return stored;
+  };
+  return { tracks, arrive };
 }
 
 export function benchSpec(now: number): AnalysisSpec {

@@ -205,8 +205,8 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
   sqlite
     .prepare(
       `INSERT OR IGNORE INTO temp.analysis_touched
-       SELECT e.unit FROM exposures e NOT INDEXED
-       WHERE e.rowid > @xwm AND e.rowid <= @xwmNew AND e.environment_id = @env AND e.experiment = @exp`,
+       SELECT e.unit FROM exposures e
+       WHERE e.rowid > @xwm AND e.rowid <= @xwmNew AND +e.environment_id = @env AND +e.experiment = @exp`,
     )
     .run(base);
   sqlite
@@ -252,7 +252,7 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
     )
     .run(base);
 
-  const { where, params, events } = tables.eventFilter();
+  const { unindexed, since, params, events } = tables.eventFilter();
   const { names, columns } = tables.valueColumns(params, events, 't.f');
   Object.assign(params.values, base);
   sqlite.exec('CREATE TEMP TABLE analysis_delta_events (unit TEXT, e INTEGER, ts INTEGER, v REAL)');
@@ -267,15 +267,15 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
   // event index finds those by time and has the rowid, so only they are read from the table.
   sqlite
     .prepare(
-      `INSERT INTO temp.analysis_delta_events ${select} FROM track_events t NOT INDEXED
-       WHERE t.rowid > @twm AND t.rowid <= @twmNew AND ${where}`,
+      `INSERT INTO temp.analysis_delta_events ${select} FROM track_events t
+       WHERE t.rowid > @twm AND t.rowid <= @twmNew AND ${unindexed}`,
     )
     .run(params.values);
   sqlite
     .prepare(
       `INSERT INTO temp.analysis_delta_events ${select} FROM track_events t
        WHERE t.rowid IN (SELECT t.rowid FROM track_events t INDEXED BY track_events_event_idx
-                         WHERE ${where} AND t.ts > @prevEnd AND +t.rowid <= @twm)`,
+                         WHERE ${since} AND +t.rowid <= @twm)`,
     )
     .run(params.values);
   // A newly analysed unit's events from before (kept as pending) count now.

@@ -173,13 +173,22 @@ export class AnalysisTables {
   }
 
   /** The events read for the spec's metrics: their condition and parameters (`t` = track_events). */
-  eventFilter(): { where: string; params: SqlParams; events: string[] } {
+  eventFilter(): { where: string; unindexed: string; since: string; params: SqlParams; events: string[] } {
     const events = metricEvents(this.spec);
     const p = new SqlParams(this.baseParams());
     const eventList = events.map((e) => p.add(e)).join(', ');
     const lo = p.add(this.start - maxLookback(this.spec));
-    const where = `t.environment_id = @env AND t.event IN (${eventList}) AND t.ts >= ${lo} AND t.ts <= @end`;
-    return { where, params: p, events };
+    // `unindexed`: the same condition kept off the indexes (`+`), for a read by rowid range;
+    // `since`: the events after `@prevEnd` (≥ the phase start), one range of the event index.
+    const condition = (c: string, from = `${c}t.ts >= ${lo}`) =>
+      `${c}t.environment_id = @env AND ${c}t.event IN (${eventList}) AND ${from} AND ${c}t.ts <= @end`;
+    return {
+      where: condition(''),
+      unindexed: condition('+'),
+      since: condition('', 't.ts > @prevEnd'),
+      params: p,
+      events,
+    };
   }
 
   /** The per-unit value columns of the spec (m0, p0, d0, m1, …) and the SQL computing them. */

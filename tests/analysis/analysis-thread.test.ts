@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { computeResultsInThread } from '../../src/analysis/analysis-thread.ts';
 import { computeResults } from '../../src/analysis/experiment-results.ts';
 import { makeEventsApp } from '../events/helpers.ts';
+import { expectClose } from './helpers.ts';
 import { scenario, scenarioSpec } from './scenario.ts';
 
 let t: Awaited<ReturnType<typeof makeEventsApp>>;
@@ -34,6 +35,25 @@ it('computes the same results on a worker thread as on the main connection', asy
   expect(threaded).toEqual(JSON.parse(JSON.stringify(direct)));
   expect(threaded.units.analysed).toBe(400);
   expect(ticks).toBeGreaterThan(0); // the event loop ran while the thread computed
+});
+
+it('refreshes the kept state on the thread: after more events, the same results as from scratch', async () => {
+  const data = scenario({ key: 'kept', units: 300, doubleExposed: 3, seed: 12 });
+  const half = Math.floor(data.events.length / 2);
+  const spec = scenarioSpec('kept', environmentId, data.start, true);
+  const now = new Date(data.now);
+  for (const part of [data.events.slice(0, half), data.events.slice(half)]) {
+    for (let i = 0; i < part.length; i += 1000) {
+      expect((await t.post(secret, { events: part.slice(i, i + 1000) })).status).toBe(202);
+    }
+    const threaded = await computeResultsInThread(t.db.location, spec, now, { computation: 'incremental' });
+    // Equal up to the order of float additions (docs/decisions/0005).
+    expectClose(threaded, JSON.parse(JSON.stringify(computeResults(t.db.sqlite, spec, now))));
+  }
+  const states = t.db.sqlite
+    .prepare("SELECT count(*) AS n FROM analysis_states WHERE experiment = 'kept'")
+    .get();
+  expect(states).toEqual({ n: 1 });
 });
 
 it('reports a failure in the thread as a rejected promise', async () => {

@@ -234,3 +234,22 @@ export function referenceStats(spec: AnalysisSpec, events: Event[], now: number)
     });
   });
 }
+
+/** Every leaf of `actual` equals `expected`'s: numbers to 1e-9 relative (float summation order). */
+export function expectClose(actual: unknown, expected: unknown, path = 'results'): void {
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const tolerance = 1e-9 * Math.max(1, Math.abs(expected));
+    if (!(Math.abs(actual - expected) <= tolerance || (Number.isNaN(actual) && Number.isNaN(expected))))
+      expect.fail(`${path}: ${actual} ≠ ${expected}`);
+    return;
+  }
+  if (expected && typeof expected === 'object') {
+    expect(actual, path).toBeTypeOf('object');
+    const a = actual as Record<string, unknown>;
+    const e = expected as Record<string, unknown>;
+    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
+    for (const key of Object.keys(e)) expectClose(a[key], e[key], `${path}.${key}`);
+    return;
+  }
+  expect(actual, path).toEqual(expected);
+}

@@ -6,7 +6,7 @@ import { computeResults, type ExperimentResults } from '../../src/analysis/exper
 import { openDb } from '../../src/db/open-db.ts';
 import { sqliteEventStore } from '../../src/events/events-store.ts';
 import type { ExposureRow, TrackRow } from '../../src/events/parse-events.ts';
-import { DAY, HOUR, makeSpec, metric, rng } from './helpers.ts';
+import { DAY, expectClose, HOUR, makeSpec, metric, rng } from './helpers.ts';
 
 const ENV = 'env_inc';
 const ROUNDS = 6;
@@ -133,25 +133,6 @@ function spec(start: number) {
   );
 }
 
-/** Every leaf of `actual` equals `expected`'s: numbers to 1e-9 relative (float summation order). */
-function expectClose(actual: unknown, expected: unknown, path = 'results'): void {
-  if (typeof expected === 'number' && typeof actual === 'number') {
-    const tolerance = 1e-9 * Math.max(1, Math.abs(expected));
-    if (!(Math.abs(actual - expected) <= tolerance || (Number.isNaN(actual) && Number.isNaN(expected))))
-      expect.fail(`${path}: ${actual} ≠ ${expected}`);
-    return;
-  }
-  if (expected && typeof expected === 'object') {
-    expect(actual, path).toBeTypeOf('object');
-    const a = actual as Record<string, unknown>;
-    const e = expected as Record<string, unknown>;
-    expect(Object.keys(a).sort(), path).toEqual(Object.keys(e).sort());
-    for (const key of Object.keys(e)) expectClose(a[key], e[key], `${path}.${key}`);
-    return;
-  }
-  expect(actual, path).toEqual(expected);
-}
-
 function stateId(db: ReturnType<typeof openDb>): number | undefined {
   return (
     db.sqlite.prepare("SELECT id FROM analysis_states WHERE experiment = 'inc'").get() as
@@ -199,6 +180,22 @@ function run(seed: number, options: StreamOptions): { rebuilds: number } {
   return { rebuilds };
 }
 
+/** Stores every arrival at once; returns the database and the spec's phase start. */
+function stored(seed: number) {
+  const start = Date.UTC(2026, 0, 1);
+  const db = openDb(':memory:');
+  const store = sqliteEventStore(db.sqlite, false);
+  const arrivals = stream(seed, start, { lateExposures: false });
+  const rows = (round: (r: number) => boolean) => ({
+    environmentId: ENV,
+    keyId: 'k',
+    receivedAt: start,
+    exposures: arrivals.flatMap((a) => (a.exposure && round(a.round) ? [a.exposure] : [])),
+    tracks: arrivals.flatMap((a) => (a.track && round(a.round) ? [a.track] : [])),
+  });
+  return { db, store, start, rows };
+}
+
 describe('incremental analysis', () => {
   it('equals the from-scratch results after every round, built once and then only updated', () => {
     for (const seed of [1, 2, 3, 4, 5]) expect(run(seed, { lateExposures: false }).rebuilds).toBe(1);
@@ -206,5 +203,51 @@ describe('incremental analysis', () => {
 
   it('equals the from-scratch results when late exposures move first exposures earlier (rebuilds)', () => {
     for (const seed of [11, 12, 13]) expect(run(seed, { lateExposures: true }).rebuilds).toBeGreaterThan(1);
+  });
+
+  it('rebuilds when the metrics change, when retention deleted events it counted, and on request', () => {
+    const { db, store, start, rows } = stored(21);
+    try {
+      store.writeGroup([rows((r) => r < 4)]);
+      const now = new Date(start + 5 * ROUND_MS);
+      const s = spec(start);
+      computeResults(db.sqlite, s, now, { computation: 'incremental' });
+      const first = stateId(db);
+      // Another window: the kept values no longer mean the same.
+      const changed = { ...s, metrics: s.metrics.map((m, i) => (i === 0 ? { ...m, windowHours: 24 } : m)) };
+      expectClose(
+        computeResults(db.sqlite, changed, now, { computation: 'incremental' }),
+        computeResults(db.sqlite, changed, now),
+      );
+      const second = stateId(db);
+      expect(second).not.toBe(first);
+      // Retention: the oldest events go (past the CUPED look-back of the phase start).
+      store.writeGroup([rows((r) => r >= 4)]);
+      expect(store.deleteOlderThan(start + 2 * DAY, 1_000_000)).toBeGreaterThan(0);
+      expectClose(
+        computeResults(db.sqlite, changed, now, { computation: 'incremental' }),
+        computeResults(db.sqlite, changed, now),
+      );
+      const third = stateId(db);
+      expect(third).not.toBe(second);
+      computeResults(db.sqlite, changed, now, { computation: 'rebuild' });
+      expect(stateId(db)).not.toBe(third);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refreshes without anything new: same results, same state', () => {
+    const { db, store, start, rows } = stored(22);
+    try {
+      store.writeGroup([rows(() => true)]);
+      const now = new Date(start + 5 * ROUND_MS);
+      const a = computeResults(db.sqlite, spec(start), now, { computation: 'incremental' });
+      const id = stateId(db);
+      expectClose(computeResults(db.sqlite, spec(start), now, { computation: 'incremental' }), a);
+      expect(stateId(db)).toBe(id);
+    } finally {
+      db.close();
+    }
   });
 });
