@@ -2,6 +2,7 @@
 import { AppError, conflict } from '../errors.ts';
 import type { Rule } from '../flags/flag-schemas.ts';
 import type { FlagRow } from '../flags/flag-store.ts';
+import { experimentRuleId } from '../flags/managed-rules.ts';
 import { valueTypeError } from '../flags/flag-values.ts';
 import type { ExperimentStatus } from './analysis-spec.ts';
 import type { ExperimentRow } from './experiment-store.ts';
@@ -13,7 +14,7 @@ export interface Issue {
 }
 
 /** The ids of the rules an experiment writes into its flag's environment config. */
-export const experimentRuleId = (key: string) => `exp_${key}`;
+export { experimentRuleId };
 export const shipRuleId = (key: string) => `ship_${key}`;
 
 export function fail(issues: Issue[]): never {

@@ -232,6 +232,16 @@ export class ExperimentService {
       const flag = await this.deps.flags.byKey(row.flagKey);
       if (!flag) throw conflict(`flag '${row.flagKey}' no longer exists`);
       if (flag.archivedAt) throw conflict(`flag '${row.flagKey}' is archived; unarchive it before starting`);
+      // Two experiments on one flag in one environment would split the same units between their
+      // rules (the first rule wins whoever it covers) and bias both analyses.
+      const rival = (await this.deps.experiments.byFlag(flag.id, ['running'])).find(
+        (other) => other.environmentId === row.environmentId && other.id !== row.id,
+      );
+      if (rival)
+        throw conflict(
+          `experiment '${rival.key}' is already running on flag '${row.flagKey}' in this environment; stop it first`,
+          { experiment: rival.key },
+        );
       await this.deps.experiments.insertPhase({
         experimentId: row.id,
         number: 1,

@@ -1,3 +1,4 @@
+import { checkManagedRules } from './managed-rules.ts';
 import type { z } from '@hono/zod-openapi';
 import type { Actor } from '../audit/actor.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
@@ -199,10 +200,11 @@ export class FlagService {
       true,
       actor,
       requestId,
-      async (flag) => ({
-        enabled: input.enabled,
-        rules: await this.checkRules(flag, input.rules),
-      }),
+      async (flag, current) => {
+        const rules = await this.checkRules(flag, input.rules);
+        checkManagedRules(current.rules, rules);
+        return { enabled: input.enabled, rules };
+      },
     );
   }
 
@@ -243,6 +245,7 @@ export class FlagService {
             fail([{ path: `body.ruleEnabled.${id}`, message: 'no rule with this id' }]);
           rules = rules.map((r) => (r.id === id ? { ...r, enabled } : r));
         }
+        checkManagedRules(current.rules, rules);
         return { enabled: input.enabled ?? current.enabled, rules };
       },
     );

@@ -193,6 +193,59 @@ describe('experiments: lifecycle', () => {
     expect((await evaluate({ id: 'user-1' })).exposure).toBeUndefined();
   });
 
+  it("the flag API may reorder a running experiment's rule but not change, disable, drop or forge one", async () => {
+    await api.create();
+    await api.action('start');
+    const path = '/api/v1/flags/checkout/environments/production';
+    const read = async () => (await t.request('GET', path, { as: t.admin })).json;
+    const before = await read();
+    const put = (rules: unknown[], version = before.version) =>
+      t.request('PUT', path, { as: t.admin, body: { enabled: true, version, rules } });
+    const [managed] = before.rules;
+
+    const changed = await put([{ ...managed, coverage: 0.1 }]);
+    expect(changed.status).toBe(409);
+    expect(changed.json.error.message).toMatch(
+      /rule 'exp_checkout-test' is managed by experiment 'checkout-test'/,
+    );
+    expect((await put([])).status).toBe(409);
+    expect((await put([{ ...managed, enabled: false }])).status).toBe(409);
+    const toggled = await t.request('PATCH', path, {
+      as: t.admin,
+      body: { version: before.version, ruleEnabled: { 'exp_checkout-test': false } },
+    });
+    expect(toggled.status).toBe(409);
+    expect(await read()).toEqual(before); // nothing written
+
+    // Sending it back as read, next to new rules, is fine, and so is moving it.
+    const vip = { id: 'vip', type: 'force', value: 'vip', condition: { vip: true } };
+    expect((await put([managed, vip])).status).toBe(200);
+    const reordered = await t.request('PATCH', path, {
+      as: t.admin,
+      body: { version: before.version + 1, ruleOrder: ['vip', 'exp_checkout-test'] },
+    });
+    expect(reordered.status).toBe(200);
+
+    // Once stopped, the rule is gone and its id cannot be forged on another flag config.
+    await api.action('stop');
+    const after = await read();
+    expect((await put([{ ...managed }], after.version)).status).toBe(409);
+  });
+
+  it('one running experiment per flag and environment', async () => {
+    await api.create();
+    await api.create(experimentBody({ key: 'checkout-rival' }));
+    expect((await api.action('start')).status).toBe(200);
+    const refused = await api.action('start', undefined, 'checkout-rival');
+    expect(refused.status).toBe(409);
+    expect(refused.json.error.message).toMatch(
+      /experiment 'checkout-test' is already running on flag 'checkout'/,
+    );
+    expect((await api.get('checkout-rival')).json.status).toBe('draft');
+    await api.action('stop');
+    expect((await api.action('start', undefined, 'checkout-rival')).status).toBe(200);
+  });
+
   it('ship serves the chosen variation in that environment only, via a force rule on top', async () => {
     const client = (await t.sdkKey('client')).caller;
     const devClient = (await t.sdkKey('client', 'development')).caller;
