@@ -9,6 +9,7 @@ import { keyRoutes } from './auth/key-routes.ts';
 import { sessionRoutes } from './auth/session-routes.ts';
 import { userRoutes } from './auth/user-routes.ts';
 import { environmentRoutes } from './environments/environment-routes.ts';
+import { registerEventMetrics } from './events/event-metrics.ts';
 import { EVENTS_PATH, eventRoutes } from './events/events-routes.ts';
 import { analyzeRoutes } from './experiments/analyze-routes.ts';
 import { experimentRoutes } from './experiments/experiment-routes.ts';
@@ -42,6 +43,7 @@ export function createApp(deps: AppDeps) {
   const services: Services = deps.services ?? createServices(deps);
   const logger = services.logger;
   const metrics = createHttpMetrics({ processMetrics: deps.processMetrics ?? false });
+  registerEventMetrics(metrics.registry, services.eventWriter);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   const pipeline = requestPipeline({

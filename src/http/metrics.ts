@@ -23,9 +23,19 @@ interface Series {
 
 type Sample = { value: number; labels: Record<string, string | number>; metricName?: string };
 
-/** A metric prom-client formats like its own: what `Registry.registerMetric` reads from one. */
-function scrapedMetric(name: string, help: string, type: 'counter' | 'histogram', values: () => Sample[]) {
-  return { name, help, type, get: () => ({ name, help, type, aggregator: 'sum', values: values() }) };
+/**
+ * Registers a metric whose values are read at scrape time, formatted by prom-client like its own
+ * (this is what `Registry.registerMetric` reads from a metric).
+ */
+export function registerScraped(
+  registry: Registry,
+  name: string,
+  help: string,
+  type: 'counter' | 'gauge' | 'histogram',
+  values: () => Sample[],
+): void {
+  const metric = { name, help, type, get: () => ({ name, help, type, aggregator: 'sum', values: values() }) };
+  registry.registerMetric(metric as unknown as Metric);
 }
 
 export function createHttpMetrics(options: { processMetrics: boolean }): HttpMetrics {
@@ -60,14 +70,16 @@ export function createHttpMetrics(options: { processMetrics: boolean }): HttpMet
     s.perBucket[i]!++;
   };
 
-  const requests = scrapedMetric(
+  registerScraped(
+    registry,
     'flagstaff_http_requests_total',
     'HTTP requests by method, route template and status',
     'counter',
     () => all.map((s) => ({ value: s.count, labels: s.labels })),
   );
   const name = 'flagstaff_http_request_duration_seconds';
-  const duration = scrapedMetric(
+  registerScraped(
+    registry,
     name,
     'HTTP request latency by method, route template and status',
     'histogram',
@@ -85,7 +97,5 @@ export function createHttpMetrics(options: { processMetrics: boolean }): HttpMet
         ];
       }),
   );
-  registry.registerMetric(requests as unknown as Metric);
-  registry.registerMetric(duration as unknown as Metric);
   return { registry, record };
 }

@@ -23,9 +23,15 @@ describe('POST /sdk/v1/events', () => {
       track('u-store', 'purchase', { value: 12.5, properties: { sku: 'a1' } }),
       track('u-store', 'visit'),
     ];
+    const written = t.writer.stats.events;
     const res = await t.post(server.secret, { events });
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
+    // The writer's counters are on /metrics.
+    const metrics = await (await t.app.request('/metrics')).text();
+    expect(metrics).toContain(`flagstaff_events_written_total ${written + 3}\n`);
+    expect(metrics).toMatch(/flagstaff_events_pending 0\n/);
+    expect(metrics).toMatch(/# TYPE flagstaff_event_batches_refused_total counter/);
     const row = t.db.sqlite.prepare('SELECT * FROM exposures WHERE id = ?').get(events[0]!.id) as Record<
       string,
       unknown
