@@ -382,8 +382,16 @@ function rebuildState(tables: AnalysisTables, current: StateRow | null, names: s
      FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
        LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
   );
-  // Retention metrics count a unit once its window has ended: those crossing are found by `f`.
-  sqlite.exec(`CREATE INDEX main.${unitsTable(id)}_f ON ${unitsTable(id)} (f)`);
+  // Retention metrics count a unit once its window has ended: those crossing are found by `f`. A
+  // percentile cap is found from the top of its values, and corrected for the units above it.
+  const indexed = ['f'];
+  tables.spec.metrics.forEach((m, i) => {
+    if (m.capping?.type !== 'percentile' || m.kind === 'binomial' || m.kind === 'retention') return;
+    indexed.push(`m${i}`);
+    if (usesCuped(tables.spec, m)) indexed.push(`p${i}`);
+  });
+  for (const column of indexed)
+    sqlite.exec(`CREATE INDEX main.${unitsTable(id)}_${column} ON ${unitsTable(id)} (${column})`);
   sqlite
     .prepare(
       `CREATE TABLE main.${sumsTable(id)} AS

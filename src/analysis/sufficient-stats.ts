@@ -311,14 +311,20 @@ export class AnalysisTables {
     if (!capping || metric.kind === 'binomial' || metric.kind === 'retention') return null;
     if (capping.type === 'value') return capping.value;
     const q = capping.percentile > 1 ? capping.percentile / 100 : capping.percentile;
-    const { c } = this.sqlite.prepare(`SELECT count(*) AS c FROM ${valuesTable} WHERE m${i} <> 0`).get() as {
+    const { c } = this.sqlite
+      .prepare(`SELECT count(*) AS c FROM ${valuesTable} WHERE m${i} > 0 OR m${i} < 0`)
+      .get() as {
       c: number;
     };
     if (c === 0) return null;
     const rank = Math.max(0, Math.ceil(q * c) - 1); // nearest rank, from the smallest
-    // Counted from the top, a high percentile is a short walk: the sorter keeps only that many rows.
+    // Counted from the top, a high percentile is a short walk: the sorter keeps only that many rows
+    // (or an index on the value is read from its end). `<> 0` written as two ranges: an index can
+    // serve those.
     const row = this.sqlite
-      .prepare(`SELECT m${i} AS v FROM ${valuesTable} WHERE m${i} <> 0 ORDER BY m${i} DESC LIMIT 1 OFFSET ?`)
+      .prepare(
+        `SELECT m${i} AS v FROM ${valuesTable} WHERE m${i} > 0 OR m${i} < 0 ORDER BY m${i} DESC LIMIT 1 OFFSET ?`,
+      )
       .get(c - 1 - rank) as { v: number } | undefined;
     return row?.v ?? null;
   }
