@@ -1,6 +1,8 @@
 // Refreshes the results of every running experiment every ANALYSIS_REFRESH_MINUTES (0 = never),
-// so that the dashboard's GET reads a recent snapshot. One experiment at a time; a failure is
-// logged and the others go on. The timer is unref'd and stopped when the service stops.
+// so that the dashboard's GET reads a recent snapshot. Each refresh is incremental (only what
+// arrived since the previous one is read: analysis-state.ts), so a short period stays cheap. One
+// experiment at a time; a failure is logged and the others go on. The timer is unref'd and stopped
+// when the service stops.
 import type { Logger } from '../logger.ts';
 import type { AnalysisService } from './analysis-service.ts';
 
