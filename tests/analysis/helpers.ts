@@ -235,10 +235,10 @@ export function referenceStats(spec: AnalysisSpec, events: Event[], now: number)
   });
 }
 
-/** Every leaf of `actual` equals `expected`'s: numbers to 1e-9 relative (float summation order). */
+/** Every leaf of `actual` equals `expected`'s: numbers to 1e-12 relative, or 1e-12 absolute near 0 (float summation order). */
 export function expectClose(actual: unknown, expected: unknown, path = 'results'): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
-    const tolerance = 1e-9 * Math.max(1, Math.abs(expected));
+    const tolerance = 1e-12 * Math.max(1, Math.abs(expected));
     if (!(Math.abs(actual - expected) <= tolerance || (Number.isNaN(actual) && Number.isNaN(expected))))
       expect.fail(`${path}: ${actual} ≠ ${expected}`);
     return;
