@@ -262,6 +262,8 @@ export const experiments = sqliteTable(
     settings: text('settings', { mode: 'json' }).$type<ExperimentSettings>().notNull(),
     status: text('status', { enum: ['draft', 'running', 'stopped', 'shipped', 'abandoned'] }).notNull(),
     shippedVariation: text('shipped_variation'),
+    /** Starting turned the flag on in its environment: stopping or abandoning turns it off again. */
+    enabledFlag: integer('enabled_flag', { mode: 'boolean' }).notNull().default(false),
     createdAt: createdAt(),
     updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
   },

@@ -101,6 +101,7 @@ export class ExperimentService {
         settings: input.settings,
         status: 'draft',
         shippedVariation: null,
+        enabledFlag: false,
         createdAt: now,
         updatedAt: now,
       };
@@ -258,11 +259,14 @@ export class ExperimentService {
           rules: [...config.rules.filter((r) => r.id !== experimentRuleId(row.key)), experimentRule(row, 1)],
         };
       });
-      return { publish, extra: { flagEnabled } };
+      return { publish, extra: { flagEnabled }, patch: { enabledFlag: flagEnabled } };
     });
   }
 
-  /** Running → stopped: removes the experiment rule; the flag serves what it served before. */
+  /**
+   * Running → stopped: removes the experiment rule (and switches the flag off if starting switched
+   * it on); the flag serves what it served before.
+   */
   async stop(key: string, actor: Actor, requestId?: string): Promise<ExperimentView> {
     return this.transition(key, 'stop', ['running'], 'stopped', actor, requestId, async (row, now) => {
       await this.endPhase(row, now);
@@ -390,9 +394,10 @@ export class ExperimentService {
     return publish;
   }
 
+  /** Also switches the flag off again if starting switched it on: it serves what it did before. */
   private removeExperimentRule(row: ExperimentRow, actor: Actor, requestId: string | undefined) {
     return this.writeRules(row, actor, requestId, (config) => ({
-      enabled: config.enabled,
+      enabled: config.enabled && !row.enabledFlag,
       rules: config.rules.filter((r) => r.id !== experimentRuleId(row.key)),
     }));
   }

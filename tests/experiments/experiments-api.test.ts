@@ -156,6 +156,14 @@ describe('experiments: lifecycle', () => {
     // Other environments are untouched.
     const dev = await t.request('GET', '/api/v1/flags/checkout/environments/development', { as: t.admin });
     expect(dev.json).toMatchObject({ enabled: false, rules: [] });
+
+    // Starting switched the flag on, so stopping switches it off again: it serves what it did before.
+    expect((await api.action('stop')).status).toBe(200);
+    const after = await t.request('GET', '/api/v1/flags/checkout/environments/production', { as: t.admin });
+    expect(after.json).toMatchObject({ enabled: false, rules: [] });
+    expect(
+      (await t.request('GET', '/sdk/v1/ruleset', { as: server })).json.features.checkout.rules,
+    ).toBeUndefined();
   });
 
   it('start appends after the existing rules; stop removes the rule and the flag serves what it did', async () => {

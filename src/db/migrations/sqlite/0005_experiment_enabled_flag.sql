@@ -1,0 +1,1 @@
+ALTER TABLE `experiments` ADD `enabled_flag` integer DEFAULT false NOT NULL;
