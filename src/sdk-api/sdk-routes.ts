@@ -81,22 +81,23 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
     const resumed = Number(requestHeader(c, 'last-event-id'));
     const revision = Number.isInteger(resumed) ? resumed : undefined;
     const patches = c.req.valid('query').patches === '1';
-    c.header('Cache-Control', 'no-cache');
-    c.header('X-Accel-Buffering', 'no');
+    const head = {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no',
+    };
 
     // On a real Node server the events go straight to the socket: one fan-out writes ~60 KiB to
     // every stream, and a web stream per client (TransformStream, reader loop, promises per
     // chunk) made that several times slower than a plain `res.write`.
     const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
     if (outgoing instanceof ServerResponse) {
-      const head: Record<string, string> = { 'content-type': 'text/event-stream', connection: 'keep-alive' };
-      // What middleware has set so far (request id, CORS) and the headers above.
-      c.res.headers.forEach((value, name) => (head[name] ??= value));
-      // The head goes out with the first event, or right after connecting when Last-Event-ID
+      // The request pipeline's headers (request id, CORS) are on `outgoing` already; writeHead
+      // merges them. The head goes out with the first event, or right after connecting when Last-Event-ID
       // skips it; a failure before then still reaches the error handler as a normal answer.
       const open = () => {
         if (outgoing.writableEnded || outgoing.destroyed) return false;
-        if (!outgoing.headersSent) outgoing.writeHead(200, head);
+        if (!outgoing.headersSent) outgoing.writeHead(200, { ...head, Connection: 'keep-alive' });
         return true;
       };
       let closed = false;
@@ -114,16 +115,13 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
       });
       if (closed) remove();
       else if (!outgoing.headersSent && open()) outgoing.flushHeaders();
-      // Hono copies a returned response into the one middleware already touched (CORS does),
-      // and @hono/node-server honours RESPONSE_ALREADY_SENT only on the original object; else
-      // it writes a second head onto the stream. Clearing first makes Hono keep the original.
-      // Nothing after this route sets headers (CORS with origin '*' adds no Vary).
-      c.res = undefined;
-      c.res = RESPONSE_ALREADY_SENT;
+      // Nothing before this route touched c.res, so Hono keeps this object as it is, the one
+      // @hono/node-server recognises (a copy would make it write a second head onto the stream).
       return RESPONSE_ALREADY_SENT as never;
     }
 
     // In-process (`app.request`, tests): Hono's web stream, fed by the same hub.
+    for (const [name, value] of Object.entries(head)) c.header(name, value);
     return streamSSE(c, async (sse) => {
       let end = () => {};
       const ended = new Promise<void>((resolve) => (end = resolve));
