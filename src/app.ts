@@ -17,6 +17,7 @@ import { flagRoutes } from './flags/flag-routes.ts';
 import { metricRoutes } from './metrics/metric-routes.ts';
 import { withRulesetFastLane } from './sdk-api/ruleset-fast-lane.ts';
 import { sdkRoutes } from './sdk-api/sdk-routes.ts';
+import { registerStreamMetrics } from './sdk-api/stream-metrics.ts';
 import { segmentRoutes } from './segments/segment-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { bodyLimits } from './http/body-limits.ts';
@@ -44,6 +45,7 @@ export function createApp(deps: AppDeps) {
   const logger = services.logger;
   const metrics = createHttpMetrics({ processMetrics: deps.processMetrics ?? false });
   registerEventMetrics(metrics.registry, services.eventWriter);
+  registerStreamMetrics(metrics.registry, services.streams);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
   const pipeline = requestPipeline({

@@ -39,6 +39,12 @@ export const envSchema = z.object({
   LOGIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),
   /** Seconds between heartbeats on SDK streams (keeps proxies from closing idle connections). */
   SSE_HEARTBEAT_SECONDS: z.coerce.number().positive().default(25),
+  /** Unsent bytes an SDK stream may hold before it is dropped (its client stopped reading). */
+  SSE_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1_048_576),
   /** Largest segment definition accepted (id lists can be long), in bytes. */
   MAX_SEGMENT_BODY_BYTES: z.coerce
     .number()

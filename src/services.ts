@@ -113,6 +113,7 @@ export function createServices({
     changes,
     logger,
     heartbeatMs: config.SSE_HEARTBEAT_SECONDS * 1000,
+    maxBufferedBytes: config.SSE_MAX_BUFFERED_BYTES,
   });
   lifecycle.onStopping(() => streams.closeAll());
   // After the last request: commit what is still queued, then the database may close.

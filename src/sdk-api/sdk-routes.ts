@@ -112,6 +112,8 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
         patches,
         write: (chunk) => void (open() && outgoing.write(chunk)),
         end: () => void (open() && outgoing.end()),
+        buffered: () => outgoing.writableLength,
+        drop: () => outgoing.destroy(),
       });
       if (closed) remove();
       else if (!outgoing.headersSent && open()) outgoing.flushHeaders();

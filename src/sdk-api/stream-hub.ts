@@ -1,6 +1,9 @@
 // The open SSE streams, grouped by environment. A change is pushed once per environment: the
 // ruleset is built once and the same bytes are written to every stream. Idle streams cost one
-// small object each; a single timer sends heartbeats to all of them.
+// small object each; a single timer sends heartbeats to all of them. A stream whose peer stopped
+// reading is dropped once its unsent bytes pass a limit: every change would otherwise queue another
+// whole ruleset in the server's memory for a client that may never read it; the SDK reconnects
+// and gets the latest ruleset whole.
 import type { Logger } from '../logger.ts';
 import type { BuiltRuleset, RulesetCache, ServedBody } from './ruleset-cache.ts';
 import type { RulesetChanges } from './ruleset-changes.ts';
@@ -16,6 +19,10 @@ export interface StreamClient {
   pick: (built: BuiltRuleset) => ServedBody;
   /** Ends the stream's handler, which then closes the response. */
   end: () => void;
+  /** Bytes queued and not yet taken by the peer, where the transport can tell. */
+  buffered?: () => number;
+  /** Closes the stream at once, dropping what is queued (a peer that stopped reading). */
+  drop?: () => void;
   /** The revision this stream already has (sent, or named in Last-Event-ID). */
   revision?: number;
   /** The client understands `patch` events (it asked with `?patches=1`). */
@@ -28,6 +35,8 @@ export class StreamHub {
   private readonly byEnvironment = new Map<string, Set<StreamClient>>();
   private readonly pending = new Set<string>();
   private heartbeat: NodeJS.Timeout | undefined;
+  /** Streams dropped because their peer stopped reading (for /metrics). */
+  droppedSlow = 0;
 
   constructor(
     private readonly deps: {
@@ -35,6 +44,8 @@ export class StreamHub {
       changes: RulesetChanges;
       logger: Logger;
       heartbeatMs: number;
+      /** Unsent bytes beyond which a stream is dropped instead of written to. */
+      maxBufferedBytes: number;
     },
   ) {
     deps.changes.subscribe((environmentId) => this.schedule(environmentId));
@@ -85,7 +96,20 @@ export class StreamHub {
     const served = client.pick(built);
     const patch = client.patches && served.patch?.base === client.revision ? served.patch : undefined;
     client.revision = built.revision;
-    client.write(patch ? patch.event : served.event);
+    this.write(client, patch ? patch.event : served.event);
+  }
+
+  private write(client: StreamClient, chunk: Uint8Array): void {
+    if (client.drop && client.buffered && client.buffered() > this.deps.maxBufferedBytes) {
+      this.droppedSlow++;
+      this.deps.logger.debug(
+        { buffered: client.buffered() },
+        'dropped an SDK stream whose client stopped reading',
+      );
+      client.drop();
+      return;
+    }
+    client.write(chunk);
   }
 
   /** Ends every stream, so that a graceful shutdown is not held open by idle SDKs. */
@@ -120,7 +144,7 @@ export class StreamHub {
 
   private ping(): void {
     for (const clients of this.byEnvironment.values()) {
-      for (const client of clients) client.write(ping);
+      for (const client of clients) this.write(client, ping);
     }
   }
 }

@@ -3,7 +3,7 @@
 // there (sdk-serving.test.ts covers both routes in-process).
 import { serve, type ServerType } from '@hono/node-server';
 import { get, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createClient } from '@flagstaff/sdk';
 import { ADMIN_KEY, makeTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -16,7 +16,7 @@ let base: string;
 let secret: string;
 
 beforeEach(async () => {
-  t = await makeTestApp({ SSE_HEARTBEAT_SECONDS: 0.1 });
+  t = await makeTestApp({ SSE_HEARTBEAT_SECONDS: 0.1, SSE_MAX_BUFFERED_BYTES: 65_536 });
   secret = (await t.sdkKey('server')).secret;
   await t.request('POST', '/api/v1/flags', {
     as: t.admin,
@@ -117,6 +117,44 @@ describe('GET /sdk/v1/stream on a real server', () => {
     while (t.services.streams.size !== 1 && Date.now() < deadline)
       await new Promise((resolve) => setTimeout(resolve, 10));
     expect(t.services.streams.size).toBe(1);
+  });
+
+  it('drops a stream whose client stopped reading, and only that one', async () => {
+    // A 256 KiB flag: every change sends the whole ruleset to a stream that does not take patches.
+    await t.request('POST', '/api/v1/flags', {
+      as: t.admin,
+      body: { key: 'copy', valueType: 'string', defaultValue: 'x'.repeat(256 * 1024) },
+    });
+    const reading = open();
+    await reading.event();
+    // A client that sends its request and never reads: the kernel's buffers fill (a few MiB on
+    // loopback), then the server's own queue, until the limit (64 KiB here) drops it.
+    const stalled = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    stalled.write(`GET /sdk/v1/stream?key=${secret} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    stalled.pause();
+    let closed = false;
+    stalled.on('close', () => (closed = true)).on('error', () => {});
+    while (t.services.streams.size < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    let changes = 0;
+    while (t.services.streams.droppedSlow === 0 && changes < 100) {
+      await toggle(changes++ % 2 === 1);
+      await reading.event();
+    }
+    expect(t.services.streams.droppedSlow).toBe(1);
+    expect(changes).toBeGreaterThan(1); // not dropped before anything queued up
+    stalled.resume(); // what it had received, then the end
+    const deadline = Date.now() + 2000;
+    while (!closed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(closed).toBe(true);
+    expect(t.services.streams.size).toBe(1);
+
+    // The reading client kept up and gets the next change.
+    await toggle(changes % 2 === 1);
+    expect((await reading.event()).split('\n')[1]).toBe('event: ruleset');
+    const metrics = await t.request('GET', '/metrics');
+    expect(metrics.text).toMatch(/^flagstaff_sdk_streams_dropped_slow_total 1$/m);
+    expect(metrics.text).toMatch(/^flagstaff_sdk_streams_open 1$/m);
   });
 
   it('sends changes as patches of the changed flags to streams that ask, whole rulesets to others', async () => {
