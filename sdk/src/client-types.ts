@@ -1,6 +1,5 @@
 import type { BanditCompiler, StickyBucketService } from './core/index.js';
-import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
-import type { StreamConnector } from './ruleset-stream.js';
+import type { Attributes, Evaluation, Exposure, FeaturePayload, StickyAssignmentDocs } from './core/types.js';
 
 /**
  * Where the SDK reports problems. `console` fits; pino and friends fit too.
@@ -180,41 +179,68 @@ export interface ClientOptions {
 }
 
 /**
- * {@link ClientOptions} with every default filled in, as the client's parts share it (internal).
+ * Why a typed read fell back, in OpenFeature's vocabulary.
  *
  * @example
- * const config = resolveConfig({ apiHost, sdkKey });
- * config.retryBaseMs; // 1000
+ * if (client.evaluate('limit', 10).errorCode === 'TYPE_MISMATCH') report();
  */
-export type ClientConfig = ClientOptions &
-  Required<
-    Pick<
-      ClientOptions,
-      | 'fetch'
-      | 'logger'
-      | 'attributes'
-      | 'streaming'
-      | 'pollIntervalMs'
-      | 'flushIntervalMs'
-      | 'maxBatchSize'
-      | 'maxQueueSize'
-      | 'dedupeSize'
-      | 'retryBaseMs'
-      | 'retryMaxMs'
-      | 'streamIdleTimeoutMs'
-      | 'unitAttribute'
-    >
-  > & { cache?: RulesetCache; connect: StreamConnector };
+export type EvaluationErrorCode =
+  'FLAG_NOT_FOUND' | 'TYPE_MISMATCH' | 'PARSE_ERROR' | 'PROVIDER_NOT_READY' | 'GENERAL';
 
 /**
- * What differs between the client's entry points: the stream connector, and what is built in
- * (decryption, contextual bandits) rather than opted into (internal).
+ * An {@link Evaluation} as the client returns it: with an error code when the fallback was served.
  *
  * @example
- * const browser: ClientPlatform = { connect: connectEventSource };
+ * const d = client.evaluate('checkout', false);
+ * if (d.errorCode) log.warn(d.errorMessage);
  */
-export interface ClientPlatform {
-  connect: StreamConnector;
-  decrypt?: ClientOptions['decrypt'];
-  contextualBandits?: BanditCompiler;
+export interface EvaluationDetails<T = unknown> extends Evaluation<T> {
+  errorCode?: EvaluationErrorCode;
+}
+
+/**
+ * `true` → `boolean`, `'x'` → `string`...: what `getValue` returns for a given fallback.
+ *
+ * @example
+ * const n = client.getValue('limit', 10); // Widen<10> = number, not the literal 10
+ */
+export type Widen<T> = T extends boolean
+  ? boolean
+  : T extends string
+    ? string
+    : T extends number
+      ? number
+      : T;
+
+/**
+ * Evaluates flags for one set of attributes. `client` itself is one (for its own attributes);
+ * `client.forUser(attributes)` makes more, cheaply, sharing the ruleset and the event queue.
+ *
+ * @example
+ * const user = client.forUser({ id: req.user.id, country: 'NL' });
+ * if (user.isOn('new-checkout')) renderNewCheckout();
+ * const limit = user.getValue('upload-limit-mb', 10); // number
+ * user.track('purchase', 42.5);
+ */
+export interface FlagEvaluator {
+  /** `true` when the flag's value is truthy (and the flag exists). */
+  isOn(key: string): boolean;
+  /** The flag's value, or `fallback` when missing or not of the fallback's type. */
+  getValue<T>(key: string, fallback: T): Widen<T>;
+  /** The full result: value, reason, rule, variation. With `fallback`, typed like `getValue`. */
+  evaluate<T = unknown>(key: string, fallback?: T): EvaluationDetails<T>;
+  /** Logs an outcome event for this unit (the `unitAttribute`, default `id`). */
+  track(event: string, value?: number, properties?: Record<string, unknown>): void;
+}
+
+/**
+ * The unit an evaluator evaluates for.
+ *
+ * @example
+ * const scope: EvaluationScope = { attributes: { id: 'u1' }, stickyBucketAssignments: docs };
+ */
+export interface EvaluationScope {
+  attributes: Attributes;
+  /** Preloaded sticky-bucket documents; absent = no sticky bucketing for this unit. */
+  stickyBucketAssignments?: StickyAssignmentDocs;
 }

@@ -13,5 +13,5 @@ import { connectEventSource } from './event-source-stream.js';
  * flags.isOn('new-nav');
  */
 export function createClient(options: ClientOptions): FlagstaffClient {
-  return buildClient(options, { connect: connectEventSource });
+  return buildClient(options, connectEventSource);
 }

@@ -7,8 +7,9 @@ export type { FlagstaffClient } from './build-client.js';
 
 /**
  * Creates a client (Node and other non-browser runtimes: SSE over fetch unless an `EventSource` is
- * given; decryption and contextual bandits built in). It starts loading at once; evaluations before the first load serve
- * the bootstrap or cached ruleset, else fallbacks. No method throws into the host app.
+ * given; decryption and contextual bandits built in). It starts loading at once; evaluations before
+ * the first load serve the bootstrap or cached ruleset, else fallbacks. No method throws into the
+ * host app.
  *
  * @example
  * // Node server: one client per process, one evaluator per request.
@@ -21,5 +22,5 @@ export type { FlagstaffClient } from './build-client.js';
  * process.on('SIGTERM', () => void flags.close());
  */
 export function createClient(options: ClientOptions): FlagstaffClient {
-  return buildClient(options, { connect: connectAnyStream, decrypt: decryptPayload, contextualBandits });
+  return buildClient(options, connectAnyStream, decryptPayload, contextualBandits);
 }

@@ -1,24 +1,23 @@
-import type { StreamConnector } from './ruleset-stream.js';
+import { STREAM_EVENTS, type StreamConnector } from './ruleset-sync.js';
 
 /**
- * The stream over the browser's `EventSource` (`config.EventSource`, else the global one). Without
- * any, the failure is fatal, which leaves the client polling.
+ * The stream over the browser's `EventSource` (the `EventSource` option, else the global one).
+ * Without any, the failure is fatal, which leaves the client polling.
  *
  * @example
- * openRulesetStream({ ...config, connect: connectEventSource }, handlers);
+ * syncRuleset(options, api, connectEventSource, apply, log);
  */
-export const connectEventSource: StreamConnector = (config, connection) => {
-  const ES = config.EventSource ?? globalThis.EventSource;
+export const connectEventSource: StreamConnector = (path, _lastEventId, report, options, api) => {
+  const ES = options.EventSource ?? globalThis.EventSource;
   if (!ES) {
-    connection.fail('no EventSource', true);
+    report('fatal', 'no EventSource');
     return () => {};
   }
   // Browsers cannot set headers on EventSource, hence the key in the query string. We close it on
   // error (disabling its own fixed-delay reconnection) so that our backoff paces retries.
-  const es = new ES(`${connection.url}&key=${encodeURIComponent(config.sdkKey)}`);
-  for (const type of ['ruleset', 'patch'])
-    es.addEventListener(type, (e) => connection.event(type, e.data, e.lastEventId));
-  es.onopen = () => connection.open();
-  es.onerror = () => connection.fail('EventSource error');
+  const es = new ES(api.keyed(path));
+  for (const type of STREAM_EVENTS) es.addEventListener(type, (e) => report(type, e.data, e.lastEventId));
+  es.onopen = () => report('open');
+  es.onerror = () => report('error', 'EventSource error');
   return () => es.close();
 };

@@ -1,6 +1,6 @@
 import { unrefTimeout } from './backoff.js';
 import { connectEventSource } from './event-source-stream.js';
-import type { StreamConnector } from './ruleset-stream.js';
+import { STREAM_EVENTS, type StreamConnector } from './ruleset-sync.js';
 import { createSseParser } from './sse-reader.js';
 
 /**
@@ -9,37 +9,34 @@ import { createSseParser } from './sse-reader.js';
  * `streamIdleTimeoutMs` is dropped: that is how a half-open TCP connection shows up.
  *
  * @example
- * openRulesetStream({ ...config, connect: connectFetchStream }, handlers);
+ * syncRuleset(options, api, connectFetchStream, apply, log);
  */
-export const connectFetchStream: StreamConnector = (config, connection) => {
+export const connectFetchStream: StreamConnector = (path, lastEventId, report, options, api) => {
   const abort = new AbortController();
   // Stopped from outside: the aborted read must not report a failure (and start another attempt).
   let stopped = false;
   let idle: ReturnType<typeof setTimeout> | undefined;
   const touch = () => {
     clearTimeout(idle);
-    idle = unrefTimeout(() => abort.abort(new Error('idle')), config.streamIdleTimeoutMs);
+    idle = unrefTimeout(() => abort.abort(new Error('idle')), options.streamIdleTimeoutMs ?? 90_000);
   };
   const read = async () => {
     try {
       touch();
-      const headers: Record<string, string> = {
-        Authorization: `Bearer ${config.sdkKey}`,
-        Accept: 'text/event-stream',
-      };
-      if (connection.lastEventId) headers['Last-Event-ID'] = connection.lastEventId;
-      const res = await config.fetch(connection.url, { headers, signal: abort.signal });
+      const headers: Record<string, string> = { Accept: 'text/event-stream' };
+      if (lastEventId) headers['Last-Event-ID'] = lastEventId;
+      const res = await api.send(path, { headers, signal: abort.signal });
       if (!res.ok || !res.body) {
         // 4xx other than 429 will not heal by retrying (bad key, no stream offered).
         const status = res.status;
-        return connection.fail(`HTTP ${status}`, status >= 400 && status < 500 && status !== 429);
+        return report(status >= 400 && status < 500 && status !== 429 ? 'fatal' : 'error', `HTTP ${status}`);
       }
       const push = createSseParser(
         {
-          onEvent: (event) => connection.event(event.type, event.data, event.id),
-          onRetry: (ms) => (connection.retryMs = ms),
+          onEvent: (event) => STREAM_EVENTS.includes(event.type) && report(event.type, event.data, event.id),
+          onRetry: (ms) => report('retry', String(ms)),
         },
-        connection.lastEventId,
+        lastEventId,
       );
       const reader = res.body.getReader();
       const decoder = new TextDecoder();
@@ -51,14 +48,14 @@ export const connectFetchStream: StreamConnector = (config, connection) => {
         // once must keep backing off (and polling going), not be hammered at the base delay.
         if (!live) {
           live = true;
-          connection.open();
+          report('open');
         }
         touch();
         push(decoder.decode(value, { stream: true }));
       }
-      if (!stopped) connection.fail('ended');
+      if (!stopped) report('error', 'ended');
     } catch (error) {
-      if (!stopped) connection.fail(error);
+      if (!stopped) report('error', String(error));
     } finally {
       clearTimeout(idle);
     }
@@ -72,10 +69,13 @@ export const connectFetchStream: StreamConnector = (config, connection) => {
 };
 
 /**
- * EventSource when one is configured (pages), else the fetch reader (Node, workers).
+ * EventSource when one is given (or in a page), else the fetch reader (Node, workers). Node 22+
+ * has a global EventSource too, but over fetch the key can travel in a header: pages only.
  *
  * @example
- * resolveConfig(options, { connect: connectAnyStream });
+ * buildClient(options, connectAnyStream);
  */
-export const connectAnyStream: StreamConnector = (config, connection) =>
-  (config.EventSource ? connectEventSource : connectFetchStream)(config, connection);
+export const connectAnyStream: StreamConnector = (path, lastEventId, report, options, api) =>
+  (options.EventSource || (typeof window !== 'undefined' && globalThis.EventSource)
+    ? connectEventSource
+    : connectFetchStream)(path, lastEventId, report, options, api);

@@ -18,7 +18,7 @@ export type {
   EvaluationScope,
   FlagEvaluator,
   Widen,
-} from './user-evaluator.js';
+} from './client-types.js';
 export type {
   Attributes,
   Condition,

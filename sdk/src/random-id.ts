@@ -1,7 +1,7 @@
 /**
  * A random RFC 4122 version 4 id for events, so the server can drop resent duplicates.
  * `crypto.randomUUID` is missing on plain-http pages (it needs a secure context), hence the
- * `getRandomValues` path.
+ * `getRandomValues` path, and Node 18 has no global crypto (ids need to be unique, not secret).
  *
  * @example
  * randomId(); // '3b241101-e2bb-4255-8caf-4136c566a962'
@@ -9,13 +9,11 @@
 export function randomId(): string {
   const c = globalThis.crypto;
   if (c?.randomUUID) return c.randomUUID();
-  let b = new Uint8Array(16);
-  // Node 18 has no global crypto: ids only need to be unique, not secret.
-  b = c ? c.getRandomValues(b) : b.map(() => Math.random() * 256);
-  b[6] = (b[6] & 0x0f) | 0x40; // version 4
-  b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-  return Array.from(
-    b,
-    (x, i) => (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + (x | 256).toString(16).slice(1),
-  ).join('');
+  let i = 0;
+  const bytes = new Uint8Array(31).map(() => Math.random() * 256);
+  if (c) c.getRandomValues(bytes);
+  // Each 0/1 becomes a random hex digit, each 8 a variant digit (8-b); the 4 is the version.
+  return '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (d) =>
+    (+d ^ (bytes[i++] & (15 >> (+d >> 2)))).toString(16),
+  );
 }

@@ -185,6 +185,14 @@ describe('client: exposures', () => {
     expect(s.events.map((e) => e.unit)).toEqual(['a', 'b', 'c', 'a']); // 'a' was forgotten
   });
 
+  it('forgets the least recently seen exposure first', async () => {
+    const { s, c } = await setup({ dedupeSize: 2 });
+    // Seeing 'a' again makes it the most recent: 'c' evicts 'b', not 'a'.
+    for (const id of ['a', 'b', 'a', 'c', 'a', 'b']) c.forUser({ id }).isOn('checkout');
+    await c.flush();
+    expect(s.events.map((e) => e.unit)).toEqual(['a', 'b', 'c', 'b']);
+  });
+
   it('logs no exposure for a value the app did not get (type mismatch)', async () => {
     const { s, c } = await setup({ attributes: { id: 'u1' } });
     expect(c.getValue('checkout', 'text')).toBe('text');

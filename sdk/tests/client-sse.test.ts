@@ -4,8 +4,6 @@ import { describe, expect, it, vi } from 'vitest';
 // eslint-disable-next-line no-restricted-imports
 import { backoffDelay, parseRetryAfter } from '../src/backoff.js';
 // eslint-disable-next-line no-restricted-imports
-import { createLru } from '../src/lru.js';
-// eslint-disable-next-line no-restricted-imports
 import { randomId } from '../src/random-id.js';
 // eslint-disable-next-line no-restricted-imports
 import { createSseParser, type SseEvent } from '../src/sse-reader.js';
@@ -55,11 +53,22 @@ describe('SSE parser', () => {
 });
 
 describe('backoff and Retry-After', () => {
-  it('grows exponentially with full jitter and a cap', () => {
-    expect(backoffDelay(0, 100, 1000, () => 0.999)).toBe(99);
-    expect(backoffDelay(3, 100, 1000, () => 0.5)).toBe(400);
-    expect(backoffDelay(50, 100, 1000, () => 0.5)).toBe(500);
-    expect(backoffDelay(5, 100, 1000, () => 0)).toBe(0);
+  it('grows exponentially with full jitter and a cap, from the given base', () => {
+    const options = { apiHost: '', sdkKey: '', retryBaseMs: 100, retryMaxMs: 1000 };
+    const random = vi.spyOn(Math, 'random');
+    try {
+      random.mockReturnValue(0.999);
+      expect(backoffDelay(0, options)).toBe(99);
+      random.mockReturnValue(0.5);
+      expect(backoffDelay(3, options)).toBe(400);
+      expect(backoffDelay(50, options)).toBe(500);
+      expect(backoffDelay(2, options, 20)).toBe(40); // the server's `retry:` as the base
+      expect(backoffDelay(2, { apiHost: '', sdkKey: '' })).toBe(2000); // defaults: 1 s base, 60 s cap
+      random.mockReturnValue(0);
+      expect(backoffDelay(5, options)).toBe(0);
+    } finally {
+      random.mockRestore();
+    }
   });
 
   it('reads delta-seconds and HTTP dates', () => {
@@ -69,19 +78,6 @@ describe('backoff and Retry-After', () => {
     expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
-  });
-});
-
-describe('bounded LRU', () => {
-  it('remembers at most max keys, evicting the least recently seen', () => {
-    const lru = createLru(2);
-    expect(lru.add('a')).toBe(true);
-    expect(lru.add('b')).toBe(true);
-    expect(lru.add('a')).toBe(false); // 'a' is now the most recent
-    expect(lru.add('c')).toBe(true); // evicts 'b'
-    expect(lru.size).toBe(2);
-    expect(lru.add('a')).toBe(false);
-    expect(lru.add('b')).toBe(true);
   });
 });
 

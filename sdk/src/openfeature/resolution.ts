@@ -1,5 +1,5 @@
 import type { Attributes } from '../core/types.js';
-import type { EvaluationDetails } from '../user-evaluator.js';
+import type { EvaluationDetails } from '../client-types.js';
 
 /**
  * OpenFeature's resolution shape, structurally (so this module imports no OpenFeature package).

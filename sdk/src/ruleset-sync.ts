@@ -1,0 +1,177 @@
+import { backoffDelay, unrefTimeout } from './backoff.js';
+import type { ClientOptions } from './client-types.js';
+import type { SdkApi } from './sdk-api.js';
+
+/**
+ * What a stream connection reports, the way an EventSource would: `open`; a `ruleset` or `patch`
+ * event (`data`, and `id`, the last event id); `retry` (`data`: the server's reconnect delay in ms);
+ * `error` (`data`: why) or `fatal` when retrying cannot help (e.g. HTTP 401).
+ */
+export type StreamReport = (type: string, data?: string, id?: string) => void;
+
+/**
+ * Opens one SSE connection to `path` and returns how to stop it (after which it reports nothing).
+ * Browsers use EventSource (`event-source-stream.ts`), Node reads the stream over fetch
+ * (`fetch-stream.ts`): the entry points pick one, so a page does not ship the fetch reader.
+ *
+ * @example
+ * const stop = connectEventSource('stream?patches=1', '', report, options, api);
+ */
+export type StreamConnector = (
+  path: string,
+  lastEventId: string,
+  report: StreamReport,
+  options: ClientOptions,
+  api: SdkApi,
+) => () => void;
+
+/** The SSE events a connector passes on; the rest of the stream is not ours. */
+export const STREAM_EVENTS = ['ruleset', 'patch'];
+
+// After this many consecutive stream failures, poll until the stream is back.
+const FAILURES_BEFORE_POLLING = 3;
+
+/**
+ * The network side of the client, one state machine: a conditional GET of the ruleset (ETag), then
+ * an SSE stream of whole rulesets and patches, reconnecting with backoff and resuming after the
+ * last event id (one connection at a time, so handlers never multiply), and polling while
+ * streaming is off, refused or keeps failing. `take` receives each payload text that differs from
+ * the previous one.
+ *
+ * @example
+ * const sync = syncRuleset(options, api, connectEventSource, apply, log);
+ * const error = await sync.refresh(); // undefined when fresh
+ * sync.start();
+ */
+export function syncRuleset(
+  options: ClientOptions,
+  api: SdkApi,
+  connect: StreamConnector,
+  take: (text: string, from: 'network' | 'stream') => void,
+  log: (level: 'warn' | 'error', what: string, detail?: unknown) => void,
+) {
+  const { streaming = true, pollIntervalMs = 30_000 } = options;
+  let closed = false;
+  let etag: string | null = null;
+  let last: string | undefined;
+  let inflight: Promise<string | undefined> | undefined;
+  let polling = false;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let stop: (() => void) | undefined;
+  let lastEventId = '';
+  let retryMs: number | undefined;
+  let failures = 0;
+  let opened = false;
+  // Counts streamed payloads, so that a GET that was in flight while one arrived is known stale.
+  let streamed = 0;
+
+  const deliver = (text: string, from: 'network' | 'stream') => {
+    if (from === 'stream') streamed++;
+    if (closed || text === last) return;
+    last = text;
+    take(text, from);
+  };
+
+  // Resolves `undefined` when fresh, else why not. Overlapping callers share one request.
+  const refresh = () =>
+    (inflight ??= (async () => {
+      try {
+        const before = streamed;
+        const res = await api.send('ruleset', etag ? { headers: { 'If-None-Match': etag } } : {});
+        if (res.status === 304) return;
+        if (!res.ok) return `HTTP ${res.status}`;
+        const text = await res.text();
+        if (before !== streamed) return; // older than what the stream just gave us
+        etag = res.headers.get('ETag');
+        deliver(text, 'network');
+      } catch (error) {
+        return String(error);
+      }
+    })().finally(() => (inflight = undefined)));
+
+  // One timer at a time, even when polling goes off and on again while a poll is in flight.
+  const poll = () => {
+    clearTimeout(pollTimer);
+    if (polling)
+      pollTimer = unrefTimeout(
+        () =>
+          void refresh().then((error) => {
+            if (error) log('warn', 'poll failed', error);
+            poll();
+          }),
+        pollIntervalMs,
+      );
+  };
+  const setPolling = (on: boolean) => {
+    if (closed || pollIntervalMs <= 0) return;
+    polling = on;
+    poll();
+  };
+
+  // A patch holds the features changed since revision `base`: the payload it makes, or
+  // `undefined` when we hold another revision (or it is unreadable).
+  const patched = (data: string) => {
+    try {
+      const { base, features, dateUpdated } = JSON.parse(data);
+      const payload = JSON.parse(last!);
+      if (String(base) !== lastEventId || !payload.features) return;
+      for (const key in features) {
+        if (features[key] === null) delete payload.features[key];
+        else payload.features[key] = features[key];
+      }
+      payload.dateUpdated = dateUpdated;
+      return JSON.stringify(payload);
+    } catch {
+      return;
+    }
+  };
+
+  const open = () => {
+    // Changes come as patches (only what changed) when the server finds them smaller.
+    if (!closed) stop = connect('stream?patches=1', lastEventId, report, options, api);
+  };
+
+  const report: StreamReport = (type, data = '', id = '') => {
+    if (closed) return;
+    if (type === 'open') {
+      failures = 0;
+      setPolling(false);
+      // What changed while we were away arrives as the stream's first event, but a conditional
+      // GET (usually a 304) covers servers that skip it for a known Last-Event-ID.
+      if (opened) void refresh();
+      opened = true;
+    } else if (type === 'retry') retryMs = Number(data);
+    else if (type === 'ruleset' || type === 'patch') {
+      const text = type === 'ruleset' ? data : patched(data);
+      if (text) {
+        deliver(text, 'stream');
+        lastEventId = id;
+      } else {
+        // A patch for a revision we do not hold: reconnect without Last-Event-ID for a whole one.
+        lastEventId = '';
+        stop?.();
+        open();
+      }
+    } else {
+      stop?.();
+      stop = undefined;
+      log('warn', `stream ${type}`, data);
+      failures++;
+      if (type === 'fatal' || failures >= FAILURES_BEFORE_POLLING) setPolling(true);
+      if (type !== 'fatal') retryTimer = unrefTimeout(open, backoffDelay(failures - 1, options, retryMs));
+    }
+  };
+
+  return {
+    refresh,
+    /** Starts streaming (or polling). */
+    start: () => (streaming ? open() : setPolling(true)),
+    close() {
+      setPolling(false);
+      closed = true;
+      clearTimeout(retryTimer);
+      stop?.();
+    },
+  };
+}
