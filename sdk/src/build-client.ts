@@ -1,10 +1,4 @@
-import type {
-  Attributes,
-  Evaluation,
-  FeaturePayload,
-  StickyAssignmentDocs,
-  StickyAssignmentsDocument,
-} from './core/types.js';
+import type { Attributes, Evaluation, FeaturePayload, StickyAssignmentDocs } from './core/types.js';
 import {
   compile,
   evaluate as evaluateFlag,
@@ -73,16 +67,6 @@ const sameType = (value: unknown, fallback: unknown) =>
   fallback == null ||
   (typeof value === typeof fallback && Array.isArray(value) === Array.isArray(fallback) && value !== null);
 
-const failed = <T>(key: string, value: T, errorCode: EvaluationErrorCode, errorMessage: string) => ({
-  key,
-  value,
-  on: !!value,
-  off: !value,
-  reason: errorCode === 'FLAG_NOT_FOUND' ? errorCode : ('ERROR' as const),
-  errorCode,
-  errorMessage,
-});
-
 /**
  * The client, over the stream connector of an entry point and what that entry builds in
  * (decryption, contextual bandits): `createClient` of `@flagstaff/sdk` (Node and browser entries)
@@ -114,10 +98,23 @@ export function buildClient(
   } = options;
   const cache = options.cache === false ? undefined : (options.cache ?? defaultCache());
   const cacheKey = `flagstaff:${sdkKey}`;
-  const log = (level: 'warn' | 'error', what: string, detail?: unknown) =>
-    logger[level](`flagstaff: ${what}`, detail);
+  // Conditions (network, cache, payload issues) are warnings; what threw is an error.
+  const warn = (what: string, detail?: unknown) => logger.warn(`flagstaff: ${what}`, detail);
+  const fail = (what: string, error: unknown) => logger.error(`flagstaff: ${what}`, error);
+  const guard = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (error) {
+      fail(what, error);
+    }
+  };
+  // Runs `fn` later, where a rejection (an app's store, the app's callback) is only logged.
+  const background = (what: string, fn: () => unknown) =>
+    void Promise.resolve()
+      .then(fn)
+      .catch((e) => fail(what, e));
   const api = createSdkApi(options);
-  const queue = createEventQueue(options, api, log);
+  const queue = createEventQueue(options, api, warn);
   const listeners = new Set<() => void>();
   let ruleset: CompiledRuleset | undefined;
   let source: RulesetSourceKind = 'none';
@@ -128,40 +125,23 @@ export function buildClient(
 
   // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
   const loadDocs = async (attrs: Attributes) => {
-    if (!sticky || !ruleset) return;
-    try {
-      return await loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes);
-    } catch (error) {
-      log('error', 'sticky bucket load failed', error);
-      return {};
-    }
+    if (sticky && ruleset)
+      return loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes).catch((error) => {
+        fail('sticky bucket load', error);
+        return {};
+      });
   };
   const refreshOwnDocs = async () => {
     const before = attributes;
     const docs = await loadDocs(before);
     if (attributes === before) ownDocs = docs;
   };
-  const saveDoc =
-    sticky &&
-    ((doc: StickyAssignmentsDocument) =>
-      void Promise.resolve()
-        .then(() => sticky.saveAssignments(doc))
-        .catch((error: unknown) => log('error', 'sticky bucket save failed', error)));
 
   const use = (payload: FeaturePayload, from: RulesetSourceKind) => {
-    ruleset = compile(payload, {
-      logger: (message, issue) => log('warn', message, issue),
-      contextualBandits,
-    });
+    ruleset = compile(payload, { logger: warn, contextualBandits });
     source = from;
     if (sticky) void refreshOwnDocs();
-    for (const listener of [...listeners]) {
-      try {
-        listener();
-      } catch (error) {
-        log('error', 'subscriber threw', error);
-      }
-    }
+    for (const listener of [...listeners]) guard('subscriber', listener);
   };
 
   // Payload text from any source, applied in arrival order although decryption is asynchronous.
@@ -173,30 +153,27 @@ export function buildClient(
         if (payload!.encryptedFeatures) {
           payload = decrypt && decryptionKey ? await decrypt(payload!, decryptionKey) : null;
           if (!payload)
-            throw new Error('cannot decrypt: pass decrypt: decryptPayload and the right decryptionKey');
+            throw new Error('cannot decrypt (pass decrypt: decryptPayload and the right decryptionKey)');
         }
         if (closed) return;
         use(payload!, from);
         // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.
         // Not awaited: a slow store must not hold back the next ruleset.
         if (cache && (from === 'network' || from === 'stream'))
-          Promise.resolve()
-            .then(() => cache.set(cacheKey, text))
-            .catch((error: unknown) => log('warn', 'cache write failed', error));
+          background('cache write', () => cache.set(cacheKey, text));
       } catch (error) {
-        log('error', `bad ${from} ruleset`, error);
+        fail(`bad ${from} ruleset`, error);
       }
     }));
 
-  const sync = syncRuleset(options, api, connect, apply, log);
+  const sync = syncRuleset(options, api, connect, apply, warn);
 
   // A plain bootstrap is compiled at once, so that the first render already sees real values.
-  try {
-    if (bootstrap?.encryptedFeatures) void apply(JSON.stringify(bootstrap), 'bootstrap');
-    else if (bootstrap) use(bootstrap, 'bootstrap');
-  } catch (error) {
-    log('error', 'bad bootstrap ruleset', error);
-  }
+  guard('bad bootstrap ruleset', () =>
+    bootstrap?.encryptedFeatures
+      ? void apply(JSON.stringify(bootstrap), 'bootstrap')
+      : bootstrap && use(bootstrap, 'bootstrap'),
+  );
 
   const initial: Promise<ReadyStatus> = (async () => {
     if (!bootstrap) {
@@ -204,7 +181,7 @@ export function buildClient(
         const text = await cache?.get(cacheKey);
         if (text && !ruleset) await apply(text, 'cache');
       } catch (error) {
-        log('warn', 'cache read failed', error);
+        warn('cache read', error);
       }
     }
     const error = closed ? 'closed' : await sync.refresh();
@@ -221,21 +198,18 @@ export function buildClient(
   // order, so re-adding a key makes it the youngest and the oldest is evicted beyond `dedupeSize`.
   const seen = new Set<string>();
   const expose = (evaluation: Evaluation, attrs: Attributes) => {
-    const { unit, experiment, variation, flag } = evaluation.exposure!;
+    const exposure = evaluation.exposure!;
+    const { unit, experiment, variation } = exposure;
     const key = `${unit}|${experiment}|${variation}`;
     const known = seen.delete(key);
     seen.add(key);
     if (seen.size > dedupeSize) seen.delete(seen.values().next().value!);
     if (known) return;
-    try {
-      onExposure?.(evaluation.exposure!, evaluation);
-    } catch (error) {
-      log('error', 'onExposure threw', error);
-    }
+    guard('onExposure', () => onExposure?.(exposure, evaluation));
     emit('exposure', unit, {
       experiment,
       variation,
-      flag: flag || evaluation.key,
+      flag: exposure.flag || evaluation.key,
       attributes:
         exposureAttributes &&
         Object.fromEntries(
@@ -247,50 +221,61 @@ export function buildClient(
   // `scope` is a function so that the client's own evaluator follows setAttributes.
   const evaluator = (scope: () => EvaluationScope): FlagEvaluator => {
     function evaluate<T>(key: string, fallback?: T): EvaluationDetails<T> {
+      let errorCode: EvaluationErrorCode;
+      let errorMessage: string | undefined;
       try {
-        const unit = scope();
+        const { attributes, stickyBucketAssignments } = scope();
         const result =
           ruleset &&
           evaluateFlag(ruleset, key, {
-            attributes: unit.attributes,
+            attributes,
             forcedValues,
-            stickyBucketAssignments: unit.stickyBucketAssignments,
-            onStickyBucketAssignment: saveDoc,
+            stickyBucketAssignments,
+            onStickyBucketAssignment:
+              sticky && ((doc) => background('sticky bucket save', () => sticky.saveAssignments(doc))),
           });
-        const value = fallback as T;
-        if (!result) return failed(key, value, 'PROVIDER_NOT_READY', 'no ruleset yet');
-        if (result.reason === 'FLAG_NOT_FOUND') return failed(key, value, 'FLAG_NOT_FOUND', 'unknown flag');
-        if (result.reason === 'ERROR')
-          return failed(key, value, 'PARSE_ERROR', result.errorMessage ?? 'bad flag');
+        const reason = result?.reason;
+        if (!result) errorCode = 'PROVIDER_NOT_READY';
+        else if (reason === 'FLAG_NOT_FOUND') errorCode = reason;
+        else if (reason === 'ERROR') [errorCode, errorMessage] = ['PARSE_ERROR', result.errorMessage];
         // No value at all (a disabled flag without default): serve the fallback, keep the reason.
-        if (result.value == null && fallback != null) return { ...result, value } as EvaluationDetails<T>;
-        if (!sameType(result.value, fallback))
-          return failed(key, value, 'TYPE_MISMATCH', `not a ${typeof fallback}`);
-        if (result.exposure) expose(result, unit.attributes);
-        return result as EvaluationDetails<T>;
+        else if (result.value == null && fallback != null)
+          return { ...result, value: fallback } as EvaluationDetails<T>;
+        else if (!sameType(result.value, fallback)) errorCode = 'TYPE_MISMATCH';
+        else {
+          if (result.exposure) expose(result, attributes);
+          return result as EvaluationDetails<T>;
+        }
       } catch (error) {
-        log('error', `evaluating "${key}" failed`, error);
-        return failed(key, fallback as T, 'GENERAL', String(error));
+        fail(`evaluating "${key}"`, error);
+        [errorCode, errorMessage] = ['GENERAL', String(error)];
       }
+      return {
+        key,
+        value: fallback as T,
+        on: !!fallback,
+        off: !fallback,
+        reason: errorCode === 'FLAG_NOT_FOUND' ? errorCode : 'ERROR',
+        errorCode,
+        errorMessage,
+      };
     }
     return {
       evaluate,
-      isOn: (key) => evaluate(key).on === true,
+      isOn: (key) => evaluate(key).on,
       getValue: <T>(key: string, fallback: T) => evaluate(key, fallback).value as Widen<T>,
-      track(event, value, properties) {
-        try {
+      track: (event, value, properties) =>
+        guard('track', () => {
           const unit = scope().attributes[unitAttribute];
           if (unit == null || unit === '' || !event)
-            return log('warn', `track("${event}") needs a "${unitAttribute}" attribute`);
-          emit('track', String(unit), {
-            event: String(event),
-            value: Number.isFinite(value) ? value : undefined,
-            properties,
-          });
-        } catch (error) {
-          log('error', 'track failed', error);
-        }
-      },
+            warn(`track("${event}") needs a "${unitAttribute}" attribute`);
+          else
+            emit('track', String(unit), {
+              event: String(event),
+              value: Number.isFinite(value) ? value : undefined,
+              properties,
+            });
+        }),
     };
   };
   const forUser = (attrs: Attributes, opts?: { stickyBucketAssignments?: StickyAssignmentDocs }) => {
