@@ -22,16 +22,14 @@ interface StateRow {
   end_ms: number;
   track_rowid: number;
   exposure_rowid: number;
-  track_min_ts: number | null;
-  exposure_min_ts: number | null;
+  pending_from: number;
+  events_deleted: number;
 }
 
 /** Where the event tables stand in the refresh's snapshot. */
 interface Marks {
   trackRowid: number;
   exposureRowid: number;
-  trackMinTs: number | null;
-  exposureMinTs: number | null;
 }
 
 interface Plan {
@@ -40,7 +38,22 @@ interface Plan {
   state: StateRow | null;
   marks: Marks;
   names: string[];
+  /** Pending events older than this are dropped (and not kept). */
+  pendingFrom: number;
 }
+
+export interface IncrementalOptions {
+  /** Rebuild the state from the events, whatever it is. */
+  rebuild?: boolean;
+  /** EVENTS_MAX_AGE_DAYS: exposures older than this (by the server's clock) are refused at ingestion. */
+  eventsMaxAgeDays: number;
+}
+
+/**
+ * Time between an event's age check at ingestion and its commit (the writer's queue): an exposure
+ * checked just before a refresh may be stored after it.
+ */
+const INGESTION_LAG_MS = 3_600_000;
 
 const TEMP_TABLES = [
   'analysis_delta_events',
@@ -92,7 +105,7 @@ export function withIncrementalTables<T>(
   spec: AnalysisSpec,
   now: Date,
   fn: (tables: AnalysisTables) => T,
-  options: { rebuild?: boolean } = {},
+  options: IncrementalOptions,
 ): T {
   const tables = new AnalysisTables(sqlite, spec, now);
   try {
@@ -101,7 +114,7 @@ export function withIncrementalTables<T>(
       // the plan is then made again from the state it left.
       for (let attempt = 0; attempt < 3; attempt++) {
         dropTemp(sqlite);
-        const plan = sqlite.transaction(() => prepare(tables, options.rebuild ?? false))();
+        const plan = sqlite.transaction(() => prepare(tables, now, options))();
         if (sqlite.transaction(() => apply(tables, plan)).immediate()) return fn(tables);
       }
       throw new Error('analysis: the state kept changing during the refresh');
@@ -110,6 +123,22 @@ export function withIncrementalTables<T>(
     tables.drop();
     dropTemp(sqlite);
   }
+}
+
+/** Drops an experiment's kept state (its tables, pending events and row), if it has one. */
+export function dropAnalysisState(
+  sqlite: BetterSqlite3.Database,
+  environmentId: string,
+  experiment: string,
+): void {
+  const row = sqlite
+    .prepare('SELECT id FROM analysis_states WHERE environment_id = ? AND experiment = ?')
+    .get(environmentId, experiment) as { id: number } | undefined;
+  if (!row) return;
+  sqlite.exec(`DROP TABLE IF EXISTS main.${unitsTable(row.id)}`);
+  sqlite.exec(`DROP TABLE IF EXISTS main.${sumsTable(row.id)}`);
+  sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ?').run(row.id);
+  sqlite.prepare('DELETE FROM analysis_states WHERE id = ?').run(row.id);
 }
 
 function dropTemp(sqlite: BetterSqlite3.Database): void {
@@ -129,36 +158,37 @@ function readMarks(sqlite: BetterSqlite3.Database): Marks {
   return sqlite
     .prepare(
       `SELECT (SELECT coalesce(max(rowid), 0) FROM track_events) AS trackRowid,
-              (SELECT coalesce(max(rowid), 0) FROM exposures) AS exposureRowid,
-              (SELECT min(ts) FROM track_events) AS trackMinTs,
-              (SELECT min(ts) FROM exposures) AS exposureMinTs`,
+              (SELECT coalesce(max(rowid), 0) FROM exposures) AS exposureRowid`,
     )
     .get() as Marks;
 }
 
 /**
- * Whether rows the state counted may have been deleted since (retention deletes the oldest
- * events): the oldest event is newer than it was, and newer than the oldest one the analysis reads.
+ * The oldest event time a unit not analysed yet can still need. Such a unit is first exposed later
+ * at a time ingestion still accepts (not older than EVENTS_MAX_AGE_DAYS before its arrival), and its
+ * CUPED look-back reaches back from there. A unit first exposed earlier after all (a database
+ * written around ingestion, a larger EVENTS_MAX_AGE_DAYS) forces a rebuild (`prepareDelta`).
  */
-function deletedSince(before: number | null, now: number | null, readFrom: number): boolean {
-  return before !== null && (now === null || (now > before && now > readFrom));
+function pendingHorizon(tables: AnalysisTables, now: Date, options: IncrementalOptions): number {
+  return now.getTime() - options.eventsMaxAgeDays * DAY_MS - INGESTION_LAG_MS - maxLookback(tables.spec);
 }
 
 /** In the read transaction: what to apply to the state, in temp tables. */
-function prepare(tables: AnalysisTables, forceRebuild: boolean): Plan {
+function prepare(tables: AnalysisTables, now: Date, options: IncrementalOptions): Plan {
   const state = readState(tables);
   const marks = readMarks(tables.sqlite);
+  const horizon = pendingHorizon(tables, now, options);
   tables.counts = tables.countUnits();
   const usable =
-    !forceRebuild &&
+    !options.rebuild &&
     state !== null &&
     state.fingerprint === specFingerprint(tables.spec) &&
     tables.end >= state.end_ms &&
-    !deletedSince(state.track_min_ts, marks.trackMinTs, tables.start - maxLookback(tables.spec)) &&
-    !deletedSince(state.exposure_min_ts, marks.exposureMinTs, tables.start);
+    !state.events_deleted;
   if (usable) {
-    const names = prepareDelta(tables, state, marks);
-    if (names) return { kind: 'delta', state, marks, names };
+    const pendingFrom = Math.max(state.pending_from, horizon);
+    const names = prepareDelta(tables, state, marks, pendingFrom);
+    if (names) return { kind: 'delta', state, marks, names, pendingFrom };
   }
   const names = tables.buildUnits();
   const { where, params, events } = tables.eventFilter();
@@ -168,11 +198,12 @@ function prepare(tables: AnalysisTables, forceRebuild: boolean): Plan {
       .prepare(
         `INSERT INTO temp.analysis_new_pending
          SELECT t.unit, ${eventCode(events, params.add.bind(params))}, t.ts, coalesce(t.value, 1)
-         FROM track_events t WHERE ${where} AND t.unit NOT IN (SELECT unit FROM temp.analysis_first)`,
+         FROM track_events t
+         WHERE ${where} AND t.ts >= ${params.add(horizon)} AND t.unit NOT IN (SELECT unit FROM temp.analysis_first)`,
       )
       .run(params.values);
   }
-  return { kind: 'rebuild', state, marks, names };
+  return { kind: 'rebuild', state, marks, names, pendingFrom: horizon };
 }
 
 function eventCode(events: string[], add: (value: string) => string): string {
@@ -185,11 +216,18 @@ function createPendingTable(sqlite: BetterSqlite3.Database): void {
 
 /**
  * The changes since the state's watermarks, in temp tables: the units that became analysed, and
- * per unit the values of its new events. Null when they cannot be applied exactly: a unit already
- * analysed changed its first exposure or variation (its events before the watermark would count
- * differently and are not kept) — the caller rebuilds.
+ * per unit the values of its new events; events of units not analysed from `pendingFrom` on become
+ * pending. Null when they cannot be applied exactly: a unit already analysed changed its first
+ * exposure or variation (its events before the watermark would count differently and are not
+ * kept), or a unit appears whose look-back reaches before the pending events kept — the caller
+ * rebuilds.
  */
-function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): string[] | null {
+function prepareDelta(
+  tables: AnalysisTables,
+  state: StateRow,
+  marks: Marks,
+  pendingFrom: number,
+): string[] | null {
   const { sqlite } = tables;
   const units = `main.${unitsTable(state.id)}`;
   const base = {
@@ -251,6 +289,10 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
        WHERE ${ANALYSED_UNITS} AND x.unit NOT IN (SELECT unit FROM ${units})`,
     )
     .run(base);
+  const { early } = sqlite
+    .prepare('SELECT count(*) AS early FROM temp.analysis_appear WHERE f < ?')
+    .get(state.pending_from + maxLookback(tables.spec)) as { early: number };
+  if (early > 0) return null;
 
   const { unindexed, since, params, events } = tables.eventFilter();
   const { names, columns } = tables.valueColumns(params, events, 't.f');
@@ -298,10 +340,12 @@ function prepareDelta(tables: AnalysisTables, state: StateRow, marks: Marks): st
        WHERE t.f IS NOT NULL GROUP BY t.unit`,
     )
     .run(params.values);
-  sqlite.exec(
-    `INSERT INTO temp.analysis_new_pending SELECT t.unit, t.e, t.ts, t.v FROM temp.analysis_delta_events t
-     WHERE t.unit NOT IN (SELECT unit FROM temp.analysis_delta_values)`,
-  );
+  sqlite
+    .prepare(
+      `INSERT INTO temp.analysis_new_pending SELECT t.unit, t.e, t.ts, t.v FROM temp.analysis_delta_events t
+       WHERE t.ts >= ? AND t.unit NOT IN (SELECT unit FROM temp.analysis_delta_values)`,
+    )
+    .run(pendingFrom);
   return names;
 }
 
@@ -322,15 +366,15 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
     a?.id === b?.id &&
     a?.track_rowid === b?.track_rowid &&
     a?.exposure_rowid === b?.exposure_rowid &&
-    a?.end_ms === b?.end_ms;
+    a?.end_ms === b?.end_ms &&
+    a?.events_deleted === b?.events_deleted;
   if (!same(current, plan.state)) return false;
-  const { marks, names } = plan;
+  const { marks, names, pendingFrom } = plan;
   const watermarks = {
     end: tables.end,
     track: marks.trackRowid,
     exposure: marks.exposureRowid,
-    trackMinTs: marks.trackMinTs,
-    exposureMinTs: marks.exposureMinTs,
+    pendingFrom,
   };
   const id =
     plan.kind === 'delta' && current
@@ -339,9 +383,10 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
   sqlite
     .prepare(
       `UPDATE analysis_states SET end_ms = @end, track_rowid = @track, exposure_rowid = @exposure,
-         track_min_ts = @trackMinTs, exposure_min_ts = @exposureMinTs WHERE id = @id`,
+         pending_from = @pendingFrom WHERE id = @id`,
     )
     .run({ ...watermarks, id });
+  sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ? AND ts < ?').run(id, pendingFrom);
   sqlite
     .prepare(
       `INSERT INTO analysis_pending_events (state_id, unit, event, ts, value)
@@ -355,20 +400,23 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
 /** A new state from the from-scratch tables of `prepare`; its id. */
 function rebuildState(tables: AnalysisTables, current: StateRow | null, names: string[]): number {
   const { sqlite } = tables;
-  if (current) {
-    sqlite.exec(`DROP TABLE IF EXISTS main.${unitsTable(current.id)}`);
-    sqlite.exec(`DROP TABLE IF EXISTS main.${sumsTable(current.id)}`);
-    sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ?').run(current.id);
-    sqlite.prepare('DELETE FROM analysis_states WHERE id = ?').run(current.id);
-  }
   const { environmentId, key } = tables.spec.experiment;
+  if (current) dropAnalysisState(sqlite, environmentId, key);
+  // Deleting events from `tracks_from` / `exposures_from` on marks the state (migration 0006).
   const id = Number(
     sqlite
       .prepare(
-        `INSERT INTO analysis_states (environment_id, experiment, fingerprint, end_ms, track_rowid, exposure_rowid)
-         VALUES (?, ?, ?, 0, 0, 0)`,
+        `INSERT INTO analysis_states (environment_id, experiment, fingerprint, end_ms, track_rowid, exposure_rowid,
+           tracks_from, exposures_from, pending_from)
+         VALUES (?, ?, ?, 0, 0, 0, ?, ?, 0)`,
       )
-      .run(environmentId, key, specFingerprint(tables.spec)).lastInsertRowid,
+      .run(
+        environmentId,
+        key,
+        specFingerprint(tables.spec),
+        tables.start - maxLookback(tables.spec),
+        tables.start,
+      ).lastInsertRowid,
   );
   const units = `main.${unitsTable(id)}`;
   sqlite.exec(

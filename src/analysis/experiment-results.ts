@@ -42,6 +42,11 @@ export interface ResultsOptions {
    * kept state rebuilt from the events.
    */
   computation: 'from-scratch' | 'incremental' | 'rebuild';
+  /**
+   * EVENTS_MAX_AGE_DAYS of the ingestion: the kept state keeps the events of units not yet exposed
+   * only as far back as a later first exposure can still reach.
+   */
+  eventsMaxAgeDays: number;
 }
 
 export const DEFAULT_RESULTS_OPTIONS: ResultsOptions = {
@@ -49,6 +54,7 @@ export const DEFAULT_RESULTS_OPTIONS: ResultsOptions = {
   breakdownValues: 10,
   breakdownDimensions: 10,
   computation: 'from-scratch',
+  eventsMaxAgeDays: 30,
 };
 
 export interface ResultComparison extends Comparison {
@@ -264,7 +270,11 @@ export function computeResults(
   const withTables: typeof withAnalysisTables =
     opts.computation === 'from-scratch'
       ? withAnalysisTables
-      : (...args) => withIncrementalTables(...args, { rebuild: opts.computation === 'rebuild' });
+      : (...args) =>
+          withIncrementalTables(...args, {
+            rebuild: opts.computation === 'rebuild',
+            eventsMaxAgeDays: opts.eventsMaxAgeDays,
+          });
   const data = withTables(sqlite, spec, now, (t) => ({
     start: t.start,
     end: t.end,

@@ -322,9 +322,11 @@ export const experimentSnapshots = sqliteTable(
 
 /**
  * Incremental analysis state, one per experiment (src/analysis/analysis-state.ts): which spec it
- * was built for (`fingerprint`), up to which events (rowid watermarks, the analysed end) and the
- * oldest event times seen (a retention delete past them forces a rebuild). The per-unit values live
- * in `analysis_state_units_<id>`, created with the spec's metric columns.
+ * was built for (`fingerprint`), up to which events (rowid watermarks, the analysed end), from which
+ * time its pending events are kept (`pending_from`), and whether events it may have counted were
+ * deleted since (`events_deleted`, set by the delete triggers of migration 0006 for rows at or after
+ * `tracks_from` / `exposures_from`). The per-unit values live in `analysis_state_units_<id>`, created
+ * with the spec's metric columns.
  */
 export const analysisStates = sqliteTable(
   'analysis_states',
@@ -336,8 +338,11 @@ export const analysisStates = sqliteTable(
     endMs: integer('end_ms').notNull(),
     trackRowid: integer('track_rowid').notNull(),
     exposureRowid: integer('exposure_rowid').notNull(),
-    trackMinTs: integer('track_min_ts'),
-    exposureMinTs: integer('exposure_min_ts'),
+    // 0 for states made before these columns: any deletion marks them, nothing was pruned.
+    tracksFrom: integer('tracks_from').notNull().default(0),
+    exposuresFrom: integer('exposures_from').notNull().default(0),
+    pendingFrom: integer('pending_from').notNull().default(0),
+    eventsDeleted: integer('events_deleted', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [uniqueIndex('analysis_states_experiment_idx').on(t.environmentId, t.experiment)],
 );
@@ -345,6 +350,7 @@ export const analysisStates = sqliteTable(
 /**
  * Metric events of units not (yet) analysed, kept by the incremental analysis: when such a unit is
  * first exposed, its earlier events (the CUPED pre-period) count without re-reading `track_events`.
+ * Only events from the state's `pending_from` on are kept (older ones can no longer count).
  */
 export const analysisPendingEvents = sqliteTable(
   'analysis_pending_events',
@@ -358,5 +364,8 @@ export const analysisPendingEvents = sqliteTable(
     ts: integer('ts').notNull(),
     value: real('value').notNull(),
   },
-  (t) => [index('analysis_pending_events_unit_idx').on(t.stateId, t.unit)],
+  (t) => [
+    index('analysis_pending_events_unit_idx').on(t.stateId, t.unit),
+    index('analysis_pending_events_ts_idx').on(t.stateId, t.ts),
+  ],
 );

@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
+import { dropAnalysisState } from '../analysis/analysis-state.ts';
 import type { Db } from '../db/open-db.ts';
 import { experimentMetrics, experimentPhases, experiments } from '../db/schema.ts';
 import type { MetricRole } from './analysis-spec.ts';
@@ -28,7 +29,7 @@ export interface ExperimentStore {
 
 const roleOrder: Record<MetricRole, number> = { goal: 0, secondary: 1, guardrail: 2 };
 
-export function sqliteExperimentStore({ orm }: Db): ExperimentStore {
+export function sqliteExperimentStore({ orm, sqlite }: Db): ExperimentStore {
   return {
     async list() {
       return orm.select().from(experiments).orderBy(asc(experiments.key)).all();
@@ -53,6 +54,9 @@ export function sqliteExperimentStore({ orm }: Db): ExperimentStore {
       orm.update(experiments).set(patch).where(eq(experiments.id, id)).run();
     },
     async delete(id) {
+      // Its kept analysis state would otherwise outlive it (tables of its own, pending events).
+      const row = orm.select().from(experiments).where(eq(experiments.id, id)).get();
+      if (row) dropAnalysisState(sqlite, row.environmentId, row.key);
       orm.delete(experiments).where(eq(experiments.id, id)).run();
     },
     async metrics(experimentId) {

@@ -24,6 +24,14 @@ interface StreamOptions {
   lateExposures: boolean;
 }
 
+/**
+ * The stream's exposures arrive at most 16 days after their `ts` (3 rounds late, within a round of
+ * 4 days): the EVENTS_MAX_AGE_DAYS that holds for it.
+ */
+const STREAM_MAX_AGE_DAYS = 16;
+/** The largest CUPED look-back of `spec`. */
+const LOOKBACK = 14 * DAY;
+
 /** Units over the phase, their events over [first − 20 d, first + 12 d], each with an arrival round. */
 function stream(seed: number, start: number, options: StreamOptions): Arrival[] {
   const random = rng(seed);
@@ -140,14 +148,22 @@ function stateId(db: ReturnType<typeof openDb>): number | undefined {
   )?.id;
 }
 
-/** Stores the stream round by round; after each, incremental and from-scratch results must agree. */
-function run(seed: number, options: StreamOptions): { rebuilds: number } {
+/**
+ * Stores the stream round by round; after each, incremental and from-scratch results must agree,
+ * and the pending events kept reach back no further than a later first exposure could.
+ */
+function run(
+  seed: number,
+  options: StreamOptions & { eventsMaxAgeDays?: number },
+): { rebuilds: number; pruned: number } {
+  const eventsMaxAgeDays = options.eventsMaxAgeDays ?? STREAM_MAX_AGE_DAYS;
   const start = Date.UTC(2026, 0, 1);
   const db = openDb(':memory:');
   const store = sqliteEventStore(db.sqlite, false);
   const arrivals = stream(seed, start, options);
   const s = spec(start);
   let rebuilds = 0;
+  let pruned = 0;
   let previous: number | undefined;
   try {
     for (let round = 0; round < ROUNDS; round++) {
@@ -167,17 +183,24 @@ function run(seed: number, options: StreamOptions): { rebuilds: number } {
       const now = new Date(start + (round + 1) * ROUND_MS);
       const incremental: ExperimentResults = computeResults(db.sqlite, s, now, {
         computation: 'incremental',
+        eventsMaxAgeDays,
       });
       const id = stateId(db);
       if (id !== previous) rebuilds++;
       previous = id;
+      const horizon = now.getTime() - eventsMaxAgeDays * DAY - HOUR - LOOKBACK;
+      const { oldest } = db.sqlite.prepare('SELECT min(ts) AS oldest FROM analysis_pending_events').get() as {
+        oldest: number | null;
+      };
+      expect(oldest ?? horizon).toBeGreaterThanOrEqual(horizon);
+      if (horizon > start - LOOKBACK) pruned++;
       const full = computeResults(db.sqlite, s, now);
       expectClose(incremental, full, `seed ${seed} round ${round}`);
     }
   } finally {
     db.close();
   }
-  return { rebuilds };
+  return { rebuilds, pruned };
 }
 
 /** Stores every arrival at once; returns the database and the spec's phase start. */
@@ -198,7 +221,17 @@ function stored(seed: number) {
 
 describe('incremental analysis', () => {
   it('equals the from-scratch results after every round, built once and then only updated', () => {
-    for (const seed of [1, 2, 3, 4, 5]) expect(run(seed, { lateExposures: false }).rebuilds).toBe(1);
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const { rebuilds, pruned } = run(seed, { lateExposures: false });
+      expect(rebuilds).toBe(1);
+      expect(pruned).toBeGreaterThan(0);
+    }
+  });
+
+  it('equals the from-scratch results when exposures arrive older than the pending events kept (rebuilds)', () => {
+    for (const seed of [6, 7]) {
+      expect(run(seed, { lateExposures: false, eventsMaxAgeDays: 1 }).rebuilds).toBeGreaterThan(1);
+    }
   });
 
   it('equals the from-scratch results when late exposures move first exposures earlier (rebuilds)', () => {
@@ -232,6 +265,103 @@ describe('incremental analysis', () => {
       expect(third).not.toBe(second);
       computeResults(db.sqlite, changed, now, { computation: 'rebuild' });
       expect(stateId(db)).not.toBe(third);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rebuilds when events it may have counted are deleted other than by retention, not for older ones', () => {
+    const { db, store, start, rows } = stored(23);
+    try {
+      const old = {
+        id: 'old',
+        ts: start - 30 * DAY,
+        unit: 'u1',
+        event: 'purchase',
+        value: 1,
+        properties: null,
+      };
+      store.writeGroup([{ ...rows(() => true), tracks: [...rows(() => true).tracks, old] }]);
+      const now = new Date(start + 5 * ROUND_MS);
+      const s = spec(start);
+      const refresh = () => {
+        const incremental = computeResults(db.sqlite, s, now, { computation: 'incremental' });
+        expectClose(incremental, computeResults(db.sqlite, s, now));
+        return stateId(db);
+      };
+      const first = refresh();
+      // Older than the phase's look-back: nothing the state counted.
+      db.sqlite.prepare("DELETE FROM track_events WHERE id = 'old'").run();
+      expect(refresh()).toBe(first);
+      // A unit's data deleted on request: its events, then its exposures (their attributes).
+      const { unit } = db.sqlite
+        .prepare('SELECT t.unit FROM track_events t JOIN exposures e ON e.unit = t.unit LIMIT 1')
+        .get() as { unit: string };
+      expect(db.sqlite.prepare('DELETE FROM track_events WHERE unit = ?').run(unit).changes).toBeGreaterThan(
+        0,
+      );
+      const second = refresh();
+      expect(second).not.toBe(first);
+      expect(db.sqlite.prepare('DELETE FROM exposures WHERE unit = ?').run(unit).changes).toBeGreaterThan(0);
+      const third = refresh();
+      expect(third).not.toBe(second);
+      expect(refresh()).toBe(third);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps the pending events bounded under traffic of units never exposed, and still counts a late one', () => {
+    const start = Date.UTC(2026, 0, 1);
+    const db = openDb(':memory:');
+    const store = sqliteEventStore(db.sqlite, false);
+    const s = spec(start);
+    const maxAgeDays = 5;
+    // Pending events kept: at most the max age, the look-back and the ingestion lag back.
+    const perDay = 40;
+    const bound = (maxAgeDays + 14 + 1) * perDay;
+    let id = 0;
+    let peak = 0;
+    try {
+      for (let day = 0; day < 60; day++) {
+        const now = start + (day + 1) * DAY;
+        const tracks = Array.from({ length: perDay }, (_, k) => ({
+          id: `g${id++}`,
+          ts: now - DAY + k * 1000,
+          unit: `ghost${k % 10}-${day}`,
+          event: 'purchase',
+          value: 3,
+          properties: null,
+        }));
+        // One unit exposed per day; on the last day, one of the ghosts of three days ago.
+        const exposed = day === 59 ? `ghost0-${day - 3}` : `u${day}`;
+        const exposures = [
+          {
+            id: `x${id++}`,
+            ts: now - HOUR,
+            unit: exposed,
+            experiment: 'inc',
+            variation: day % 2 ? 'treatment' : 'control',
+          },
+        ].map((e) => ({ ...e, flag: null, attributes: null }));
+        store.writeGroup([{ environmentId: ENV, keyId: 'k', receivedAt: now, exposures, tracks }]);
+        const incremental = computeResults(db.sqlite, s, new Date(now), {
+          computation: 'incremental',
+          eventsMaxAgeDays: maxAgeDays,
+        });
+        const { n } = db.sqlite.prepare('SELECT count(*) AS n FROM analysis_pending_events').get() as {
+          n: number;
+        };
+        peak = Math.max(peak, n);
+        if (day === 59) {
+          expectClose(incremental, computeResults(db.sqlite, s, new Date(now)));
+          // The ghost's purchases before its exposure were pending: its CUPED covariate counts them.
+          expect(incremental.units.analysed).toBe(60);
+        }
+      }
+      expect(stateId(db)).toBe(1);
+      expect(peak).toBeLessThanOrEqual(bound);
+      expect(peak).toBeLessThan((60 * perDay) / 2);
     } finally {
       db.close();
     }

@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeTestApp, type Caller, type TestApp } from '../helpers/test-app.ts';
 import { experimentBody, experimentCalls, seedExperimentWorld } from '../experiments/experiment-helpers.ts';
-import { exposure, rng, send, track, type Event } from './helpers.ts';
+import { computeResults } from '../../src/analysis/experiment-results.ts';
+import { DAY, exposure, makeSpec, metric, rng, send, track, type Event } from './helpers.ts';
 
 let t: TestApp;
 let server: Caller;
@@ -88,6 +89,37 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(draft.status).toBe(409);
     const unknown = await t.request('GET', '/api/v1/experiments/nope/results', { as: viewer });
     expect(unknown.status).toBe(404);
+  });
+
+  it('deleting an experiment drops its kept analysis state (tables, pending events, row)', async () => {
+    await experimentCalls(t).create(experimentBody({ key: 'doomed-test' }));
+    const { sqlite } = t.db;
+    const { id: env } = sqlite.prepare("SELECT id FROM environments WHERE key = 'production'").get() as {
+      id: string;
+    };
+    // A state as a refresh would keep it (drafts have no results route to make one); the other
+    // experiment's units are pending for this one.
+    const spec = makeSpec('doomed-test', env, new Date(Date.now() - DAY), [metric('purchase')]);
+    computeResults(sqlite, spec, new Date(), { computation: 'incremental' });
+    const state = () =>
+      sqlite.prepare("SELECT id FROM analysis_states WHERE experiment = 'doomed-test'").get() as
+        { id: number } | undefined;
+    const { id } = state()!;
+    const kept = () =>
+      sqlite
+        .prepare(
+          `SELECT (SELECT count(*) FROM sqlite_master WHERE name IN (@units, @sums)) AS tables,
+                  (SELECT count(*) FROM analysis_pending_events WHERE state_id = @id) AS pending`,
+        )
+        .get({ id, units: `analysis_state_units_${id}`, sums: `analysis_state_sums_${id}` }) as {
+        tables: number;
+        pending: number;
+      };
+    expect(kept().tables).toBe(2);
+    expect(kept().pending).toBeGreaterThan(0);
+    expect((await t.request('DELETE', '/api/v1/experiments/doomed-test', { as: t.admin })).status).toBe(204);
+    expect(state()).toBeUndefined();
+    expect(kept()).toEqual({ tables: 0, pending: 0 });
   });
 
   it('documents the routes and the response schema', async () => {
