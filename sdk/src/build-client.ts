@@ -279,7 +279,7 @@ export function buildClient(
     };
   };
   const forUser = (attrs: Attributes, opts?: { stickyBucketAssignments?: StickyAssignmentDocs }) => {
-    const scope = { attributes: { ...attrs }, stickyBucketAssignments: opts?.stickyBucketAssignments };
+    const scope = { ...opts, attributes: { ...attrs } };
     return evaluator(() => scope);
   };
 

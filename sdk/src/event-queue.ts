@@ -17,7 +17,7 @@ import type { SdkApi } from './sdk-api.js';
 export function createEventQueue(
   options: ClientOptions,
   api: SdkApi,
-  log: (level: 'warn' | 'error', what: string, detail?: unknown) => void,
+  warn: (what: string, detail?: unknown) => void,
 ) {
   const { flushIntervalMs = 5000, maxBatchSize = 100, maxQueueSize = 10_000 } = options;
   // Events are serialized when queued: a bad value (a cycle, a BigInt) is refused at once instead
@@ -35,63 +35,60 @@ export function createEventQueue(
 
   const body = (batch: string[]) => `{"events":[${batch.join()}]}`;
   const trim = () => {
-    const excess = queue.length - maxQueueSize;
-    if (excess > 0) dropped += queue.splice(0, excess).length;
+    if (queue.length > maxQueueSize) dropped += queue.splice(0, queue.length - maxQueueSize).length;
   };
 
   // One timer at a time: the next interval flush or the pending retry, whichever is due.
   const schedule = (ms: number) => {
     clearTimeout(timer);
-    timer = closed
-      ? undefined
-      : unrefTimeout(() => {
-          // Timers may fire a millisecond early by Date.now(); the timer, not the clock, decides.
-          timer = undefined;
-          retryAt = 0;
-          void flush();
-        }, ms);
+    if (!closed)
+      timer = unrefTimeout(() => {
+        // Timers may fire a millisecond early by Date.now(); the timer, not the clock, decides.
+        timer = undefined;
+        retryAt = 0;
+        void flush();
+      }, ms);
   };
 
-  // Sends one batch; false when delivery must wait for a retry.
-  const post = async () => {
-    const batch = queue.splice(0, maxBatchSize);
-    let wait: number | undefined;
-    try {
-      const res = await api.send('events', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: body(batch),
-      });
-      const { ok, status } = res;
-      if (status !== 429 && status < 500) {
-        // 2xx: the body lists refused events. Other 4xx: resending cannot help, drop the batch.
-        const refused = ok ? (await res.json().catch(() => ({}))).rejected?.length || 0 : batch.length;
-        sent += batch.length - refused;
-        rejected += refused;
-        if (refused) log('warn', `${refused} events rejected (HTTP ${status})`);
-        attempt = 0;
-        return true;
+  // Sends batches until the queue is empty or a failed one must wait for its retry.
+  const send = async () => {
+    while (queue.length && Date.now() >= retryAt) {
+      const batch = queue.splice(0, maxBatchSize);
+      let wait: number | undefined;
+      try {
+        const res = await api.send('events', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: body(batch),
+        });
+        const status = res.status;
+        if (status !== 429 && status < 500) {
+          // 2xx: the body lists refused events. Other 4xx: resending cannot help, drop the batch.
+          const refused = res.ok ? (await res.json().catch(() => ({}))).rejected?.length || 0 : batch.length;
+          sent += batch.length - refused;
+          rejected += refused;
+          if (refused) warn(`${refused} events rejected`, status);
+          attempt = 0;
+          continue;
+        }
+        wait = parseRetryAfter(res.headers.get('Retry-After'));
+        warn('events failed, retrying', status);
+      } catch (error) {
+        warn('events failed, retrying', error);
       }
-      wait = parseRetryAfter(res.headers.get('Retry-After'));
-      log('warn', 'events failed, retrying', `HTTP ${status}`);
-    } catch (error) {
-      log('warn', 'events failed, retrying', error);
+      // Put the batch back in front; ids make a resend after an ambiguous failure harmless.
+      queue = batch.concat(queue);
+      trim();
+      retries++;
+      wait ??= backoffDelay(attempt++, options);
+      retryAt = Date.now() + wait;
+      schedule(wait);
     }
-    // Put the batch back in front; ids make a resend after an ambiguous failure harmless.
-    queue = batch.concat(queue);
-    trim();
-    retries++;
-    wait ??= backoffDelay(attempt++, options);
-    retryAt = Date.now() + wait;
-    schedule(wait);
-    return false;
   };
 
   const flush = (): Promise<void> =>
-    (sending ??= (async () => {
-      while (queue.length && Date.now() >= retryAt && (await post()));
-    })()
-      .catch((error) => log('error', 'flush failed', error))
+    (sending ??= send()
+      .catch((error) => warn('flush failed', error))
       .finally(() => {
         sending = undefined;
         // Events pushed while the last request was settling were left to it: give them a timer.
@@ -105,7 +102,7 @@ export function createEventQueue(
         queue.push(JSON.stringify(event));
       } catch (error) {
         rejected++;
-        return log('error', 'event not serializable', error);
+        return warn('event not serializable', error);
       }
       trim();
       if (sending || Date.now() < retryAt) return; // the running send or the retry takes it along
@@ -137,7 +134,7 @@ export function createEventQueue(
       await Promise.race([drain(), sleep(timeoutMs)]);
       closed = true;
       clearTimeout(timer);
-      if (queue.length) log('warn', `${queue.length} events unsent at close`);
+      if (queue.length) warn(`${queue.length} events unsent at close`);
       dropped += queue.length;
       queue = [];
     },

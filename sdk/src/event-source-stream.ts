@@ -18,6 +18,6 @@ export const connectEventSource: StreamConnector = (path, _lastEventId, report, 
   const es = new ES(api.keyed(path));
   for (const type of STREAM_EVENTS) es.addEventListener(type, (e) => report(type, e.data, e.lastEventId));
   es.onopen = () => report('open');
-  es.onerror = () => report('error', 'EventSource error');
+  es.onerror = () => report('error', 'EventSource');
   return () => es.close();
 };

@@ -9,9 +9,10 @@ const memory = new Map<string, string>();
  * @example
  * createClient({ apiHost, sdkKey, cache: memoryCache() });
  */
-export function memoryCache(): RulesetCache {
-  return { get: (key) => memory.get(key), set: (key, value) => void memory.set(key, value) };
-}
+export const memoryCache = (): RulesetCache => ({
+  get: (key) => memory.get(key),
+  set: (key, value) => void memory.set(key, value),
+});
 
 /**
  * The part of the Web Storage API (`localStorage`, `sessionStorage`) the cache uses.
@@ -26,29 +27,16 @@ export interface WebStorage {
 
 /**
  * A {@link RulesetCache} in `localStorage`, so a returning visitor starts from the last ruleset
- * even offline. Quota or privacy-mode errors are swallowed: the cache is an optimisation.
+ * even offline. A full or forbidden storage only costs the client a warning: the cache is an
+ * optimisation.
  *
  * @example
  * createClient({ apiHost, sdkKey, cache: localStorageCache() });
  */
-export function localStorageCache(storage: WebStorage = globalThis.localStorage): RulesetCache {
-  return {
-    get(key) {
-      try {
-        return storage.getItem(key);
-      } catch {
-        return undefined;
-      }
-    },
-    set(key, value) {
-      try {
-        storage.setItem(key, value);
-      } catch {
-        // full or forbidden: keep going without a cache
-      }
-    },
-  };
-}
+export const localStorageCache = (storage: WebStorage = globalThis.localStorage): RulesetCache => ({
+  get: (key) => storage.getItem(key),
+  set: (key, value) => storage.setItem(key, value),
+});
 
 /**
  * `localStorage` when the page has a usable one, memory otherwise (Node, workers).
@@ -58,9 +46,10 @@ export function localStorageCache(storage: WebStorage = globalThis.localStorage)
  */
 export function defaultCache(): RulesetCache {
   try {
-    if (typeof localStorage !== 'undefined' && localStorage) return localStorageCache(localStorage);
+    // Reading localStorage throws where storage is disabled, and is a ReferenceError in Node.
+    if (localStorage) return localStorageCache(localStorage);
   } catch {
-    // Accessing localStorage throws when storage is disabled.
+    // memory, then
   }
   return memoryCache();
 }

@@ -48,7 +48,7 @@ export function syncRuleset(
   api: SdkApi,
   connect: StreamConnector,
   take: (text: string, from: 'network' | 'stream') => void,
-  log: (level: 'warn' | 'error', what: string, detail?: unknown) => void,
+  warn: (what: string, detail?: unknown) => void,
 ) {
   const { streaming = true, pollIntervalMs = 30_000 } = options;
   let closed = false;
@@ -97,7 +97,7 @@ export function syncRuleset(
       pollTimer = unrefTimeout(
         () =>
           void refresh().then((error) => {
-            if (error) log('warn', 'poll failed', error);
+            if (error) warn('poll failed', error);
             poll();
           }),
         pollIntervalMs,
@@ -156,7 +156,7 @@ export function syncRuleset(
     } else {
       stop?.();
       stop = undefined;
-      log('warn', `stream ${type}`, data);
+      warn(`stream ${type}`, data);
       failures++;
       if (type === 'fatal' || failures >= FAILURES_BEFORE_POLLING) setPolling(true);
       if (type !== 'fatal') retryTimer = unrefTimeout(open, backoffDelay(failures - 1, options, retryMs));
