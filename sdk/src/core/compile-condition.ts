@@ -1,36 +1,120 @@
-// Conditions are compiled once per payload into closures: paths pre-split, regexes and sets built,
-// operands validated. Evaluation then walks no JSON and parses nothing. A malformed node is
-// reported through `report` and compiles to "never matches"; compiling never throws.
-import { compileOperator } from './condition-operators.js';
+// Conditions are compiled once per payload into closures: paths pre-split, regexes and sets built.
+// Evaluation then walks no JSON. A broken operator (bad operand, unknown name) is reported and never
+// matches, as the specification asks; a broken structure (a condition that is not an object, an
+// `$or` that is not a list) throws, and the caller degrades the whole rule.
+import { padVersion } from './pad-version.js';
 
 /** A compiled test on one value (attributes, an attribute, an array element...). */
 export type Predicate = (target: unknown) => boolean;
 
 /** What compiling a condition needs from its surroundings. */
 export interface ConditionScope {
-  savedGroups: ReadonlyMap<string, ReadonlySet<unknown>>;
-  report(path: string, message: string): void;
+  savedGroups: Record<string, unknown>;
+  report(message: string): void;
 }
 
-export const ALWAYS: Predicate = () => true;
-export const NEVER: Predicate = () => false;
+type Rec = Record<string, unknown>;
+type Operator = (operand: unknown, scope: ConditionScope) => Predicate;
 
 export const hasOwn = Object.prototype.hasOwnProperty;
+const ALWAYS: Predicate = () => true;
+const NEVER: Predicate = () => false;
 
-/** A finite number (not NaN or ±Infinity). */
-export const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** `value` when it is an array; throws otherwise (the part it came from is broken). */
+export function list<T = unknown>(value: unknown): T[] {
+  if (Array.isArray(value)) return value as T[];
+  throw TypeError('expected a list');
+}
 
-/** `v` when it is a non-empty string, otherwise `undefined`: `str(def.seed) ?? key`. */
-export const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
+const isObject = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+// An empty `$and` passes and so does an empty `$or`, as the specification says.
+const all = (ps: Predicate[]): Predicate => (ps.length < 2 ? ps[0] || ALWAYS : (t) => ps.every((p) => p(t)));
+const any = (ps: Predicate[]): Predicate => (ps.length < 2 ? ps[0] || ALWAYS : (t) => ps.some((p) => p(t)));
+const not =
+  (p: Predicate): Predicate =>
+  (t) =>
+    !p(t);
+
+const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
+
+/** Membership, with the specification's rule that an array attribute matches on any element. */
+function memberOf(values: unknown[], fold?: boolean): Predicate {
+  const key = fold ? lower : (v: unknown) => v;
+  const set = new Set(values.map(key));
+  return (v) => (Array.isArray(v) ? v.some((x) => set.has(key(x))) : set.has(key(v)));
+}
+
+function savedGroup(id: unknown, scope: ConditionScope): unknown[] {
+  const group = scope.savedGroups[id as string];
+  if (group === undefined) scope.report(`unknown saved group ${String(id)}`);
+  return group === undefined ? [] : list(group);
+}
 
 /**
- * Plain JSON object (not null, not an array).
+ * The specification's type names, as `$type` compares them.
  *
  * @example
- * isRecord({ a: 1 }); // true — isRecord([1]) and isRecord(null) are false
+ * typeName([1]); // 'array' — typeName(null) is 'null'
  */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
+export function typeName(value: unknown): string {
+  const t = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  return 'string number boolean object undefined null array'.includes(t) ? t : 'unknown';
+}
+
+// Comparisons on raw values use JavaScript's loose relational semantics ("8" > 5, null < 1), which is
+// what the conformance suite encodes; the version operators compare normalised version strings.
+const COMPARE: Record<string, (a: never, b: never) => boolean> = {
+  eq: (a, b) => a === b,
+  ne: (a, b) => a !== b,
+  lt: (a, b) => a < b,
+  lte: (a, b) => a <= b,
+  gt: (a, b) => a > b,
+  gte: (a, b) => a >= b,
+};
+
+const OPERATORS: Record<string, Operator> = {
+  $in: (x) => memberOf(list(x)),
+  $nin: (x) => not(memberOf(list(x))),
+  $ini: (x) => memberOf(list(x), true),
+  $nini: (x) => not(memberOf(list(x), true)),
+  $inGroup: (x, s) => memberOf(savedGroup(x, s)),
+  $notInGroup: (x, s) => not(memberOf(savedGroup(x, s))),
+  $all: (x, s) => every(x, s),
+  $alli: (x, s) => every(x, s, true),
+  $elemMatch: (x, s) => {
+    const item = isObject(x) && isOperatorObject(x) ? compileValue(x, s) : compileCondition(x, s);
+    return (v) => Array.isArray(v) && v.some(item);
+  },
+  $size: (x, s) => {
+    const size = compileValue(x, s);
+    return (v) => Array.isArray(v) && size(v.length);
+  },
+  $exists: (x) => (x ? (v) => v != null : (v) => v == null),
+  $type: (x) => (v) => typeName(v) === x,
+  $not: (x, s) => not(compileValue(x, s)),
+  $regex: (x) => regex(x, ''),
+  $regexi: (x) => regex(x, 'i'),
+};
+for (const name in COMPARE) {
+  const cmp = COMPARE[name];
+  OPERATORS['$' + name] = (x) => (v) => cmp(v as never, x as never);
+  OPERATORS['$v' + name] = (x) => {
+    const right = padVersion(x);
+    return (v) => cmp(padVersion(v) as never, right as never);
+  };
+}
+
+function regex(x: unknown, flags: string): Predicate {
+  if (typeof x !== 'string') throw TypeError();
+  const re = new RegExp(x, flags);
+  return (v) => re.test(String(v));
+}
+
+/** `$all` / `$alli`: every part matches some element of an array attribute. */
+function every(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
+  const parts = list(x).map((part) => compileValue(part, s, fold));
+  return (v) => Array.isArray(v) && parts.every((part) => v.some(part));
 }
 
 /**
@@ -39,140 +123,75 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
  * @example
  * isOperatorObject({ $gt: 1, $lt: 5 }); // true — { $gt: 1, a: 2 } and {} are not
  */
-export function isOperatorObject(value: Record<string, unknown>): boolean {
-  let count = 0;
-  for (const key in value) {
-    if (!hasOwn.call(value, key)) continue;
-    if (key.charCodeAt(0) !== 36 /* $ */) return false;
-    count++;
-  }
-  return count > 0;
+export function isOperatorObject(value: object): boolean {
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => k[0] === '$');
 }
 
-/**
- * All of `preds`, specialised for the common small counts.
- *
- * @example
- * allOf([(t) => t !== null, (t) => typeof t === 'object'])({}); // true
- */
-export function allOf(preds: Predicate[]): Predicate {
-  if (preds.length === 0) return ALWAYS;
-  if (preds.length === 1) return preds[0];
-  if (preds.length === 2) {
-    const [a, b] = preds;
-    return (t) => a(t) && b(t);
-  }
-  return (t) => {
-    for (let i = 0; i < preds.length; i++) if (!preds[i](t)) return false;
-    return true;
-  };
-}
-
-function anyOf(preds: Predicate[]): Predicate {
-  if (preds.length === 0) return ALWAYS; // the specification: an empty $or passes
-  if (preds.length === 1) return preds[0];
-  return (t) => {
-    for (let i = 0; i < preds.length; i++) if (preds[i](t)) return true;
-    return false;
-  };
-}
-
-/**
- * Reads a dot-separated path; a missing step yields `null`, as the specification's `getPath`.
- *
- * @example
- * compilePath('job.title')({ job: { title: 'dev' } }); // 'dev'
- */
-export function compilePath(path: string): (target: unknown) => unknown {
-  if (path.indexOf('.') < 0) {
-    return (t) =>
-      typeof t === 'object' && t !== null && hasOwn.call(t, path)
-        ? (t as Record<string, unknown>)[path]
-        : null;
-  }
+/** Reads a dot-separated path; a missing step yields `null`, as the specification's `getPath`. */
+function compilePath(path: string): (target: unknown) => unknown {
   const parts = path.split('.');
   return (t) => {
-    let current = t;
-    for (let i = 0; i < parts.length; i++) {
-      if (typeof current !== 'object' || current === null || !hasOwn.call(current, parts[i])) return null;
-      current = (current as Record<string, unknown>)[parts[i]];
+    for (const part of parts) {
+      if (typeof t !== 'object' || t === null || !hasOwn.call(t, part)) return null;
+      t = (t as Rec)[part];
     }
-    return current;
+    return t;
   };
 }
 
-function compileList(list: unknown, scope: ConditionScope, path: string): Predicate[] | null {
-  if (!Array.isArray(list)) {
-    scope.report(path, 'expected an array');
-    return null;
+/**
+ * Compiles the right-hand side of `attr: <here>`: a literal (loosely compared, as the specification
+ * says), a JSON value compared structurally, or an operator object. `fold` lower-cases strings.
+ *
+ * @example
+ * compileValue({ $in: ['NL', 'BE'] }, scope)('NL'); // true
+ */
+export function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
+  if (typeof x === 'string') {
+    const want = fold ? x.toLowerCase() : x;
+    return fold ? (v) => String(v).toLowerCase() === want : (v) => String(v) === want;
   }
-  return list.map((c, i) => compileCondition(c, scope, `${path}[${i}]`));
+  if (typeof x === 'number') return (v) => Number(v) === x;
+  if (typeof x === 'boolean') return (v) => v !== null && !!v === x;
+  if (x === null) return (v) => v === null;
+  if (Array.isArray(x) || !isOperatorObject(x as object)) {
+    const json = JSON.stringify(x);
+    return (v) => JSON.stringify(v) === json;
+  }
+  return all(
+    Object.keys(x as Rec).map((op) => {
+      try {
+        return OPERATORS[op]((x as Rec)[op], s);
+      } catch (error) {
+        s.report(`${op}: ${String(error)}`);
+        return NEVER;
+      }
+    }),
+  );
 }
 
 /**
  * Compiles a condition (`{ attr: value | { $op: operand }, $and, $or, $nor, $not }`) into a
- * predicate over an attributes object. Every key must pass.
+ * predicate over an attributes object. Throws when the condition is not an object.
  *
  * @example
- * const p = compileCondition({ age: { $gte: 18 } }, { savedGroups: new Map(), report: () => {} });
+ * const p = compileCondition({ age: { $gte: 18 } }, { savedGroups: {}, report: () => {} });
  * p({ age: 21 }); // true
  */
-export function compileCondition(condition: unknown, scope: ConditionScope, path = 'condition'): Predicate {
-  if (!isRecord(condition)) {
-    scope.report(path, 'expected an object');
-    return NEVER;
-  }
-  const preds: Predicate[] = [];
-  for (const key of Object.keys(condition)) {
-    const operand = condition[key];
-    const at = `${path}.${key}`;
-    if (key === '$or' || key === '$nor' || key === '$and') {
-      const list = compileList(operand, scope, at);
-      if (list === null) preds.push(NEVER);
-      else if (key === '$and') preds.push(allOf(list));
-      else if (key === '$or') preds.push(anyOf(list));
-      else {
-        const any = anyOf(list);
-        preds.push((t) => !any(t));
-      }
-    } else if (key === '$not') {
-      const inner = compileCondition(operand, scope, at);
-      preds.push((t) => !inner(t));
-    } else {
+export function compileCondition(condition: unknown, s: ConditionScope): Predicate {
+  if (!isObject(condition)) throw TypeError('expected a condition object');
+  const each = (x: unknown) => list(x).map((c) => compileCondition(c, s));
+  return all(
+    Object.keys(condition).map((key) => {
+      const x = condition[key];
+      if (key === '$and') return all(each(x));
+      if (key === '$or') return any(each(x));
+      if (key === '$nor') return not(any(each(x)));
+      if (key === '$not') return not(compileCondition(x, s));
       const get = compilePath(key);
-      const test = compileValue(operand, scope, at);
-      preds.push((t) => test(get(t)));
-    }
-  }
-  return allOf(preds);
-}
-
-/**
- * Compiles the right-hand side of `attr: <here>`: a literal (loosely compared, as the spec says),
- * a JSON value compared structurally, or an operator object.
- *
- * @example
- * compileValue({ $in: ['NL', 'BE'] }, scope, 'country')('NL'); // true
- */
-export function compileValue(expected: unknown, scope: ConditionScope, path: string): Predicate {
-  switch (typeof expected) {
-    case 'string':
-      return (v) => (typeof v === 'string' ? v === expected : String(v) === expected);
-    case 'number':
-      return (v) => (typeof v === 'number' ? v : Number(v)) === expected;
-    case 'boolean':
-      return (v) => v !== null && !!v === expected;
-    case 'object': {
-      if (expected === null) return (v) => v === null;
-      if (Array.isArray(expected) || !isOperatorObject(expected as Record<string, unknown>)) {
-        const json = JSON.stringify(expected);
-        return (v) => JSON.stringify(v) === json;
-      }
-      const ops = expected as Record<string, unknown>;
-      return allOf(Object.keys(ops).map((op) => compileOperator(op, ops[op], scope, `${path}.${op}`)));
-    }
-    default:
-      scope.report(path, `unexpected ${typeof expected}`);
-      return NEVER;
-  }
+      const test = compileValue(x, s);
+      return (t) => test(get(t));
+    }),
+  );
 }

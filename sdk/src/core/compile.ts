@@ -1,13 +1,18 @@
-// Compiles a payload once per update into a CompiledRuleset. Each feature and rule is compiled in
-// isolation: whatever is wrong with one (bad regex, wrong types) is reported and degrades only
-// that rule or condition; compile itself never throws.
-import { isRecord } from './compile-condition.js';
-import type { ConditionScope } from './compile-condition.js';
+// Compiles a payload once per update into a CompiledRuleset. Each feature and each rule compiles
+// inside its own try/catch: whatever is wrong with one (bad regex, wrong types) is reported with
+// the feature and rule index and degrades only that part; compile itself never throws. Payloads are
+// validated field by field where they are written (the server), not here.
 import { compileRule } from './compile-rule.js';
-import type { CompileIssue, CompileLogger, CompiledFeature, CompiledRuleset } from './compiled-types.js';
-import type { BanditScope } from './compile-rule.js';
+import type { RuleScope } from './compile-rule.js';
+import type {
+  CompileIssue,
+  CompileLogger,
+  CompiledFeature,
+  CompiledRule,
+  CompiledRuleset,
+} from './compiled-types.js';
 import type { BanditCompiler } from './contextual-bandits.js';
-import type { ContextualBanditDefinition, FeaturePayload } from './types.js';
+import type { FeatureDefinition, FeaturePayload } from './types.js';
 
 /** Options of `compile`. */
 export interface CompileOptions {
@@ -20,29 +25,6 @@ export interface CompileOptions {
   contextualBandits?: BanditCompiler;
 }
 
-function compileFeature(
-  key: string,
-  raw: unknown,
-  scope: ConditionScope,
-  bandits: BanditScope | undefined,
-): CompiledFeature {
-  const path = `features.${key}`;
-  if (!isRecord(raw)) {
-    scope.report(path, 'expected an object');
-    return { key, defaultValue: null, disabled: false, rules: [] };
-  }
-  const rules = raw.rules;
-  if (rules !== undefined && !Array.isArray(rules)) scope.report(`${path}.rules`, 'expected an array');
-  return {
-    key,
-    defaultValue: raw.defaultValue === undefined ? null : raw.defaultValue,
-    disabled: rules === undefined,
-    rules: Array.isArray(rules)
-      ? rules.map((rule, i) => compileRule(rule, key, scope, bandits, `${path}.rules[${i}]`))
-      : [],
-  };
-}
-
 /**
  * Compiles an SDK payload (GrowthBook format, decrypted) into a ruleset for `evaluate`. Call it once
  * per payload update. Problems are reported to `options.logger` and in `ruleset.issues`.
@@ -53,62 +35,50 @@ function compileFeature(
  */
 export function compile(payload: FeaturePayload, options: CompileOptions = {}): CompiledRuleset {
   const issues: CompileIssue[] = [];
-  const report = (path: string, message: string): void => {
-    const issue = { path, message };
-    issues.push(issue);
+  const features = new Map<string, CompiledFeature>();
+  const p = payload || {};
+  let path = 'payload';
+  const scope: RuleScope = {
+    savedGroups: p.savedGroups || {},
+    report(message) {
+      const issue = { path, message };
+      issues.push(issue);
+      try {
+        options.logger?.(`${path}: ${message}`, issue);
+      } catch {
+        // A failing logger must not take evaluation down with it.
+      }
+    },
+    bandits: options.contextualBandits && {
+      definitions: p.contextualBandits || {},
+      compile: options.contextualBandits,
+    },
+    stickyAttributes: new Set(),
+  };
+  const attempt = (at: string, part: () => void) => {
+    path = at;
     try {
-      options.logger?.(`${path}: ${message}`, issue);
-    } catch {
-      // A failing logger must not take evaluation down with it.
+      part();
+    } catch (error) {
+      scope.report(String(error));
     }
   };
-  const savedGroups = new Map<string, Set<unknown>>();
-  const features = new Map<string, CompiledFeature>();
-  const stickyAttributes = new Set<string>();
-  try {
-    const p: unknown = payload;
-    if (!isRecord(p)) {
-      report('payload', 'expected an object');
-    } else {
-      if (p.savedGroups !== undefined && !isRecord(p.savedGroups))
-        report('savedGroups', 'expected an object');
-      for (const [id, members] of Object.entries(isRecord(p.savedGroups) ? p.savedGroups : {})) {
-        if (Array.isArray(members)) savedGroups.set(id, new Set(members));
-        else report(`savedGroups.${id}`, 'expected an array');
-      }
-      if (p.features === undefined && typeof p.encryptedFeatures === 'string') {
-        report('encryptedFeatures', 'encrypted: decryptPayload() it first');
-      }
-      const bandits = options.contextualBandits && {
-        definitions: (isRecord(p.contextualBandits) ? p.contextualBandits : {}) as Record<
-          string,
-          ContextualBanditDefinition
-        >,
-        compile: options.contextualBandits,
-      };
-      const scope: ConditionScope = { savedGroups, report };
-      for (const [key, def] of Object.entries(isRecord(p.features) ? p.features : {})) {
-        const feature = compileFeature(key, def, scope, bandits);
-        features.set(key, feature);
-        for (const rule of feature.rules) {
-          const exp = rule.experiment;
-          // Preload for every experiment, sticky or not: the documents are what the host persists
-          // back, and a unit's document must not lose other experiments' assignments.
-          if (!exp) continue;
-          stickyAttributes.add(exp.hashAttribute);
-          if (exp.fallbackAttribute) stickyAttributes.add(exp.fallbackAttribute);
-        }
-      }
-    }
-  } catch (error) {
-    report('payload', `compilation failed: ${String(error)}`);
+  if (!p.features && p.encryptedFeatures) scope.report('encrypted: decryptPayload() it first');
+  for (const [key, def] of Object.entries(p.features || {}) as [string, FeatureDefinition][]) {
+    const at = 'features.' + key;
+    attempt(at, () => {
+      const rules: CompiledRule[] | undefined = def.rules && [];
+      features.set(key, { defaultValue: def.defaultValue ?? null, rules });
+      def.rules?.forEach((rule, i) =>
+        attempt(`${at}.rules[${i}]`, () => rules?.push(compileRule(rule, key, scope))),
+      );
+    });
   }
   return {
     features,
-    savedGroups,
-    stickyBucketAttributes: [...stickyAttributes],
+    savedGroups: scope.savedGroups,
+    stickyBucketAttributes: [...scope.stickyAttributes],
     issues,
-    dateUpdated: typeof payload?.dateUpdated === 'string' ? payload.dateUpdated : undefined,
     payload,
   };
 }

@@ -43,14 +43,13 @@ export function contextualBandits(
   n: number,
   coverage: number,
   scope: ConditionScope,
-  path: string,
 ): CompiledBandit {
   const contexts = Array.isArray(bandit?.contexts) ? bandit.contexts : [];
   const version = bandit?.banditVersion;
   const weights = Array.isArray(def.weights) ? def.weights : getEqualWeights(n);
-  const leaves: Leaf[] = contexts.map((leaf, i) => ({
+  const leaves: Leaf[] = contexts.map((leaf) => ({
     leafId: leaf.leafId,
-    test: compileCondition(leaf.condition ?? {}, scope, `${path}.contexts[${i}].condition`),
+    test: compileCondition(leaf.condition ?? {}, scope),
     weights: leaf.weights,
     ranges: getBucketRanges(n, coverage, leaf.weights),
   }));

@@ -13,23 +13,13 @@ import type { Attributes, Condition } from './types.js';
 export function evalCondition(
   attributes: Attributes,
   condition: Condition,
-  savedGroups?: Record<string, unknown[]>,
+  savedGroups: Record<string, unknown[]> = {},
   logger?: (message: string) => void,
 ): boolean {
   try {
-    const groups = new Map<string, Set<unknown>>();
-    if (savedGroups) {
-      for (const [id, members] of Object.entries(savedGroups)) {
-        if (Array.isArray(members)) groups.set(id, new Set(members));
-      }
-    }
-    const test = compileCondition(condition, {
-      savedGroups: groups,
-      report: (path, message) => logger?.(`${path}: ${message}`),
-    });
-    return test(attributes);
+    return compileCondition(condition, { savedGroups, report: (message) => logger?.(message) })(attributes);
   } catch (error) {
-    logger?.(`condition evaluation failed: ${String(error)}`);
+    logger?.(String(error));
     return false;
   }
 }

@@ -1,10 +1,10 @@
-// Feature evaluation over a compiled ruleset: rules in order, first applicable wins. Synchronous,
-// allocation-light, and total: whatever happens inside, the caller gets an Evaluation.
+// Evaluation over a compiled ruleset: a feature's rules in order, first applicable wins, and the
+// specification's `run` for the experiments among them (and for `runExperiment`). Synchronous and
+// total: whatever happens inside, `evaluate` returns an Evaluation.
 import { hasOwn } from './compile-condition.js';
-import { checkParents, PARENTS_CYCLIC, PARENTS_GATE, PARENTS_PASS } from './check-parents.js';
-import type { CompiledExperiment, CompiledRollout, CompiledRule, CompiledRuleset } from './compiled-types.js';
-import { isFilteredOut } from './is-filtered-out.js';
-import { runCompiled } from './run-compiled.js';
+import type { CompiledExperiment, CompiledParent, CompiledRuleset } from './compiled-types.js';
+import { chooseVariation, inNamespace, inRange } from './get-bucket-ranges.js';
+import { getQueryStringOverride } from './get-query-string-override.js';
 import type {
   Attributes,
   Evaluation,
@@ -13,78 +13,176 @@ import type {
   EvaluationSource,
   Exposure,
   ExperimentResult,
+  StickyAssignmentDocs,
 } from './types.js';
 
-const NO_ATTRIBUTES: Attributes = {};
-
-function result(
+const outcome = (
   key: string,
   value: unknown,
   reason: EvaluationReason,
   source: EvaluationSource,
   ruleId?: string,
-): Evaluation {
-  // Every Evaluation gets the same fields in the same order: one hidden class for the JIT.
-  return {
-    key,
-    value,
-    on: !!value,
-    off: !value,
-    reason,
-    ruleId,
-    variationId: undefined,
-    variationKey: undefined,
-    exposure: undefined,
-    otherExposures: undefined,
-    errorMessage: undefined,
-    source,
-    experiment: undefined,
-    experimentResult: undefined,
-    tracks: undefined,
-  };
+): Evaluation => ({ key, value, on: !!value, off: !value, reason, ruleId, source });
+
+const exposureOf = (flag: string, exp: CompiledExperiment, res: ExperimentResult): Exposure => ({
+  flag,
+  experiment: exp.key,
+  variation: res.key,
+  variationId: res.variationId,
+  hashAttribute: res.hashAttribute,
+  unit: String(res.hashValue),
+  bucket: res.bucket ?? 0,
+});
+
+/** The documents sticky bucketing reads and writes for `exp`, when it is on. */
+const stickyDocs = (exp: CompiledExperiment, ctx: EvaluationContext): StickyAssignmentDocs | undefined =>
+  exp.sticky ? ctx.stickyBucketAssignments : undefined;
+
+/** The attribute a unit is hashed by: the fallback when the hash attribute is empty (sticky only). */
+function hashAttribute(exp: CompiledExperiment, attrs: Attributes, ctx: EvaluationContext): string {
+  const fallback = exp.fallbackAttribute;
+  return !attrs[exp.hashAttribute] && fallback && stickyDocs(exp, ctx) && attrs[fallback]
+    ? fallback
+    : exp.hashAttribute;
 }
 
-function inRollout(rollout: CompiledRollout, attrs: Attributes, useFallback: boolean): boolean {
-  if (rollout.range === undefined && rollout.coverage === 0) return false;
-  let v = attrs[rollout.hashAttribute];
-  if (!v && useFallback && rollout.fallbackAttribute !== undefined) v = attrs[rollout.fallbackAttribute];
-  if (!v || rollout.hasher === null) return false;
-  const n = rollout.hasher(typeof v === 'string' ? v : String(v));
-  if (rollout.range !== undefined) return n >= rollout.range[0] && n < rollout.range[1];
-  return rollout.coverage === undefined || n <= rollout.coverage;
-}
+// Outcomes of prerequisites: all met, a rule skipped, the feature gated off, a cycle.
+const SKIP = 1;
+const GATE = 2;
+const CYCLIC = 3;
 
-function experimentEvaluation(
+/**
+ * Evaluates the parents of `key` (pushed on `stack` meanwhile, so cycles are found per path).
+ * Exposures the parents caused are appended to `exposures`: the unit's experience depends on them.
+ */
+function checkParents(
+  rs: CompiledRuleset,
   key: string,
-  rule: CompiledRule,
+  parents: CompiledParent[],
+  ctx: EvaluationContext,
+  stack: string[],
+  exposures?: Exposure[],
+): number {
+  let result = 0;
+  stack.push(key);
+  for (const parent of parents) {
+    const e = evaluateFeature(rs, parent.id, ctx, stack);
+    if (e.source === 'cyclicPrerequisite') result = CYCLIC;
+    else {
+      if (e.exposure) exposures?.push(e.exposure);
+      if (e.otherExposures) exposures?.push(...e.otherExposures);
+      if (!parent.test({ value: e.value })) result = parent.gate ? GATE : SKIP;
+    }
+    if (result) break;
+  }
+  stack.pop();
+  return result;
+}
+
+const filteredOut = (exp: CompiledExperiment, attrs: Attributes): boolean | undefined =>
+  exp.filters?.some((f) => {
+    const v = attrs[f.attribute];
+    return !v || !f.hasher || chooseVariation(f.hasher(String(v)), f.ranges) < 0;
+  });
+
+/**
+ * Runs an experiment for the unit in `ctx` (the specification's `run`). For a feature's rule
+ * (`featureId` set) filters and prerequisites were checked at the rule level already. Sticky-bucket
+ * documents in the context are read and, on assignment, updated in place.
+ *
+ * @example
+ * runCompiled(ruleset, exp, { attributes: { id: 'u1' } }, null, []);
+ */
+export function runCompiled(
+  rs: CompiledRuleset,
   exp: CompiledExperiment,
-  res: ExperimentResult,
-): Evaluation {
-  const out = result(key, res.value, res.hashUsed ? 'SPLIT' : 'OVERRIDE', 'experiment', rule.id);
-  out.variationId = res.variationId;
-  out.variationKey = res.key;
-  out.experimentResult = res;
-  out.experiment = exp.bandit === null ? exp.definition : exp.bandit.describe(exp.definition, res);
-  if (res.hashUsed) out.exposure = exposureOf(key, exp, res);
-  return out;
-}
-
-function exposureOf(key: string, exp: CompiledExperiment, res: ExperimentResult): Exposure {
-  return {
-    flag: key,
-    experiment: exp.key,
-    variation: res.key,
-    variationId: res.variationId,
-    hashAttribute: res.hashAttribute,
-    unit: String(res.hashValue),
-    bucket: res.bucket ?? 0,
+  ctx: EvaluationContext,
+  featureId: string | null,
+  stack: string[],
+): ExperimentResult {
+  const attrs = ctx.attributes || {};
+  const docs = stickyDocs(exp, ctx);
+  const by = hashAttribute(exp, attrs, ctx);
+  const hashValue = attrs[by] || '';
+  const { key, variations, variationKeys, meta } = exp;
+  const n = variations.length;
+  const result = (index: unknown, hashUsed = false, bucket?: number, stickyBucketUsed = false) => {
+    let i = index as number;
+    const inExperiment = Number.isInteger(i) && i >= 0 && i < n;
+    if (!inExperiment) i = 0;
+    const m = meta[i] || {};
+    const res: ExperimentResult = {
+      key: m.key || String(i),
+      featureId,
+      inExperiment,
+      hashUsed,
+      variationId: i,
+      value: variations[i],
+      hashAttribute: by,
+      hashValue,
+      stickyBucketUsed,
+    };
+    if (m.name) res.name = m.name;
+    if (bucket !== undefined) res.bucket = bucket;
+    if (m.passthrough) res.passthrough = m.passthrough;
+    return res;
   };
-}
 
-/** Attaches the exposures collected on the way (rarely any: no allocation otherwise). */
-function withOthers(out: Evaluation, others: Exposure[] | null): Evaluation {
-  if (others !== null && others.length > 0) out.otherExposures = others;
-  return out;
+  if (n < 2 || ctx.enabled === false) return result(-1);
+  const forced = ctx.url ? getQueryStringOverride(key, ctx.url, n) : null;
+  if (forced !== null) return result(forced);
+  const forcedVariations = ctx.forcedVariations;
+  if (forcedVariations && hasOwn.call(forcedVariations, key)) return result(forcedVariations[key]);
+  if (!exp.active || !hashValue) return result(-1);
+  const unit = String(hashValue);
+
+  let assigned = -1;
+  let blocked = false;
+  if (docs) {
+    // The hash attribute's document wins over the fallback attribute's.
+    const doc = (a: string | undefined) =>
+      a ? docs[`${a}||${String(attrs[a] || '')}`]?.assignments : undefined;
+    const assignments = { ...doc(exp.fallbackAttribute), ...doc(exp.hashAttribute) };
+    for (let v = 0; v < exp.minBucketVersion; v++)
+      if (assignments[`${key}__${v}`] !== undefined) blocked = true;
+    if (!blocked) assigned = variationKeys.indexOf(assignments[exp.stickyKey]);
+  }
+  const sticky = assigned >= 0;
+  // A unit with a sticky assignment keeps it even if targeting has changed since.
+  if (
+    !sticky &&
+    ((exp.filters
+      ? featureId === null && filteredOut(exp, attrs)
+      : exp.namespace && !inNamespace(unit, exp.namespace)) ||
+      (exp.test && !exp.test(attrs)) ||
+      (featureId === null && exp.parents && checkParents(rs, '', exp.parents, ctx, stack)))
+  )
+    return result(-1);
+  if (!exp.hasher) return result(-1);
+  const bucket = exp.hasher(unit);
+  if (!sticky)
+    assigned = chooseVariation(bucket, exp.bandit ? exp.bandit.ranges(attrs, exp.ranges) : exp.ranges);
+  if (blocked) return result(-1, false, undefined, true);
+  if (assigned < 0) return result(-1);
+  if (exp.force !== undefined) return result(exp.force);
+  if (ctx.qaMode) return result(-1);
+
+  const res = result(assigned, true, bucket, sticky);
+  exp.bandit?.annotate(res, sticky ? null : attrs);
+  if (docs) {
+    const docKey = `${by}||${unit}`;
+    const existing = docs[docKey]?.assignments;
+    if (existing?.[exp.stickyKey] !== res.key) {
+      const doc = {
+        attributeName: by,
+        attributeValue: unit,
+        assignments: { ...existing, [exp.stickyKey]: res.key },
+      };
+      docs[docKey] = doc;
+      ctx.onStickyBucketAssignment?.(doc);
+    }
+  }
+  return res;
 }
 
 /**
@@ -94,59 +192,56 @@ function withOthers(out: Evaluation, others: Exposure[] | null): Evaluation {
  * evaluateFeature(ruleset, 'parent-flag', ctx, ['child-flag']);
  */
 export function evaluateFeature(
-  ruleset: CompiledRuleset,
+  rs: CompiledRuleset,
   key: string,
   ctx: EvaluationContext,
-  stack: string[] | null,
+  stack: string[],
 ): Evaluation {
-  if (stack !== null && stack.includes(key))
-    return result(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
+  if (stack.includes(key)) return outcome(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
   const forced = ctx.forcedValues;
-  if (forced !== undefined && hasOwn.call(forced, key))
-    return result(key, forced[key], 'OVERRIDE', 'override');
-  const feature = ruleset.features.get(key);
-  if (feature === undefined) return result(key, null, 'FLAG_NOT_FOUND', 'unknownFeature');
-  const attrs = ctx.attributes ?? NO_ATTRIBUTES;
-  const rules = feature.rules;
-  let others: Exposure[] | null = null;
-  for (let i = 0; i < rules.length; i++) {
-    const rule = rules[i];
-    if (rule.parents !== null) {
-      others ??= [];
-      const outcome = checkParents(ruleset, key, rule.parents, ctx, stack, others);
-      if (outcome === PARENTS_CYCLIC) {
-        return withOthers(result(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite'), others);
+  if (forced && hasOwn.call(forced, key)) return outcome(key, forced[key], 'OVERRIDE', 'override');
+  const feature = rs.features.get(key);
+  if (!feature) return outcome(key, null, 'FLAG_NOT_FOUND', 'unknownFeature');
+  const attrs = ctx.attributes || {};
+  const others: Exposure[] = [];
+  let out: Evaluation | undefined;
+  for (const rule of feature.rules || []) {
+    const parents = rule.parents && checkParents(rs, key, rule.parents, ctx, stack, others);
+    if (parents === CYCLIC) out = outcome(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
+    else if (parents === GATE) out = outcome(key, null, 'PREREQUISITE_FAILED', 'prerequisite', rule.id);
+    else if (parents || filteredOut(rule, attrs)) continue;
+    else if (rule.isForce) {
+      const { range, coverage, hasher } = rule;
+      const hashed = range || coverage !== undefined;
+      if (rule.test && !rule.test(attrs)) continue;
+      if (hashed) {
+        const v = attrs[hashAttribute(rule, attrs, ctx)];
+        if (!v || !hasher || (!range && !coverage)) continue;
+        const n = hasher(String(v));
+        if (range ? !inRange(n, range) : !(n <= (coverage as number))) continue;
       }
-      if (outcome === PARENTS_GATE) {
-        return withOthers(result(key, null, 'PREREQUISITE_FAILED', 'prerequisite', rule.id), others);
-      }
-      if (outcome !== PARENTS_PASS) continue;
-    }
-    if (rule.filters !== null && isFilteredOut(attrs, rule.filters)) continue;
-    if (rule.kind === 'force') {
-      if (rule.condition !== null && !rule.condition(attrs)) continue;
-      const useFallback = ctx.stickyBucketAssignments !== undefined && !rule.stickyDisabled;
-      if (rule.rollout !== null && !inRollout(rule.rollout, attrs, useFallback)) continue;
-      const out = result(
-        key,
-        rule.force,
-        rule.rollout === null ? 'TARGETING_MATCH' : 'SPLIT',
-        'force',
-        rule.id,
-      );
+      out = outcome(key, rule.force, hashed ? 'SPLIT' : 'TARGETING_MATCH', 'force', rule.id);
       out.tracks = rule.tracks;
-      return withOthers(out, others);
+    } else {
+      const res = runCompiled(rs, rule, ctx, key, stack);
+      if (!res.inExperiment) continue;
+      if (res.passthrough) {
+        // A holdout's passthrough: the unit is in the holdout and sees what follows.
+        if (res.hashUsed) others.push(exposureOf(key, rule, res));
+        continue;
+      }
+      out = outcome(key, res.value, res.hashUsed ? 'SPLIT' : 'OVERRIDE', 'experiment', rule.id);
+      out.variationId = res.variationId;
+      out.variationKey = res.key;
+      out.experimentResult = res;
+      out.experiment = rule.bandit ? rule.bandit.describe(rule.definition, res) : rule.definition;
+      if (res.hashUsed) out.exposure = exposureOf(key, rule, res);
     }
-    if (rule.kind === 'experiment' && rule.experiment !== null) {
-      const res = runCompiled(ruleset, rule.experiment, ctx, key, stack, false);
-      if (res === null || !res.inExperiment) continue;
-      if (!res.passthrough) return withOthers(experimentEvaluation(key, rule, rule.experiment, res), others);
-      // A holdout's passthrough: the unit is in the holdout experiment and sees what follows.
-      if (res.hashUsed) (others ??= []).push(exposureOf(key, rule.experiment, res));
-    }
+    break;
   }
-  const reason = feature.disabled ? 'DISABLED' : 'DEFAULT';
-  return withOthers(result(key, feature.defaultValue, reason, 'defaultValue'), others);
+  out ||= outcome(key, feature.defaultValue, feature.rules ? 'DEFAULT' : 'DISABLED', 'defaultValue');
+  if (others.length) out.otherExposures = others;
+  return out;
 }
 
 /**
@@ -165,10 +260,10 @@ export function evaluate<T = unknown>(
   context: EvaluationContext,
 ): Evaluation<T> {
   try {
-    return evaluateFeature(ruleset, key, context, null) as Evaluation<T>;
+    return evaluateFeature(ruleset, key, context, []) as Evaluation<T>;
   } catch (error) {
-    const out = result(key, null, 'ERROR', 'error');
-    out.errorMessage = error instanceof Error ? error.message : String(error);
+    const out = outcome(key, null, 'ERROR', 'error');
+    out.errorMessage = String(error);
     return out as Evaluation<T>;
   }
 }

@@ -13,8 +13,7 @@ export type BucketRange = [number, number];
  * getEqualWeights(4); // [0.25, 0.25, 0.25, 0.25]
  */
 export function getEqualWeights(n: number): number[] {
-  if (!(n >= 1)) return [];
-  return new Array<number>(n).fill(1 / n);
+  return n >= 1 ? new Array<number>(n).fill(1 / n) : [];
 }
 
 /**
@@ -24,33 +23,17 @@ export function getEqualWeights(n: number): number[] {
  * @example
  * getBucketRanges(2, 0.5, [0.4, 0.6]); // [[0, 0.2], [0.4, 0.7]]
  */
-export function getBucketRanges(
-  numVariations: number,
-  coverage: number = 1,
-  weights?: number[] | null,
-): BucketRange[] {
-  const cover = coverage < 0 ? 0 : coverage > 1 ? 1 : Number.isFinite(coverage) ? coverage : 1;
-  let w = weights;
-  if (!Array.isArray(w) || w.length !== numVariations || !validSum(w)) {
-    w = getEqualWeights(numVariations);
-  }
-  const ranges: BucketRange[] = [];
-  let cumulative = 0;
-  for (const weight of w) {
-    const start = cumulative;
-    cumulative += weight;
-    ranges.push([start, start + cover * weight]);
-  }
-  return ranges;
-}
-
-function validSum(weights: number[]): boolean {
-  let sum = 0;
-  for (const x of weights) {
-    if (typeof x !== 'number' || !Number.isFinite(x)) return false;
-    sum += x;
-  }
-  return sum >= 0.99 && sum <= 1.01;
+export function getBucketRanges(numVariations: number, coverage = 1, weights?: unknown): BucketRange[] {
+  const cover = coverage < 0 ? 0 : coverage > 1 || !Number.isFinite(coverage) ? 1 : coverage;
+  let sum = NaN;
+  if (Array.isArray(weights) && weights.length === numVariations)
+    sum = weights.reduce((a: number, w) => a + (typeof w === 'number' ? w : NaN), 0);
+  let start = 0;
+  return (sum >= 0.99 && sum <= 1.01 ? (weights as number[]) : getEqualWeights(numVariations)).map((w) => {
+    const range: BucketRange = [start, start + cover * w];
+    start += w;
+    return range;
+  });
 }
 
 /**
@@ -59,9 +42,8 @@ function validSum(weights: number[]): boolean {
  * @example
  * inRange(0.5, [0.5, 1]); // true
  */
-export function inRange(n: number, range: readonly [number, number]): boolean {
-  return Array.isArray(range) && n >= range[0] && n < range[1];
-}
+export const inRange = (n: number, range: readonly [number, number]): boolean =>
+  n >= range[0] && n < range[1];
 
 /**
  * Index of the first range containing `n`, or -1.
@@ -69,14 +51,8 @@ export function inRange(n: number, range: readonly [number, number]): boolean {
  * @example
  * chooseVariation(0.6, [[0, 0.5], [0.5, 1]]); // 1
  */
-export function chooseVariation(n: number, ranges: readonly (readonly [number, number])[]): number {
-  if (!Array.isArray(ranges)) return -1;
-  for (let i = 0; i < ranges.length; i++) {
-    const r = ranges[i];
-    if (Array.isArray(r) && n >= r[0] && n < r[1]) return i;
-  }
-  return -1;
-}
+export const chooseVariation = (n: number, ranges: readonly (readonly [number, number])[]): number =>
+  ranges.findIndex((range) => inRange(n, range));
 
 /**
  * Whether a unit falls in a namespace slice `[id, start, end)`. Namespaces hash with version 1 and
@@ -87,7 +63,6 @@ export function chooseVariation(n: number, ranges: readonly (readonly [number, n
  * inNamespace('user-1', ['checkout', 0, 0.5]);
  */
 export function inNamespace(hashValue: string, namespace: readonly [string, number, number]): boolean {
-  if (!Array.isArray(namespace)) return false;
-  const n = hash('__' + namespace[0], hashValue, 1);
-  return n !== null && n >= namespace[1] && n < namespace[2];
+  const n = hash('__' + namespace[0], hashValue, 1) as number;
+  return n >= namespace[1] && n < namespace[2];
 }

@@ -4,11 +4,11 @@
 import { compile } from './compile.js';
 import { compileExperiment } from './compile-experiment.js';
 import type { CompiledExperiment, CompiledRuleset } from './compiled-types.js';
-import { runCompiled } from './run-compiled.js';
+import { runCompiled } from './evaluate.js';
 import type { EvaluationContext, ExperimentDefinition, ExperimentResult } from './types.js';
 
 const EMPTY_RULESET = compile({});
-const cache = new WeakMap<ExperimentDefinition, { ruleset: CompiledRuleset; exp: CompiledExperiment }>();
+const cache = new WeakMap<ExperimentDefinition, [CompiledRuleset, CompiledExperiment]>();
 
 /**
  * Runs an experiment for the unit in `context`. `ruleset` supplies saved groups and the features
@@ -26,24 +26,19 @@ export function runExperiment<T = unknown>(
   const def = experiment as ExperimentDefinition;
   try {
     let entry = cache.get(def);
-    if (entry === undefined || entry.ruleset !== ruleset) {
-      const scope = {
-        savedGroups: ruleset.savedGroups,
-        report: (): void => {},
-      };
-      entry = { ruleset, exp: compileExperiment(def, scope, 'experiment') };
+    if (entry?.[0] !== ruleset) {
+      entry = [ruleset, compileExperiment(def, { savedGroups: ruleset.savedGroups, report: () => {} })];
       cache.set(def, entry);
     }
-    return runCompiled(ruleset, entry.exp, context, null, null, true) as ExperimentResult<T>;
+    return runCompiled(ruleset, entry[1], context, null, []) as ExperimentResult<T>;
   } catch {
-    const variations = Array.isArray(def.variations) ? def.variations : [];
     return {
       key: '0',
       featureId: null,
       inExperiment: false,
       hashUsed: false,
       variationId: 0,
-      value: variations[0] as T,
+      value: def.variations?.[0] as T,
       hashAttribute: def.hashAttribute || 'id',
       hashValue: '',
       stickyBucketUsed: false,
