@@ -137,57 +137,54 @@ export function buildClient(
     if (attributes === before) ownDocs = docs;
   };
 
-  const use = (payload: FeaturePayload, from: RulesetSourceKind) => {
+  const use = (payload: FeaturePayload, from: RulesetSourceKind, text?: string) => {
     ruleset = compile(payload, { logger: warn, contextualBandits });
     source = from;
-    if (sticky) void refreshOwnDocs();
+    void refreshOwnDocs();
     for (const listener of [...listeners]) guard('subscriber', listener);
+    // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.
+    // Not awaited: a slow store must not hold back the next ruleset.
+    if (cache && text && from !== 'cache') background('cache write', () => cache.set(cacheKey, text));
   };
 
-  // Payload text from any source, applied in arrival order although decryption is asynchronous.
-  // A payload that fails to parse or decrypt is logged and ignored: the previous ruleset stays.
-  const apply = (text: string, from: RulesetSourceKind) =>
-    (applied = applied.then(async () => {
-      try {
-        let payload: FeaturePayload | null = JSON.parse(text);
-        if (payload!.encryptedFeatures) {
-          payload = decrypt && decryptionKey ? await decrypt(payload!, decryptionKey) : null;
-          if (!payload)
+  // A payload from any source; one that fails to parse or decrypt is logged and ignored (the
+  // previous ruleset stays). A plain one is in use at once (a bootstrap, for the first render);
+  // encrypted ones are decrypted in turn, so they apply in arrival order.
+  const apply = (input: string | FeaturePayload, from: RulesetSourceKind) => {
+    const bad = (error: unknown) => fail(`bad ${from} ruleset`, error);
+    try {
+      const text = typeof input === 'string' ? input : undefined;
+      const payload: FeaturePayload = text ? JSON.parse(text) : input;
+      if (!payload.encryptedFeatures) return use(payload, from, text);
+      applied = applied
+        .then(async () => {
+          const plain = decrypt && decryptionKey && (await decrypt(payload, decryptionKey));
+          if (!plain)
             throw new Error('cannot decrypt (pass decrypt: decryptPayload and the right decryptionKey)');
-        }
-        if (closed) return;
-        use(payload!, from);
-        // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.
-        // Not awaited: a slow store must not hold back the next ruleset.
-        if (cache && (from === 'network' || from === 'stream'))
-          background('cache write', () => cache.set(cacheKey, text));
-      } catch (error) {
-        fail(`bad ${from} ruleset`, error);
-      }
-    }));
+          if (!closed) use(plain, from, text);
+        })
+        .catch(bad);
+    } catch (error) {
+      bad(error);
+    }
+  };
 
   const sync = syncRuleset(options, api, connect, apply, warn);
-
-  // A plain bootstrap is compiled at once, so that the first render already sees real values.
-  guard('bad bootstrap ruleset', () =>
-    bootstrap?.encryptedFeatures
-      ? void apply(JSON.stringify(bootstrap), 'bootstrap')
-      : bootstrap && use(bootstrap, 'bootstrap'),
-  );
+  if (bootstrap) apply(bootstrap, 'bootstrap');
 
   const initial: Promise<ReadyStatus> = (async () => {
     if (!bootstrap) {
       try {
         const text = await cache?.get(cacheKey);
-        if (text && !ruleset) await apply(text, 'cache');
+        if (text && !ruleset) apply(text, 'cache');
       } catch (error) {
         warn('cache read', error);
       }
     }
-    const error = closed ? 'closed' : await sync.refresh();
+    const error = await sync.refresh();
     await applied;
-    if (sticky) await refreshOwnDocs();
-    if (!closed) sync.start();
+    await refreshOwnDocs();
+    sync.start();
     return error ? { source, error } : { source };
   })().catch((error: unknown) => ({ source, error: String(error) }));
 

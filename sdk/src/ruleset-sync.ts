@@ -132,7 +132,7 @@ export function syncRuleset(
     if (!closed) stop = connect('stream?patches=1', lastEventId, report, options, api);
   };
 
-  const report: StreamReport = (type, data = '', id = '') => {
+  const report: StreamReport = (type, data, id) => {
     if (closed) return;
     if (type === 'open') {
       failures = 0;
@@ -143,10 +143,10 @@ export function syncRuleset(
       opened = true;
     } else if (type === 'retry') retryMs = Number(data);
     else if (type === 'ruleset' || type === 'patch') {
-      const text = type === 'ruleset' ? data : patched(data);
+      const text = type === 'ruleset' ? data : patched(data!);
       if (text) {
         deliver(text, 'stream');
-        lastEventId = id;
+        lastEventId = id!;
       } else {
         // A patch for a revision we do not hold: reconnect without Last-Event-ID for a whole one.
         lastEventId = '';
