@@ -23,7 +23,7 @@ export const backoffDelay = (
  */
 export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
   if (!header) return;
-  const ms = /^\s*\d+\s*$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
+  const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
   return Number.isNaN(ms) ? undefined : Math.max(0, ms);
 }
 

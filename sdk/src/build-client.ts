@@ -160,7 +160,7 @@ export function buildClient(
         .then(async () => {
           const plain = decrypt && decryptionKey && (await decrypt(payload, decryptionKey));
           if (!plain)
-            throw new Error('cannot decrypt (pass decrypt: decryptPayload and the right decryptionKey)');
+            throw new Error('cannot decrypt: needs decrypt: decryptPayload and the right decryptionKey');
           if (!closed) use(plain, from, text);
         })
         .catch(bad);
@@ -185,7 +185,7 @@ export function buildClient(
     await applied;
     await refreshOwnDocs();
     sync.start();
-    return error ? { source, error } : { source };
+    return { source, error };
   })().catch((error: unknown) => ({ source, error: String(error) }));
 
   const emit = (type: SdkEvent['type'], unit: string, fields: object) =>
@@ -264,8 +264,7 @@ export function buildClient(
       track: (event, value, properties) =>
         guard('track', () => {
           const unit = scope().attributes[unitAttribute];
-          if (unit == null || unit === '' || !event)
-            warn(`track("${event}") needs a "${unitAttribute}" attribute`);
+          if (unit == null || unit === '' || !event) warn(`track("${event}"): no "${unitAttribute}"`);
           else
             emit('track', String(unit), {
               event: String(event),
@@ -285,7 +284,7 @@ export function buildClient(
     if (event.type === 'pagehide' || document.visibilityState === 'hidden') queue.beacon();
   };
   const listen = (method: 'addEventListener' | 'removeEventListener') => {
-    if (typeof window !== 'undefined' && typeof document !== 'undefined') {
+    if (typeof document !== 'undefined') {
       document[method]('visibilitychange', onHide);
       window[method]('pagehide', onHide);
     }
