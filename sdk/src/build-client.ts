@@ -120,8 +120,9 @@ export function buildClient(
   let source: RulesetSourceKind = 'none';
   let applied = Promise.resolve();
   let closed = false;
-  let attributes: Attributes = { ...options.attributes };
-  let ownDocs: StickyAssignmentDocs | undefined;
+  // The client's own unit; replaced, not changed, by setAttributes, so that documents loaded for
+  // the previous attributes land in the scope they belong to.
+  let own: EvaluationScope = { attributes: { ...options.attributes } };
 
   // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
   const loadDocs = async (attrs: Attributes) => {
@@ -132,9 +133,8 @@ export function buildClient(
       });
   };
   const refreshOwnDocs = async () => {
-    const before = attributes;
-    const docs = await loadDocs(before);
-    if (attributes === before) ownDocs = docs;
+    const scope = own;
+    scope.stickyBucketAssignments = await loadDocs(scope.attributes);
   };
 
   const use = (payload: FeaturePayload, from: RulesetSourceKind, text?: string) => {
@@ -292,12 +292,11 @@ export function buildClient(
   listen('addEventListener');
 
   return {
-    ...evaluator(() => ({ attributes, stickyBucketAssignments: ownDocs })),
+    ...evaluator(() => own),
     ready: ({ timeoutMs = 5000 } = {}) =>
       Promise.race([initial, sleep(timeoutMs).then(() => ({ source, error: 'timeout' }))]),
     setAttributes(next) {
-      attributes = { ...next };
-      ownDocs = undefined;
+      own = { attributes: { ...next } };
       void refreshOwnDocs();
     },
     forUser,
