@@ -57,10 +57,7 @@ function savedGroup(id: unknown, scope: ConditionScope): unknown[] {
  * @example
  * typeName([1]); // 'array' — typeName(null) is 'null'
  */
-export function typeName(value: unknown): string {
-  const t = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
-  return 'string number boolean object undefined null array'.includes(t) ? t : 'unknown';
-}
+export const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 // Comparisons on raw values use JavaScript's loose relational semantics ("8" > 5, null < 1), which is
 // what the conformance suite encodes; the version operators compare normalised version strings.
@@ -83,7 +80,7 @@ const OPERATORS: Record<string, Operator> = {
   $all: (x, s) => every(x, s),
   $alli: (x, s) => every(x, s, true),
   $elemMatch: (x, s) => {
-    const item = isObject(x) && isOperatorObject(x) ? compileValue(x, s) : compileCondition(x, s);
+    const item = isOperatorObject(x as object) ? compileValue(x, s) : compileCondition(x, s);
     return (v) => Array.isArray(v) && v.some(item);
   },
   $size: (x, s) => {
@@ -150,7 +147,7 @@ function compilePath(path: string): (target: unknown) => unknown {
 export function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
   if (typeof x === 'string') {
     const want = fold ? x.toLowerCase() : x;
-    return fold ? (v) => String(v).toLowerCase() === want : (v) => String(v) === want;
+    return (v) => (fold ? String(v).toLowerCase() : String(v)) === want;
   }
   if (typeof x === 'number') return (v) => Number(v) === x;
   if (typeof x === 'boolean') return (v) => v !== null && !!v === x;

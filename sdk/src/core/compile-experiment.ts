@@ -59,6 +59,5 @@ export function compileExperiment(def: ExperimentDefinition, scope: ConditionSco
     sticky: !def.disableStickyBucketing,
     stickyKey: `${key}__${def.bucketVersion || 0}`,
     minBucketVersion: def.minBucketVersion || 0,
-    bandit: undefined,
   };
 }

@@ -4,12 +4,13 @@ import type { ConditionScope } from './compile-condition.js';
 import { compileExperiment, compileParents } from './compile-experiment.js';
 import type { CompiledRule } from './compiled-types.js';
 import type { BanditCompiler } from './contextual-bandits.js';
-import type { ContextualBanditDefinition, ExperimentDefinition, FeatureRule } from './types.js';
+import type { ExperimentDefinition, FeaturePayload, FeatureRule } from './types.js';
 
 /** What compiling rules needs beyond conditions. */
 export interface RuleScope extends ConditionScope {
-  /** The payload's bandits and their compiler, when contextual bandits are opted in. */
-  bandits: { definitions: Record<string, ContextualBanditDefinition>; compile: BanditCompiler } | undefined;
+  payload: FeaturePayload;
+  /** Compiles contextual-bandit rules, when they are opted in. */
+  bandits: BanditCompiler | undefined;
   /** Collects the attributes experiments hash by (for preloading sticky-bucket documents). */
   stickyAttributes: Set<string>;
 }
@@ -41,17 +42,23 @@ function toExperiment(rule: FeatureRule, variations: unknown[], featureKey: stri
 }
 
 /**
- * Compiles rule `rule` of feature `featureKey`.
+ * Compiles rule `rule` of feature `featureKey`; `variations` are those of a contextual bandit.
  *
  * @example
  * const rule = compileRule({ force: true, coverage: 0.1 }, 'new-nav', scope);
  */
-export function compileRule(rule: FeatureRule, featureKey: string, scope: RuleScope): CompiledRule {
+export function compileRule(
+  rule: FeatureRule,
+  featureKey: string,
+  scope: RuleScope,
+  variations = rule.variations,
+): CompiledRule {
   const isForce = 'force' in rule;
-  const { bandits, stickyAttributes } = scope;
-  const banditRef = !isForce && !rule.variations && rule.contextualVariations && rule.contextualBanditRef;
-  if (banditRef && !bandits) scope.report('bandit rules need compile(payload, { contextualBandits })');
-  const variations = isForce ? undefined : banditRef ? bandits && rule.contextualVariations : rule.variations;
+  if (isForce) variations = undefined;
+  else if (!variations && rule.contextualBanditRef) {
+    if (scope.bandits) return scope.bandits(rule, featureKey, scope);
+    scope.report('bandit rules need compile(payload, { contextualBandits })');
+  }
   // A force rule hashes with the feature key as its default seed; a rule with neither a value nor
   // variations is kept for its prerequisites, and never entered.
   const exp = variations
@@ -59,13 +66,8 @@ export function compileRule(rule: FeatureRule, featureKey: string, scope: RuleSc
     : ({ ...rule, key: featureKey, variations: [] } as ExperimentDefinition);
   const compiled = compileExperiment(exp, scope);
   if (variations) {
-    stickyAttributes.add(compiled.hashAttribute);
-    if (compiled.fallbackAttribute) stickyAttributes.add(compiled.fallbackAttribute);
-  }
-  if (variations && banditRef && bandits) {
-    const definition = bandits.definitions[banditRef];
-    if (!definition) scope.report(`unknown bandit ${banditRef}`);
-    compiled.bandit = bandits.compile(definition, exp, variations.length, exp.coverage ?? 1, scope);
+    scope.stickyAttributes.add(compiled.hashAttribute);
+    if (compiled.fallbackAttribute) scope.stickyAttributes.add(compiled.fallbackAttribute);
   }
   return Object.assign(compiled, {
     id: rule.id,

@@ -49,10 +49,8 @@ export function compile(payload: FeaturePayload, options: CompileOptions = {}): 
         // A failing logger must not take evaluation down with it.
       }
     },
-    bandits: options.contextualBandits && {
-      definitions: p.contextualBandits || {},
-      compile: options.contextualBandits,
-    },
+    payload: p,
+    bandits: options.contextualBandits,
     stickyAttributes: new Set(),
   };
   const attempt = (at: string, part: () => void) => {

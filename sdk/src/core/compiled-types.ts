@@ -56,7 +56,7 @@ export interface CompiledExperiment {
   stickyKey: string;
   /** Units holding an assignment of a bucket version below this are kept out. */
   minBucketVersion: number;
-  bandit: CompiledBandit | undefined;
+  bandit?: CompiledBandit;
 }
 
 /**

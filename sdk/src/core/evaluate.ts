@@ -160,8 +160,7 @@ export function runCompiled(
     return result(-1);
   if (!exp.hasher) return result(-1);
   const bucket = exp.hasher(unit);
-  if (!sticky)
-    assigned = chooseVariation(bucket, exp.bandit ? exp.bandit.ranges(attrs, exp.ranges) : exp.ranges);
+  if (!sticky) assigned = chooseVariation(bucket, exp.bandit?.ranges(attrs) || exp.ranges);
   if (blocked) return result(-1, false, undefined, true);
   if (assigned < 0) return result(-1);
   if (exp.force !== undefined) return result(exp.force);
@@ -234,7 +233,7 @@ export function evaluateFeature(
       out.variationId = res.variationId;
       out.variationKey = res.key;
       out.experimentResult = res;
-      out.experiment = rule.bandit ? rule.bandit.describe(rule.definition, res) : rule.definition;
+      out.experiment = rule.bandit?.describe(res) || rule.definition;
       if (res.hashUsed) out.exposure = exposureOf(key, rule, res);
     }
     break;
