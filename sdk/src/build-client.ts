@@ -98,7 +98,8 @@ export function buildClient(
   } = options;
   const cache = options.cache === false ? undefined : (options.cache ?? defaultCache());
   const cacheKey = `flagstaff:${sdkKey}`;
-  // Conditions (network, cache, payload issues) are warnings; what threw is an error.
+  // Network and stores (cache, sticky buckets) failing are warnings; a bad payload, or the app's
+  // callbacks throwing, are errors.
   const warn = (what: string, detail?: unknown) => logger.warn(`flagstaff: ${what}`, detail);
   const fail = (what: string, error: unknown) => logger.error(`flagstaff: ${what}`, error);
   const guard = (what: string, fn: () => void) => {
@@ -108,11 +109,11 @@ export function buildClient(
       fail(what, error);
     }
   };
-  // Runs `fn` later, where a rejection (an app's store, the app's callback) is only logged.
+  // Runs `fn` later, where a failing store (cache, sticky buckets) is only a warning.
   const background = (what: string, fn: () => unknown) =>
     void Promise.resolve()
       .then(fn)
-      .catch((e) => fail(what, e));
+      .catch((e) => warn(what, e));
   const api = createSdkApi(options);
   const queue = createEventQueue(options, api, warn);
   const listeners = new Set<() => void>();
@@ -128,7 +129,7 @@ export function buildClient(
   const loadDocs = async (attrs: Attributes) => {
     if (sticky && ruleset)
       return loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes).catch((error) => {
-        fail('sticky bucket load', error);
+        warn('sticky bucket load', error);
         return {};
       });
   };
@@ -181,7 +182,7 @@ export function buildClient(
         warn('cache read', error);
       }
     }
-    const error = await sync.refresh();
+    const error = closed ? 'closed' : await sync.refresh();
     await applied;
     await refreshOwnDocs();
     sync.start();
