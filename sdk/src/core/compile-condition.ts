@@ -17,7 +17,6 @@ type Rec = Record<string, unknown>;
 type Operator = (operand: unknown, scope: ConditionScope) => Predicate;
 
 export const hasOwn = Object.prototype.hasOwnProperty;
-const ALWAYS: Predicate = () => true;
 const NEVER: Predicate = () => false;
 
 /** `value` when it is an array; throws otherwise (the part it came from is broken). */
@@ -29,8 +28,14 @@ export function list<T = unknown>(value: unknown): T[] {
 const isObject = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // An empty `$and` passes and so does an empty `$or`, as the specification says.
-const all = (ps: Predicate[]): Predicate => (ps.length < 2 ? ps[0] || ALWAYS : (t) => ps.every((p) => p(t)));
-const any = (ps: Predicate[]): Predicate => (ps.length < 2 ? ps[0] || ALWAYS : (t) => ps.some((p) => p(t)));
+const all =
+  (ps: Predicate[]): Predicate =>
+  (t) =>
+    ps.every((p) => p(t));
+const any =
+  (ps: Predicate[]): Predicate =>
+  (t) =>
+    !ps[0] || ps.some((p) => p(t));
 const not =
   (p: Predicate): Predicate =>
   (t) =>

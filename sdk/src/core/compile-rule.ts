@@ -57,7 +57,7 @@ export function compileRule(
   if (isForce) variations = undefined;
   else if (!variations && rule.contextualBanditRef) {
     if (scope.bandits) return scope.bandits(rule, featureKey, scope);
-    scope.report('bandit rules need compile(payload, { contextualBandits })');
+    scope.report('bandit rules need { contextualBandits }');
   }
   // A force rule hashes with the feature key as its default seed; a rule with neither a value nor
   // variations is kept for its prerequisites, and never entered.

@@ -85,6 +85,40 @@ const filteredOut = (exp: CompiledExperiment, attrs: Attributes): boolean | unde
     return !v || !f.hasher || chooseVariation(f.hasher(String(v)), f.ranges) < 0;
   });
 
+function result(
+  exp: CompiledExperiment,
+  featureId: string | null,
+  hashAttribute: string,
+  hashValue: unknown,
+  index: unknown,
+  hashUsed = false,
+  bucket?: number,
+  stickyBucketUsed = false,
+): ExperimentResult {
+  let i = index as number;
+  const inExperiment = Number.isInteger(i) && i >= 0 && i < exp.variations.length;
+  if (!inExperiment) i = 0;
+  const m = exp.meta[i] || {};
+  const res: ExperimentResult = {
+    key: m.key || String(i),
+    featureId,
+    inExperiment,
+    hashUsed,
+    variationId: i,
+    value: exp.variations[i],
+    hashAttribute,
+    hashValue,
+    stickyBucketUsed,
+  };
+  if (m.name) res.name = m.name;
+  if (bucket !== undefined) res.bucket = bucket;
+  if (m.passthrough) res.passthrough = m.passthrough;
+  return res;
+}
+
+const assignmentsOf = (docs: StickyAssignmentDocs, attrs: Attributes, attribute: string | undefined) =>
+  attribute ? docs[`${attribute}||${String(attrs[attribute] || '')}`]?.assignments : undefined;
+
 /**
  * Runs an experiment for the unit in `ctx` (the specification's `run`). For a feature's rule
  * (`featureId` set) filters and prerequisites were checked at the rule level already. Sticky-bucket
@@ -104,36 +138,17 @@ export function runCompiled(
   const docs = stickyDocs(exp, ctx);
   const by = hashAttribute(exp, attrs, ctx);
   const hashValue = attrs[by] || '';
-  const { key, variations, variationKeys, meta } = exp;
-  const n = variations.length;
-  const result = (index: unknown, hashUsed = false, bucket?: number, stickyBucketUsed = false) => {
-    let i = index as number;
-    const inExperiment = Number.isInteger(i) && i >= 0 && i < n;
-    if (!inExperiment) i = 0;
-    const m = meta[i] || {};
-    const res: ExperimentResult = {
-      key: m.key || String(i),
-      featureId,
-      inExperiment,
-      hashUsed,
-      variationId: i,
-      value: variations[i],
-      hashAttribute: by,
-      hashValue,
-      stickyBucketUsed,
-    };
-    if (m.name) res.name = m.name;
-    if (bucket !== undefined) res.bucket = bucket;
-    if (m.passthrough) res.passthrough = m.passthrough;
-    return res;
-  };
-
-  if (n < 2 || ctx.enabled === false) return result(-1);
+  const { key, variationKeys } = exp;
+  const n = exp.variations.length;
+  // Not in the experiment: variation 0, no hash.
+  const none = result(exp, featureId, by, hashValue, -1);
+  if (n < 2 || ctx.enabled === false) return none;
   const forced = ctx.url ? getQueryStringOverride(key, ctx.url, n) : null;
-  if (forced !== null) return result(forced);
+  if (forced !== null) return result(exp, featureId, by, hashValue, forced);
   const forcedVariations = ctx.forcedVariations;
-  if (forcedVariations && hasOwn.call(forcedVariations, key)) return result(forcedVariations[key]);
-  if (!exp.active || !hashValue) return result(-1);
+  if (forcedVariations && hasOwn.call(forcedVariations, key))
+    return result(exp, featureId, by, hashValue, forcedVariations[key]);
+  if (!exp.active || !hashValue) return none;
   const unit = String(hashValue);
 
   let assigned = -1;
@@ -157,16 +172,16 @@ export function runCompiled(
       (exp.test && !exp.test(attrs)) ||
       (featureId === null && exp.parents && checkParents(rs, '', exp.parents, ctx, stack)))
   )
-    return result(-1);
-  if (!exp.hasher) return result(-1);
+    return none;
+  if (!exp.hasher) return none;
   const bucket = exp.hasher(unit);
   if (!sticky) assigned = chooseVariation(bucket, exp.bandit?.ranges(attrs) || exp.ranges);
-  if (blocked) return result(-1, false, undefined, true);
-  if (assigned < 0) return result(-1);
-  if (exp.force !== undefined) return result(exp.force);
-  if (ctx.qaMode) return result(-1);
+  if (blocked) return result(exp, featureId, by, hashValue, -1, false, undefined, true);
+  if (assigned < 0) return none;
+  if (exp.force !== undefined) return result(exp, featureId, by, hashValue, exp.force);
+  if (ctx.qaMode) return none;
 
-  const res = result(assigned, true, bucket, sticky);
+  const res = result(exp, featureId, by, hashValue, assigned, true, bucket, sticky);
   exp.bandit?.annotate(res, sticky ? null : attrs);
   if (docs) {
     const docKey = `${by}||${unit}`;

@@ -8,9 +8,7 @@
  * getQueryStringOverride('my-test', 'https://example.com/?my-test=1', 2); // 1
  */
 export function getQueryStringOverride(id: string, url: string, numVariations: number): number | null {
-  if (typeof url !== 'string' || typeof id !== 'string') return null;
   // The query: after the first `?`, up to the fragment.
-  const query = /\?([^#]*)/.exec(url);
-  const raw = query && new URLSearchParams(query[1]).get(id);
-  return raw && /^[0-9]+$/.test(raw) && +raw < numVariations ? +raw : null;
+  const raw = new URLSearchParams(url.split('?')[1]?.split('#')[0]).get(id);
+  return raw && /^\d+$/.test(raw) && +raw < numVariations ? +raw : null;
 }
