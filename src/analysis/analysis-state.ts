@@ -397,6 +397,17 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
   return true;
 }
 
+/**
+ * The value columns of percentile-capped metrics: indexed, so that the cap is found from the top of
+ * the values, and the units above it read alone for the correction.
+ */
+function cappedColumns(tables: AnalysisTables): string[] {
+  return tables.spec.metrics.flatMap((m, i) => {
+    if (m.capping?.type !== 'percentile' || m.kind === 'binomial' || m.kind === 'retention') return [];
+    return usesCuped(tables.spec, m) ? [`m${i}`, `p${i}`] : [`m${i}`];
+  });
+}
+
 /** A new state from the from-scratch tables of `prepare`; its id. */
 function rebuildState(tables: AnalysisTables, current: StateRow | null, names: string[]): number {
   const { sqlite } = tables;
@@ -430,15 +441,8 @@ function rebuildState(tables: AnalysisTables, current: StateRow | null, names: s
      FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
        LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
   );
-  // Retention metrics count a unit once its window has ended: those crossing are found by `f`. A
-  // percentile cap is found from the top of its values, and corrected for the units above it.
-  const indexed = ['f'];
-  tables.spec.metrics.forEach((m, i) => {
-    if (m.capping?.type !== 'percentile' || m.kind === 'binomial' || m.kind === 'retention') return;
-    indexed.push(`m${i}`);
-    if (usesCuped(tables.spec, m)) indexed.push(`p${i}`);
-  });
-  for (const column of indexed)
+  // Retention metrics count a unit once its window has ended: those crossing are found by `f`.
+  for (const column of ['f', ...cappedColumns(tables)])
     sqlite.exec(`CREATE INDEX main.${unitsTable(id)}_${column} ON ${unitsTable(id)} (${column})`);
   sqlite
     .prepare(
@@ -485,7 +489,7 @@ function updateState(tables: AnalysisTables, state: StateRow, names: string[]): 
   const columns = ['units', ...tables.sumNames()];
   const changes = [
     `SELECT s.attrs, s.variation, s.day, 0 AS units,
-       ${newTerms.map((t, k) => `${t.agg}((${t.term}) - (${oldTerms[k]!.term})) AS ${t.name}`).join(', ')}
+       ${newTerms.map((t, k) => `${t.term === oldTerms[k]!.term ? '0' : `${t.agg}((${t.term}) - (${oldTerms[k]!.term}))`} AS ${t.name}`).join(', ')}
      FROM temp.analysis_changed c CROSS JOIN ${units} s ON s.unit = c.unit
        LEFT JOIN temp.analysis_delta_values d ON d.unit = c.unit
      WHERE c.unit NOT IN (SELECT unit FROM temp.analysis_removed)
@@ -498,11 +502,20 @@ function updateState(tables: AnalysisTables, state: StateRow, names: string[]): 
      GROUP BY s.attrs, s.variation, s.day`,
   ];
   sqlite.prepare(`CREATE TEMP TABLE analysis_contrib AS ${changes.join(' UNION ALL ')}`).run(params);
-  if (names.length > 0) {
+  // Most changed units leave the indexed (capped) values as they were: those rows are rewritten
+  // without those columns, which spares the indexes (capped metrics add up: no new amount, no change).
+  const capped = cappedColumns(tables);
+  const cappedUnchanged = ['1', ...capped.map((n) => `d.${n} = 0`)].join(' AND ');
+  const updates = [
+    { set: names.filter((n) => !capped.includes(n)), where: cappedUnchanged },
+    { set: names, where: `NOT (${cappedUnchanged})` },
+  ];
+  for (const { set, where } of updates) {
+    if (set.length === 0) continue;
     sqlite.exec(
-      `UPDATE ${units} AS s SET (${names.join(', ')}) =
-         (SELECT ${names.map((n) => merge(tables, n)).join(', ')} FROM temp.analysis_delta_values d WHERE d.unit = s.unit)
-       WHERE s.unit IN (SELECT unit FROM temp.analysis_delta_values)`,
+      `UPDATE ${units} AS s SET (${set.join(', ')}) =
+         (SELECT ${set.map((n) => merge(tables, n)).join(', ')} FROM temp.analysis_delta_values d WHERE d.unit = s.unit)
+       WHERE s.unit IN (SELECT d.unit FROM temp.analysis_delta_values d WHERE ${where})`,
     );
   }
   sqlite.exec(`DELETE FROM ${units} WHERE unit IN (SELECT unit FROM temp.analysis_removed)`);
