@@ -116,9 +116,6 @@ function result(
   return res;
 }
 
-const assignmentsOf = (docs: StickyAssignmentDocs, attrs: Attributes, attribute: string | undefined) =>
-  attribute ? docs[`${attribute}||${String(attrs[attribute] || '')}`]?.assignments : undefined;
-
 /**
  * Runs an experiment for the unit in `ctx` (the specification's `run`). For a feature's rule
  * (`featureId` set) filters and prerequisites were checked at the rule level already. Sticky-bucket
