@@ -1,4 +1,10 @@
-import type { Attributes, Evaluation, FeaturePayload, StickyAssignmentDocs } from './core/types.js';
+import type {
+  Attributes,
+  Evaluation,
+  EvaluationContext,
+  FeaturePayload,
+  StickyAssignmentDocs,
+} from './core/types.js';
 import {
   compile,
   evaluate as evaluateFlag,
@@ -12,7 +18,6 @@ import type {
   DeliveryStats,
   EvaluationDetails,
   EvaluationErrorCode,
-  EvaluationScope,
   FlagEvaluator,
   ReadyStatus,
   RulesetSourceKind,
@@ -121,9 +126,20 @@ export function buildClient(
   let source: RulesetSourceKind = 'none';
   let applied = Promise.resolve();
   let closed = false;
+  // What the engine evaluates a unit with; made once per unit, not per evaluation.
+  const scopeOf = (
+    attributes: Attributes,
+    stickyBucketAssignments?: StickyAssignmentDocs,
+  ): EvaluationContext => ({
+    attributes: { ...attributes },
+    stickyBucketAssignments,
+    forcedValues,
+    onStickyBucketAssignment:
+      sticky && ((doc) => background('sticky bucket save', () => sticky.saveAssignments(doc))),
+  });
   // The client's own unit; replaced, not changed, by setAttributes, so that documents loaded for
   // the previous attributes land in the scope they belong to.
-  let own: EvaluationScope = { attributes: { ...options.attributes } };
+  let own = scopeOf(options.attributes);
 
   // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
   const loadDocs = async (attrs: Attributes) => {
@@ -217,21 +233,13 @@ export function buildClient(
   };
 
   // `scope` is a function so that the client's own evaluator follows setAttributes.
-  const evaluator = (scope: () => EvaluationScope): FlagEvaluator => {
+  const evaluator = (scope: () => EvaluationContext): FlagEvaluator => {
     function evaluate<T>(key: string, fallback?: T): EvaluationDetails<T> {
       let errorCode: EvaluationErrorCode;
       let errorMessage: string | undefined;
       try {
-        const { attributes, stickyBucketAssignments } = scope();
-        const result =
-          ruleset &&
-          evaluateFlag(ruleset, key, {
-            attributes,
-            forcedValues,
-            stickyBucketAssignments,
-            onStickyBucketAssignment:
-              sticky && ((doc) => background('sticky bucket save', () => sticky.saveAssignments(doc))),
-          });
+        const context = scope();
+        const result = ruleset && evaluateFlag(ruleset, key, context);
         const reason = result?.reason;
         if (!result) errorCode = 'PROVIDER_NOT_READY';
         else if (reason === 'FLAG_NOT_FOUND') errorCode = reason;
@@ -241,7 +249,7 @@ export function buildClient(
           return { ...result, value: fallback } as EvaluationDetails<T>;
         else if (!sameType(result.value, fallback)) errorCode = 'TYPE_MISMATCH';
         else {
-          if (result.exposure) expose(result, attributes);
+          if (result.exposure) expose(result, context.attributes);
           return result as EvaluationDetails<T>;
         }
       } catch (error) {
@@ -276,7 +284,7 @@ export function buildClient(
     };
   };
   const forUser = (attrs: Attributes, opts?: { stickyBucketAssignments?: StickyAssignmentDocs }) => {
-    const scope = { ...opts, attributes: { ...attrs } };
+    const scope = scopeOf(attrs, opts?.stickyBucketAssignments);
     return evaluator(() => scope);
   };
 
@@ -297,7 +305,7 @@ export function buildClient(
     ready: ({ timeoutMs = 5000 } = {}) =>
       Promise.race([initial, sleep(timeoutMs).then(() => ({ source, error: 'timeout' }))]),
     setAttributes(next) {
-      own = { attributes: { ...next } };
+      own = scopeOf(next);
       void refreshOwnDocs();
     },
     forUser,
