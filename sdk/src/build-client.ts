@@ -128,7 +128,7 @@ export function buildClient(
   let closed = false;
   // What the engine evaluates a unit with; made once per unit, not per evaluation.
   const scopeOf = (
-    attributes: Attributes,
+    attributes: Attributes | undefined,
     stickyBucketAssignments?: StickyAssignmentDocs,
   ): EvaluationContext => ({
     attributes: { ...attributes },
