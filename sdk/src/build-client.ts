@@ -143,11 +143,13 @@ export function buildClient(
 
   // Sticky-bucket documents of a unit, for the attributes the current ruleset buckets sticky by.
   const loadDocs = async (attrs: Attributes) => {
-    if (sticky && ruleset)
-      return loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes).catch((error) => {
-        warn('sticky bucket load', error);
-        return {};
-      });
+    try {
+      if (sticky && ruleset)
+        return await loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes);
+    } catch (error) {
+      warn('sticky bucket load', error);
+      return {};
+    }
   };
   const refreshOwnDocs = async () => {
     const scope = own;

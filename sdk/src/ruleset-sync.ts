@@ -39,7 +39,7 @@ const FAILURES_BEFORE_POLLING = 3;
  * the previous one.
  *
  * @example
- * const sync = syncRuleset(options, api, connectEventSource, apply, log);
+ * const sync = syncRuleset(options, api, connectEventSource, apply, warn);
  * const error = await sync.refresh(); // undefined when fresh
  * sync.start();
  */
