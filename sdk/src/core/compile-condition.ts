@@ -16,16 +16,11 @@ export interface ConditionScope {
 type Rec = Record<string, unknown>;
 type Operator = (operand: unknown, scope: ConditionScope) => Predicate;
 
-export const hasOwn = Object.prototype.hasOwnProperty;
 const NEVER: Predicate = () => false;
 
-/** `value` when it is an array; throws otherwise (the part it came from is broken). */
-export function list<T = unknown>(value: unknown): T[] {
-  if (Array.isArray(value)) return value as T[];
-  throw TypeError('expected a list');
-}
-
-const isObject = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
+// Operands that should be lists are used as lists without a check: `.map` on anything else throws,
+// which is the check (the operator, or the rule, then degrades).
+type List = unknown[];
 
 // An empty `$and` passes and so does an empty `$or`, as the specification says.
 const all =
@@ -53,7 +48,7 @@ function memberOf(values: unknown[], fold?: boolean): Predicate {
 function savedGroup(id: unknown, scope: ConditionScope): unknown[] {
   const group = scope.savedGroups[id as string];
   if (group === undefined) scope.report(`unknown saved group ${String(id)}`);
-  return group === undefined ? [] : list(group);
+  return (group ?? []) as List;
 }
 
 /**
@@ -76,10 +71,10 @@ const COMPARE: Record<string, (a: never, b: never) => boolean> = {
 };
 
 const OPERATORS: Record<string, Operator> = {
-  $in: (x) => memberOf(list(x)),
-  $nin: (x) => not(memberOf(list(x))),
-  $ini: (x) => memberOf(list(x), true),
-  $nini: (x) => not(memberOf(list(x), true)),
+  $in: (x) => memberOf(x as List),
+  $nin: (x) => not(memberOf(x as List)),
+  $ini: (x) => memberOf(x as List, true),
+  $nini: (x) => not(memberOf(x as List, true)),
   $inGroup: (x, s) => memberOf(savedGroup(x, s)),
   $notInGroup: (x, s) => not(memberOf(savedGroup(x, s))),
   $all: (x, s) => every(x, s),
@@ -115,7 +110,7 @@ function regex(x: unknown, flags: string): Predicate {
 
 /** `$all` / `$alli`: every part matches some element of an array attribute. */
 function every(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
-  const parts = list(x).map((part) => compileValue(part, s, fold));
+  const parts = (x as List).map((part) => compileValue(part, s, fold));
   return (v) => Array.isArray(v) && parts.every((part) => v.some(part));
 }
 
@@ -135,7 +130,7 @@ function compilePath(path: string): (target: unknown) => unknown {
   const parts = path.split('.');
   return (t) => {
     for (const part of parts) {
-      if (typeof t !== 'object' || t === null || !hasOwn.call(t, part)) return null;
+      if (typeof t !== 'object' || t === null || !Object.hasOwn(t, part)) return null;
       t = (t as Rec)[part];
     }
     return t;
@@ -182,11 +177,11 @@ export function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Pre
  * p({ age: 21 }); // true
  */
 export function compileCondition(condition: unknown, s: ConditionScope): Predicate {
-  if (!isObject(condition)) throw TypeError('expected a condition object');
-  const each = (x: unknown) => list(x).map((c) => compileCondition(c, s));
+  if (typeof condition !== 'object') throw TypeError('not a condition');
+  const each = (x: unknown) => (x as List).map((c) => compileCondition(c, s));
   return all(
-    Object.keys(condition).map((key) => {
-      const x = condition[key];
+    Object.keys(condition as Rec).map((key) => {
+      const x = (condition as Rec)[key];
       if (key === '$and') return all(each(x));
       if (key === '$or') return any(each(x));
       if (key === '$nor') return not(any(each(x)));

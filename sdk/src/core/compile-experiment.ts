@@ -2,21 +2,21 @@
 // `run` needs. No field-by-field validation: whatever would break evaluation (a range that is not a
 // pair, a filter or prerequisite that is not an object, a broken condition) throws here, and the
 // caller drops the rule and reports it.
-import { compileCondition, list } from './compile-condition.js';
+import { compileCondition } from './compile-condition.js';
 import type { ConditionScope } from './compile-condition.js';
 import type { CompiledExperiment, CompiledFilter, CompiledParent } from './compiled-types.js';
 import { getBucketRanges } from './get-bucket-ranges.js';
 import type { BucketRange } from './get-bucket-ranges.js';
 import { makeHasher } from './hash.js';
-import type { ExperimentDefinition, Filter, ParentCondition, VariationMeta } from './types.js';
+import type { ExperimentDefinition, ParentCondition, VariationMeta } from './types.js';
 
-/** `[start, end]` pairs (destructuring throws on anything that is not a list). */
-export const readRanges = (value: unknown): BucketRange[] => list<number[]>(value).map(([a, b]) => [a, b]);
+/** `[start, end]` pairs (`.map` and destructuring throw on anything else). */
+export const readRanges = (value: unknown): BucketRange[] => (value as number[][]).map(([a, b]) => [a, b]);
 
 /** Prerequisites: each parent flag's value must satisfy a condition on `{ value }`. */
 export const compileParents = (value: unknown, scope: ConditionScope): CompiledParent[] | undefined =>
   value
-    ? list<ParentCondition>(value).map((p) => ({
+    ? (value as ParentCondition[]).map((p) => ({
         id: p.id,
         test: compileCondition(p.condition, scope),
         gate: p.gate,
@@ -48,7 +48,7 @@ export function compileExperiment(def: ExperimentDefinition, scope: ConditionSco
       : getBucketRanges(variations.length, def.coverage, def.weights),
     filters:
       filters &&
-      list<Filter>(filters).map((f): CompiledFilter => ({
+      filters.map((f): CompiledFilter => ({
         attribute: f.attribute || 'id',
         hasher: makeHasher(f.seed, f.hashVersion || 2),
         ranges: readRanges(f.ranges),

@@ -1,7 +1,6 @@
 // Evaluation over a compiled ruleset: a feature's rules in order, first applicable wins, and the
 // specification's `run` for the experiments among them (and for `runExperiment`). Synchronous and
 // total: whatever happens inside, `evaluate` returns an Evaluation.
-import { hasOwn } from './compile-condition.js';
 import type { CompiledExperiment, CompiledParent, CompiledRuleset } from './compiled-types.js';
 import { chooseVariation, inNamespace, inRange } from './get-bucket-ranges.js';
 import { getQueryStringOverride } from './get-query-string-override.js';
@@ -143,7 +142,7 @@ export function runCompiled(
   const forced = ctx.url ? getQueryStringOverride(key, ctx.url, n) : null;
   if (forced !== null) return result(exp, featureId, by, hashValue, forced);
   const forcedVariations = ctx.forcedVariations;
-  if (forcedVariations && hasOwn.call(forcedVariations, key))
+  if (forcedVariations && Object.hasOwn(forcedVariations, key))
     return result(exp, featureId, by, hashValue, forcedVariations[key]);
   if (!exp.active || !hashValue) return none;
   const unit = String(hashValue);
@@ -210,7 +209,7 @@ export function evaluateFeature(
 ): Evaluation {
   if (stack.includes(key)) return outcome(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
   const forced = ctx.forcedValues;
-  if (forced && hasOwn.call(forced, key)) return outcome(key, forced[key], 'OVERRIDE', 'override');
+  if (forced && Object.hasOwn(forced, key)) return outcome(key, forced[key], 'OVERRIDE', 'override');
   const feature = rs.features.get(key);
   if (!feature) return outcome(key, null, 'FLAG_NOT_FOUND', 'unknownFeature');
   const attrs = ctx.attributes || {};
