@@ -110,8 +110,10 @@ export function withIncrementalTables<T>(
   const tables = new AnalysisTables(sqlite, spec, now);
   try {
     return withSortThreads(sqlite, () => {
-      // Another refresh of the same experiment may write the state between the two transactions:
-      // the plan is then made again from the state it left.
+      // Another refresh of the same experiment may write the state between the two transactions, or
+      // events read may be deleted meanwhile (the delete triggers mark the state's row): the plan is
+      // then made again. An experiment without a state gets a row first, so that it can be marked.
+      if (!readState(tables)) sqlite.transaction(() => insertStateRow(tables, '')).immediate();
       for (let attempt = 0; attempt < 3; attempt++) {
         dropTemp(sqlite);
         const plan = sqlite.transaction(() => prepare(tables, now, options))();
@@ -408,27 +410,31 @@ function cappedColumns(tables: AnalysisTables): string[] {
   });
 }
 
-/** A new state from the from-scratch tables of `prepare`; its id. */
-function rebuildState(tables: AnalysisTables, current: StateRow | null, names: string[]): number {
-  const { sqlite } = tables;
+/**
+ * A state's row, with nothing analysed yet; its id. Deleting events from `tracks_from` /
+ * `exposures_from` on marks it (the triggers of migration 0006).
+ */
+function insertStateRow(tables: AnalysisTables, fingerprint: string): number {
   const { environmentId, key } = tables.spec.experiment;
-  if (current) dropAnalysisState(sqlite, environmentId, key);
-  // Deleting events from `tracks_from` / `exposures_from` on marks the state (migration 0006).
-  const id = Number(
-    sqlite
+  return Number(
+    tables.sqlite
       .prepare(
         `INSERT INTO analysis_states (environment_id, experiment, fingerprint, end_ms, track_rowid, exposure_rowid,
            tracks_from, exposures_from, pending_from)
          VALUES (?, ?, ?, 0, 0, 0, ?, ?, 0)`,
       )
-      .run(
-        environmentId,
-        key,
-        specFingerprint(tables.spec),
-        tables.start - maxLookback(tables.spec),
-        tables.start,
-      ).lastInsertRowid,
+      .run(environmentId, key, fingerprint, tables.start - maxLookback(tables.spec), tables.start)
+      .lastInsertRowid,
   );
+}
+
+/** A new state from the from-scratch tables of `prepare`; its id. */
+function rebuildState(tables: AnalysisTables, current: StateRow | null, names: string[]): number {
+  const { sqlite } = tables;
+  const { environmentId, key } = tables.spec.experiment;
+  if (current) dropAnalysisState(sqlite, environmentId, key);
+  const id = insertStateRow(tables, specFingerprint(tables.spec));
+
   const units = `main.${unitsTable(id)}`;
   sqlite.exec(
     `CREATE TABLE ${units} (unit TEXT PRIMARY KEY, variation TEXT, day INTEGER, f INTEGER, attrs TEXT${names
