@@ -132,6 +132,35 @@ describe('client: evaluation', () => {
     expect(wrong.stats().source).toBe('none');
     expect(wrong.getValue('banner', 'fallback')).toBe('fallback');
   });
+  it('decrypts an encrypted bootstrap, and caches encrypted payloads as served', async () => {
+    const key = randomBytes(16);
+    const iv = randomBytes(16);
+    const cipher = createCipheriv('aes-128-cbc', key, iv);
+    const text = Buffer.concat([cipher.update(JSON.stringify(payload().features)), cipher.final()]);
+    const encrypted = { encryptedFeatures: `${iv.toString('base64')}.${text.toString('base64')}` };
+    const decryptionKey = key.toString('base64');
+    const store = new Map<string, string>();
+    const cache = { get: (k: string) => store.get(k), set: (k: string, v: string) => void store.set(k, v) };
+    const { c } = await setup({ decryptionKey, cache, attributes: { country: 'NL' } }, encrypted);
+    expect(c.getValue('banner', '')).toBe('oranje');
+    const cached = await waitFor(() => [...store.values()][0], 2000, 'cache write');
+    expect(JSON.parse(cached)).toEqual(encrypted); // no plain rules at rest
+
+    const offline = createClient({
+      apiHost: 'http://127.0.0.1:9',
+      sdkKey: 'k',
+      logger: silent,
+      cache: false,
+      streaming: false,
+      pollIntervalMs: 0,
+      decryptionKey,
+      bootstrap: encrypted,
+      attributes: { country: 'NL' },
+    });
+    clients.push(offline);
+    expect((await offline.ready({ timeoutMs: 3000 })).source).toBe('bootstrap');
+    expect(offline.getValue('banner', '')).toBe('oranje');
+  });
 });
 
 describe('client: exposures', () => {
