@@ -45,14 +45,11 @@ function hashAttribute(exp: CompiledExperiment, attrs: Attributes, ctx: Evaluati
     : exp.hashAttribute;
 }
 
-// Outcomes of prerequisites: all met, a rule skipped, the feature gated off, a cycle.
-const SKIP = 1;
-const GATE = 2;
-const CYCLIC = 3;
-
 /**
- * Evaluates the parents of `key` (pushed on `stack` meanwhile, so cycles are found per path).
- * Exposures the parents caused are appended to `exposures`: the unit's experience depends on them.
+ * Evaluates the parents of `key`'s rule `ruleId` (`key` pushed on `stack` meanwhile, so cycles are
+ * found per path). `false`: all met; `true`: a parent did not match (skip the rule); an Evaluation:
+ * the feature's outcome (a gating parent did not match, or a cycle). Exposures the parents caused
+ * are appended to `exposures`: the unit's experience depends on them.
  */
 function checkParents(
   rs: CompiledRuleset,
@@ -61,16 +58,19 @@ function checkParents(
   ctx: EvaluationContext,
   stack: string[],
   exposures?: Exposure[],
-): number {
-  let result = 0;
+  ruleId?: string,
+): Evaluation | boolean {
+  let result: Evaluation | boolean = false;
   stack.push(key);
   for (const parent of parents) {
     const e = evaluateFeature(rs, parent.id, ctx, stack);
-    if (e.source === 'cyclicPrerequisite') result = CYCLIC;
+    if (e.source === 'cyclicPrerequisite')
+      result = outcome(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
     else {
       if (e.exposure) exposures?.push(e.exposure);
       if (e.otherExposures) exposures?.push(...e.otherExposures);
-      if (!parent.test({ value: e.value })) result = parent.gate ? GATE : SKIP;
+      if (!parent.test({ value: e.value }))
+        result = !parent.gate || outcome(key, null, 'PREREQUISITE_FAILED', 'prerequisite', ruleId);
     }
     if (result) break;
   }
@@ -216,9 +216,8 @@ export function evaluateFeature(
   const others: Exposure[] = [];
   let out: Evaluation | undefined;
   for (const rule of feature.rules || []) {
-    const parents = rule.parents && checkParents(rs, key, rule.parents, ctx, stack, others);
-    if (parents === CYCLIC) out = outcome(key, null, 'CYCLIC_PREREQUISITE', 'cyclicPrerequisite');
-    else if (parents === GATE) out = outcome(key, null, 'PREREQUISITE_FAILED', 'prerequisite', rule.id);
+    const parents = rule.parents && checkParents(rs, key, rule.parents, ctx, stack, others, rule.id);
+    if (typeof parents === 'object') out = parents;
     else if (parents || filteredOut(rule, attrs)) continue;
     else if (rule.isForce) {
       const { range, coverage, hasher } = rule;

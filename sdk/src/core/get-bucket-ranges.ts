@@ -1,7 +1,8 @@
 // Turning weights into slices of [0, 1) and hashes into variations. Ranges are laid out in
 // variation order from 0, each as wide as coverage × weight, so raising coverage or a later
 // variation's weight only ever extends ranges at their ends and never reshuffles units.
-import { hash } from './hash.js';
+import { makeHasher } from './hash.js';
+import type { Hasher } from './hash.js';
 
 /** A slice [start, end) of the unit interval. */
 export type BucketRange = [number, number];
@@ -24,7 +25,8 @@ export function getEqualWeights(n: number): number[] {
  * getBucketRanges(2, 0.5, [0.4, 0.6]); // [[0, 0.2], [0.4, 0.7]]
  */
 export function getBucketRanges(numVariations: number, coverage = 1, weights?: unknown): BucketRange[] {
-  const cover = coverage < 0 ? 0 : coverage > 1 || !Number.isFinite(coverage) ? 1 : coverage;
+  // NaN and non-numbers cover everything, like a missing coverage.
+  const cover = coverage < 0 ? 0 : coverage <= 1 ? coverage : 1;
   let sum = NaN;
   if (Array.isArray(weights) && weights.length === numVariations)
     sum = weights.reduce((a: number, w) => a + (typeof w === 'number' ? w : NaN), 0);
@@ -63,6 +65,6 @@ export const chooseVariation = (n: number, ranges: readonly (readonly [number, n
  * inNamespace('user-1', ['checkout', 0, 0.5]);
  */
 export function inNamespace(hashValue: string, namespace: readonly [string, number, number]): boolean {
-  const n = hash('__' + namespace[0], hashValue, 1) as number;
+  const n = (makeHasher('__' + namespace[0], 1) as Hasher)(hashValue);
   return n >= namespace[1] && n < namespace[2];
 }
