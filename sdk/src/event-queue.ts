@@ -10,7 +10,7 @@ import type { SdkApi } from './sdk-api.js';
  * are dropped: recent data is worth more.
  *
  * @example
- * const queue = createEventQueue(options, api, log);
+ * const queue = createEventQueue(options, api, warn);
  * queue.push({ type: 'track', id: randomId(), ts: Date.now(), unit: 'u1', event: 'buy' });
  * await queue.close(2000);
  */

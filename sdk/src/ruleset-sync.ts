@@ -6,6 +6,9 @@ import type { SdkApi } from './sdk-api.js';
  * What a stream connection reports, the way an EventSource would: `open`; a `ruleset` or `patch`
  * event (`data`, and `id`, the last event id); `retry` (`data`: the server's reconnect delay in ms);
  * `error` (`data`: why) or `fatal` when retrying cannot help (e.g. HTTP 401).
+ *
+ * @example
+ * es.onerror = () => report('error', 'EventSource');
  */
 export type StreamReport = (type: string, data?: string, id?: string) => void;
 
@@ -25,7 +28,12 @@ export type StreamConnector = (
   api: SdkApi,
 ) => () => void;
 
-/** The SSE events a connector passes on; the rest of the stream is not ours. */
+/**
+ * The SSE events a connector passes on; the rest of the stream is not ours.
+ *
+ * @example
+ * for (const type of STREAM_EVENTS) es.addEventListener(type, (e) => report(type, e.data, e.lastEventId));
+ */
 export const STREAM_EVENTS = ['ruleset', 'patch'];
 
 // After this many consecutive stream failures, poll until the stream is back.
