@@ -23,14 +23,19 @@ const NEVER: Predicate = () => false;
 type List = unknown[];
 
 // An empty `$and` passes and so does an empty `$or`, as the specification says.
+// Loops, not every/some: conditions run on every evaluation and a callback would be a closure each.
 const all =
   (ps: Predicate[]): Predicate =>
-  (t) =>
-    ps.every((p) => p(t));
+  (t) => {
+    for (const p of ps) if (!p(t)) return false;
+    return true;
+  };
 const any =
   (ps: Predicate[]): Predicate =>
-  (t) =>
-    !ps[0] || ps.some((p) => p(t));
+  (t) => {
+    for (const p of ps) if (p(t)) return true;
+    return !ps[0];
+  };
 const not =
   (p: Predicate): Predicate =>
   (t) =>
@@ -39,10 +44,10 @@ const not =
 const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() : v);
 
 /** Membership, with the specification's rule that an array attribute matches on any element. */
-function memberOf(values: unknown[], fold?: boolean): Predicate {
-  const key = fold ? lower : (v: unknown) => v;
-  const set = new Set(values.map(key));
-  return (v) => (Array.isArray(v) ? v.some((x) => set.has(key(x))) : set.has(key(v)));
+function memberOf(values: List, fold?: boolean): Predicate {
+  const set = new Set(fold ? values.map(lower) : values);
+  const has: Predicate = fold ? (x) => set.has(lower(x)) : (x) => set.has(x);
+  return (v) => (Array.isArray(v) ? v.some(has) : has(v));
 }
 
 function savedGroup(id: unknown, scope: ConditionScope): unknown[] {

@@ -99,7 +99,7 @@ function result(
   if (!inExperiment) i = 0;
   const m = exp.meta[i] || {};
   const res: ExperimentResult = {
-    key: m.key || String(i),
+    key: exp.variationKeys[i] || '0',
     featureId,
     inExperiment,
     hashUsed,
@@ -129,15 +129,15 @@ export function runCompiled(
   ctx: EvaluationContext,
   featureId: string | null,
   stack: string[],
-): ExperimentResult {
+): ExperimentResult | undefined {
   const attrs = ctx.attributes || {};
   const docs = stickyDocs(exp, ctx);
   const by = hashAttribute(exp, attrs, ctx);
   const hashValue = attrs[by] || '';
   const { key, variationKeys } = exp;
   const n = exp.variations.length;
-  // Not in the experiment: variation 0, no hash.
-  const none = result(exp, featureId, by, hashValue, -1);
+  // Not in the experiment: feature rules then skip to the next rule, so only `run` builds a result.
+  const none = featureId === null ? result(exp, featureId, by, hashValue, -1) : undefined;
   if (n < 2 || ctx.enabled === false) return none;
   const forced = ctx.url ? getQueryStringOverride(key, ctx.url, n) : null;
   if (forced !== null) return result(exp, featureId, by, hashValue, forced);
@@ -213,10 +213,10 @@ export function evaluateFeature(
   const feature = rs.features.get(key);
   if (!feature) return outcome(key, null, 'FLAG_NOT_FOUND', 'unknownFeature');
   const attrs = ctx.attributes || {};
-  const others: Exposure[] = [];
+  let others: Exposure[] | undefined;
   let out: Evaluation | undefined;
   for (const rule of feature.rules || []) {
-    const parents = rule.parents && checkParents(rs, key, rule.parents, ctx, stack, others, rule.id);
+    const parents = rule.parents && checkParents(rs, key, rule.parents, ctx, stack, (others ??= []), rule.id);
     if (typeof parents === 'object') out = parents;
     else if (parents || filteredOut(rule, attrs)) continue;
     else if (rule.isForce) {
@@ -233,10 +233,10 @@ export function evaluateFeature(
       out.tracks = rule.tracks;
     } else {
       const res = runCompiled(rs, rule, ctx, key, stack);
-      if (!res.inExperiment) continue;
+      if (!res?.inExperiment) continue;
       if (res.passthrough) {
         // A holdout's passthrough: the unit is in the holdout and sees what follows.
-        if (res.hashUsed) others.push(exposureOf(key, rule, res));
+        if (res.hashUsed) (others ??= []).push(exposureOf(key, rule, res));
         continue;
       }
       out = outcome(key, res.value, res.hashUsed ? 'SPLIT' : 'OVERRIDE', 'experiment', rule.id);
@@ -249,7 +249,7 @@ export function evaluateFeature(
     break;
   }
   out ||= outcome(key, feature.defaultValue, feature.rules ? 'DEFAULT' : 'DISABLED', 'defaultValue');
-  if (others.length) out.otherExposures = others;
+  if (others?.length) out.otherExposures = others;
   return out;
 }
 

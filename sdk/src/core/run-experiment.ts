@@ -30,7 +30,7 @@ export function runExperiment<T = unknown>(
       entry = [ruleset, compileExperiment(def, { savedGroups: ruleset.savedGroups, report: () => {} })];
       cache.set(def, entry);
     }
-    return runCompiled(ruleset, entry[1], context, null, []) as ExperimentResult<T>;
+    return runCompiled(ruleset, entry[1], context, null, []) as ExperimentResult<T>; // always set for definitions
   } catch {
     return {
       key: '0',
