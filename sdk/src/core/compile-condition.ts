@@ -45,7 +45,7 @@ const lower = (v: unknown): unknown => (typeof v === 'string' ? v.toLowerCase() 
 
 /** Membership, with the specification's rule that an array attribute matches on any element. */
 function memberOf(values: List, fold?: boolean): Predicate {
-  const set = new Set(fold ? values.map(lower) : values);
+  const set = new Set(values.map((x) => (fold ? lower(x) : x)));
   const has: Predicate = fold ? (x) => set.has(lower(x)) : (x) => set.has(x);
   return (v) => (Array.isArray(v) ? v.some(has) : has(v));
 }
