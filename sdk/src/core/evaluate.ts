@@ -223,12 +223,10 @@ export function evaluateFeature(
       const { range, coverage, hasher } = rule;
       const hashed = range || coverage !== undefined;
       if (rule.test && !rule.test(attrs)) continue;
-      if (hashed) {
-        const v = attrs[hashAttribute(rule, attrs, ctx)];
-        if (!v || !hasher || (!range && !coverage)) continue;
-        const n = hasher(String(v));
-        if (range ? !inRange(n, range) : !(n <= (coverage as number))) continue;
-      }
+      // Hashed in: inside the range, or at most the coverage (0 lets nobody in); no value, no hash.
+      const v = hashed && attrs[hashAttribute(rule, attrs, ctx)];
+      const n = v && hasher ? hasher(String(v)) : NaN;
+      if (hashed && !(range ? inRange(n, range) : coverage && n <= coverage)) continue;
       out = outcome(key, rule.force, hashed ? 'SPLIT' : 'TARGETING_MATCH', 'force', rule.id);
       out.tracks = rule.tracks;
     } else {
