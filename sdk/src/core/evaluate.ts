@@ -4,6 +4,7 @@
 import type { CompiledExperiment, CompiledParent, CompiledRuleset } from './compiled-types.js';
 import { chooseVariation, inNamespace, inRange } from './get-bucket-ranges.js';
 import { getQueryStringOverride } from './get-query-string-override.js';
+import { stickyBucketDocKey } from './sticky-bucket-service.js';
 import type {
   Attributes,
   Evaluation,
@@ -152,7 +153,7 @@ export function runCompiled(
   if (docs) {
     // The hash attribute's document wins over the fallback attribute's.
     const doc = (a: string | undefined) =>
-      a ? docs[`${a}||${String(attrs[a] || '')}`]?.assignments : undefined;
+      a ? docs[stickyBucketDocKey(a, String(attrs[a] || ''))]?.assignments : undefined;
     const assignments = { ...doc(exp.fallbackAttribute), ...doc(exp.hashAttribute) };
     for (let v = 0; v < exp.minBucketVersion; v++)
       if (assignments[`${key}__${v}`] !== undefined) blocked = true;
@@ -180,7 +181,7 @@ export function runCompiled(
   const res = result(exp, featureId, by, hashValue, assigned, true, bucket, sticky);
   exp.bandit?.annotate(res, sticky ? null : attrs);
   if (docs) {
-    const docKey = `${by}||${unit}`;
+    const docKey = stickyBucketDocKey(by, unit);
     const existing = docs[docKey]?.assignments;
     if (existing?.[exp.stickyKey] !== res.key) {
       const doc = {
@@ -201,7 +202,7 @@ export function runCompiled(
  * @example
  * evaluateFeature(ruleset, 'parent-flag', ctx, ['child-flag']);
  */
-export function evaluateFeature(
+function evaluateFeature(
   rs: CompiledRuleset,
   key: string,
   ctx: EvaluationContext,
