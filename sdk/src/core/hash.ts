@@ -7,6 +7,15 @@ function fnv(text: string, h = 0x811c9dc5): number {
   return h >>> 0;
 }
 
+/** `fnv(String(n))` for an unsigned integer, without building the string: version 2's inner step. */
+function fnvDigits(n: number): number {
+  let d = 1;
+  while (d * 10 <= n) d *= 10;
+  let h = 0x811c9dc5;
+  for (; d >= 1; d /= 10) h = Math.imul(h ^ (48 + (((n / d) % 10) | 0)), 0x01000193);
+  return h >>> 0;
+}
+
 /**
  * FNV-1a 32-bit hash of a string (UTF-16 code units), as an unsigned integer.
  *
@@ -30,7 +39,7 @@ export function makeHasher(seed: unknown, version: unknown): Hasher | null {
   // FNV-1a is sequential: hashing the seed prefix first, then the value, equals hashing both.
   const text = String(seed);
   const prefix = fnv(text);
-  if (version === 2) return (value) => (fnv(String(fnv(value, prefix))) % 10000) / 10000;
+  if (version === 2) return (value) => (fnvDigits(fnv(value, prefix)) % 10000) / 10000;
   if (version === 1) return (value) => (fnv(text, fnv(value)) % 1000) / 1000;
   return null;
 }
