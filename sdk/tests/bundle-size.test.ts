@@ -7,13 +7,14 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
-// The issue's target is 6 KB; a spec-conformant engine adds ~6 KB min+gzip today (client
-// ~4.6 KB; 10,333 B in all), so the budget holds the current size against regressions until the
+// The issue's target is 6 KB. A size-first redesign of engine and client (decision 0007) took the
+// bundle from 10,333 to 7,746 B (engine ~3.8 KB, client ~3.95 KB); what remains is what the issue
+// asks for (operators, versions, sticky bucketing, prerequisites, the event queue, SSE with
+// patches, polling, cache, beacon...). The budget holds that size against regressions until the
 // bundle is slimmed further (tracked in the issue). Lower it as the bundle shrinks; never raise it
-// silently. (Raised once, 10,220 -> 10,380, for stream patches: +163 B so that a change sends a
-// page its changed flags instead of the whole ruleset.)
+// silently. (Raised once, 10,220 -> 10,380, for stream patches; lowered to 7,800 after the redesign.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 10_380; // bytes, min+gzip
+const BUDGET = 7_800; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (
