@@ -13,7 +13,9 @@ import {
   DAY_MS,
   maxLookback,
   usesCuped,
+  variationIndex,
   withSortThreads,
+  type UnitCounts,
 } from './sufficient-stats.ts';
 
 interface StateRow {
@@ -65,10 +67,12 @@ const TEMP_TABLES = [
   'analysis_removed',
   'analysis_delta_values',
   'analysis_new_pending',
+  'analysis_multiple',
 ];
 
 const unitsTable = (id: number) => `analysis_state_units_${id}`;
 const sumsTable = (id: number) => `analysis_state_sums_${id}`;
+const multipleTable = (id: number) => `analysis_state_multiple_${id}`;
 
 /**
  * The caps the kept sums apply: fixed ones. Percentile caps move with every refresh, so the kept
@@ -90,6 +94,8 @@ export function specFingerprint(spec: AnalysisSpec): string {
     startedAt: spec.phase.startedAt.getTime(),
     cuped: settings.cuped,
     metrics: spec.metrics,
+    // The kept tables' layout: a state an older version kept is rebuilt.
+    layout: 2,
   };
   return createHash('sha256').update(JSON.stringify(basis)).digest('hex');
 }
@@ -139,6 +145,7 @@ export function dropAnalysisState(
   if (!row) return;
   sqlite.exec(`DROP TABLE IF EXISTS main.${unitsTable(row.id)}`);
   sqlite.exec(`DROP TABLE IF EXISTS main.${sumsTable(row.id)}`);
+  sqlite.exec(`DROP TABLE IF EXISTS main.${multipleTable(row.id)}`);
   sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ?').run(row.id);
   sqlite.prepare('DELETE FROM analysis_states WHERE id = ?').run(row.id);
 }
@@ -180,7 +187,6 @@ function prepare(tables: AnalysisTables, now: Date, options: IncrementalOptions)
   const state = readState(tables);
   const marks = readMarks(tables.sqlite);
   const horizon = pendingHorizon(tables, now, options);
-  tables.counts = tables.countUnits();
   const usable =
     !options.rebuild &&
     state !== null &&
@@ -190,8 +196,12 @@ function prepare(tables: AnalysisTables, now: Date, options: IncrementalOptions)
   if (usable) {
     const pendingFrom = Math.max(state.pending_from, horizon);
     const names = prepareDelta(tables, state, marks, pendingFrom);
-    if (names) return { kind: 'delta', state, marks, names, pendingFrom };
+    if (names) {
+      readMultiple(tables, 'temp.analysis_touched');
+      return { kind: 'delta', state, marks, names, pendingFrom };
+    }
   }
+  readMultiple(tables);
   const names = tables.buildUnits();
   const { where, params, events } = tables.eventFilter();
   createPendingTable(tables.sqlite);
@@ -206,6 +216,42 @@ function prepare(tables: AnalysisTables, now: Date, options: IncrementalOptions)
       .run(params.values);
   }
   return { kind: 'rebuild', state, marks, names, pendingFrom: horizon };
+}
+
+/**
+ * Units seen in more than one variation (and their first exposure) into `temp.analysis_multiple`:
+ * all of them, or those among `touched` (the units with new exposures: a unit's row in
+ * `experiment_units` changes only with a new exposure). The state keeps them to count them.
+ */
+function readMultiple(tables: AnalysisTables, touched?: string): void {
+  tables.sqlite.exec('CREATE TEMP TABLE analysis_multiple (unit TEXT PRIMARY KEY, f INTEGER) WITHOUT ROWID');
+  tables.sqlite
+    .prepare(
+      `INSERT INTO temp.analysis_multiple SELECT u.unit, u.first_exposure_at
+       FROM ${touched ? `${touched} x CROSS JOIN experiment_units u ON u.unit = x.unit AND` : 'experiment_units u WHERE'}
+         u.environment_id = @env AND u.experiment = @exp AND u.multiple_variations = 1`,
+    )
+    .run(tables.baseParams());
+}
+
+/**
+ * The unit counts from the state: the analysed units are the kept ones (by variation in the kept
+ * sums), the excluded ones in several variations those kept as such, first exposed in the window.
+ */
+function keptCounts(tables: AnalysisTables, id: number): UnitCounts {
+  const { sqlite } = tables;
+  const { multiple } = sqlite
+    .prepare(`SELECT count(*) AS multiple FROM main.${multipleTable(id)} WHERE f >= @start AND f <= @end`)
+    .get(tables.baseParams()) as { multiple: number };
+  const counts: UnitCounts = { total: multiple, multipleVariations: multiple, unknownVariation: 0 };
+  const rows = sqlite
+    .prepare(`SELECT variation, sum(units) AS units FROM main.${sumsTable(id)} GROUP BY variation`)
+    .all() as { variation: string; units: number }[];
+  for (const row of rows) {
+    counts.total += row.units;
+    if (variationIndex(tables.spec, row.variation) < 0) counts.unknownVariation += row.units;
+  }
+  return counts;
 }
 
 function eventCode(events: string[], add: (value: string) => string): string {
@@ -389,6 +435,7 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
     )
     .run({ ...watermarks, id });
   sqlite.prepare('DELETE FROM analysis_pending_events WHERE state_id = ? AND ts < ?').run(id, pendingFrom);
+  sqlite.exec(`INSERT OR REPLACE INTO main.${multipleTable(id)} SELECT unit, f FROM temp.analysis_multiple`);
   sqlite
     .prepare(
       `INSERT INTO analysis_pending_events (state_id, unit, event, ts, value)
@@ -396,6 +443,7 @@ function apply(tables: AnalysisTables, plan: Plan): boolean {
     )
     .run(id);
   summarise(tables, id);
+  tables.counts = keptCounts(tables, id);
   return true;
 }
 
@@ -447,6 +495,7 @@ function rebuildState(tables: AnalysisTables, current: StateRow | null, names: s
      FROM temp.analysis_first a LEFT JOIN temp.analysis_units s ON s.unit = a.unit
        LEFT JOIN temp.analysis_dims d ON d.unit = a.unit`,
   );
+  sqlite.exec(`CREATE TABLE main.${multipleTable(id)} (unit TEXT PRIMARY KEY, f INTEGER) WITHOUT ROWID`);
   // Retention metrics count a unit once its window has ended: those crossing are found by `f`.
   for (const column of ['f', ...cappedColumns(tables)])
     sqlite.exec(`CREATE INDEX main.${unitsTable(id)}_${column} ON ${unitsTable(id)} (${column})`);

@@ -108,14 +108,19 @@ describe('GET /api/v1/experiments/:key/results', () => {
     const kept = () =>
       sqlite
         .prepare(
-          `SELECT (SELECT count(*) FROM sqlite_master WHERE name IN (@units, @sums)) AS tables,
+          `SELECT (SELECT count(*) FROM sqlite_master WHERE name IN (@units, @sums, @multiple)) AS tables,
                   (SELECT count(*) FROM analysis_pending_events WHERE state_id = @id) AS pending`,
         )
-        .get({ id, units: `analysis_state_units_${id}`, sums: `analysis_state_sums_${id}` }) as {
+        .get({
+          id,
+          units: `analysis_state_units_${id}`,
+          sums: `analysis_state_sums_${id}`,
+          multiple: `analysis_state_multiple_${id}`,
+        }) as {
         tables: number;
         pending: number;
       };
-    expect(kept().tables).toBe(2);
+    expect(kept().tables).toBe(3);
     expect(kept().pending).toBeGreaterThan(0);
     expect((await t.request('DELETE', '/api/v1/experiments/doomed-test', { as: t.admin })).status).toBe(204);
     expect(state()).toBeUndefined();
