@@ -111,8 +111,10 @@ export function syncRuleset(
         pollIntervalMs,
       );
   };
+  // Only a change restarts the timer: stream failures keep asking for polling, and each restart
+  // would push the next poll back, starving it while they come faster than pollIntervalMs.
   const setPolling = (on: boolean) => {
-    if (closed || pollIntervalMs <= 0) return;
+    if (closed || pollIntervalMs <= 0 || on === polling) return;
     polling = on;
     poll();
   };

@@ -199,6 +199,17 @@ describe('client: streaming', () => {
     await waitFor(() => c.isOn('new-checkout'), 3000, 'polled update');
     expect(s.requests.filter((r) => r.path === '/sdk/v1/stream')).toHaveLength(1); // 4xx: not retried
   });
+
+  it('keeps polling on schedule while the stream keeps failing faster than the poll interval', async () => {
+    // Each failed reconnect used to restart the poll timer, so polls never came while the stream
+    // failed more often than once per pollIntervalMs.
+    const s = await server(payload(false), { streamStatus: 503 });
+    const c = client(s, { pollIntervalMs: 150, retryBaseMs: 10, retryMaxMs: 30 });
+    await c.ready();
+    s.publish(payload(true));
+    await waitFor(() => c.isOn('new-checkout'), 1500, 'polled update');
+    expect(s.requests.filter((r) => r.path === '/sdk/v1/stream').length).toBeGreaterThan(3);
+  });
 });
 
 describe('client: offline', () => {
