@@ -105,8 +105,16 @@ export function buildClient(
   const cacheKey = `flagstaff:${sdkKey}`;
   // Network and stores (cache, sticky buckets) failing are warnings; a bad payload, or the app's
   // callbacks throwing, are errors.
-  const warn = (what: string, detail?: unknown) => logger.warn(`flagstaff: ${what}`, detail);
-  const fail = (what: string, error: unknown) => logger.error(`flagstaff: ${what}`, error);
+  // A logger that throws must not make the report itself a failure of the host app.
+  const log = (level: 'warn' | 'error') => (what: string, detail?: unknown) => {
+    try {
+      logger[level](`flagstaff: ${what}`, detail);
+    } catch {
+      // nowhere left to report it
+    }
+  };
+  const warn = log('warn');
+  const fail = log('error');
   const guard = (what: string, fn: () => void) => {
     try {
       fn();

@@ -207,6 +207,35 @@ describe('client: event delivery', () => {
     ).not.toThrow();
   });
 
+  it('survives a logger that throws, without unhandled rejections', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const boom = () => {
+        throw new Error('logger down');
+      };
+      const { s, c } = await setup({ logger: { warn: boom, error: boom }, attributes: {} });
+      expect(() => c.track('no-unit')).not.toThrow();
+      expect(() =>
+        createClient({
+          apiHost: s.url,
+          sdkKey: s.sdkKey,
+          logger: { warn: boom, error: boom },
+          bootstrap: 'not json' as never,
+        }),
+      ).not.toThrow();
+      s.eventResponses.push({ status: 503 }, { status: 503 });
+      c.forUser({ id: 'u2' }).track('retried');
+      await c.flush();
+      await waitFor(() => s.events.length === 1, 3000, 'delivery after the retries');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it('lets a Node process exit on its own after close()', async () => {
     const s = await startTestServer({ features: { f: { defaultValue: true } } });
     servers.push(s);
