@@ -10,7 +10,7 @@ import type { ClientOptions } from './client-types.js';
  */
 export const backoffDelay = (
   attempt: number,
-  { retryBaseMs = 1000, retryMaxMs = 60_000 }: ClientOptions,
+  { retryBaseMs = 1000, retryMaxMs = 60_000 }: Pick<ClientOptions, 'retryBaseMs' | 'retryMaxMs'>,
   base = retryBaseMs,
 ) => Math.floor(Math.random() * Math.min(retryMaxMs, base * 2 ** Math.min(attempt, 30)));
 

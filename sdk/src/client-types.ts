@@ -1,5 +1,5 @@
 import type { BanditCompiler, StickyBucketService } from './core/index.js';
-import type { Attributes, Evaluation, Exposure, FeaturePayload, StickyAssignmentDocs } from './core/types.js';
+import type { Attributes, Evaluation, Exposure, FeaturePayload } from './core/types.js';
 
 /**
  * Where the SDK reports problems. `console` fits; pino and friends fit too.
@@ -231,16 +231,4 @@ export interface FlagEvaluator {
   evaluate<T = unknown>(key: string, fallback?: T): EvaluationDetails<T>;
   /** Logs an outcome event for this unit (the `unitAttribute`, default `id`). */
   track(event: string, value?: number, properties?: Record<string, unknown>): void;
-}
-
-/**
- * The unit an evaluator evaluates for.
- *
- * @example
- * const scope: EvaluationScope = { attributes: { id: 'u1' }, stickyBucketAssignments: docs };
- */
-export interface EvaluationScope {
-  attributes: Attributes;
-  /** Preloaded sticky-bucket documents; absent = no sticky bucketing for this unit. */
-  stickyBucketAssignments?: StickyAssignmentDocs;
 }

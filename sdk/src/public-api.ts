@@ -12,13 +12,7 @@ export type {
   RulesetSourceKind,
   SdkEvent,
 } from './client-types.js';
-export type {
-  EvaluationDetails,
-  EvaluationErrorCode,
-  EvaluationScope,
-  FlagEvaluator,
-  Widen,
-} from './client-types.js';
+export type { EvaluationDetails, EvaluationErrorCode, FlagEvaluator, Widen } from './client-types.js';
 export type {
   Attributes,
   Condition,

@@ -53,6 +53,31 @@ const setup = async (options: Partial<ClientOptions> = {}, initial: unknown = pa
   return { s, c };
 };
 
+// A client with no server to reach: it serves its bootstrap only.
+const offline = (options: Partial<ClientOptions>) => {
+  const c = createClient({
+    apiHost: 'http://127.0.0.1:9',
+    sdkKey: 'k',
+    logger: silent,
+    cache: false,
+    streaming: false,
+    pollIntervalMs: 0,
+    ...options,
+  });
+  clients.push(c);
+  return c;
+};
+
+// The features of payload(), AES-CBC encrypted as the service serves them.
+const encryptedPayload = () => {
+  const key = randomBytes(16);
+  const iv = randomBytes(16);
+  const cipher = createCipheriv('aes-128-cbc', key, iv);
+  const text = Buffer.concat([cipher.update(JSON.stringify(payload().features)), cipher.final()]);
+  const encrypted = { encryptedFeatures: `${iv.toString('base64')}.${text.toString('base64')}` };
+  return { encrypted, decryptionKey: key.toString('base64') };
+};
+
 afterEach(async () => {
   await Promise.all(clients.map((c) => c.close({ timeoutMs: 100 })));
   await Promise.all(servers.map((s) => s.close().catch(() => {})));
@@ -97,17 +122,7 @@ describe('client: evaluation', () => {
 
   it('hands out the payload in use, e.g. to bootstrap a browser client', async () => {
     const { c } = await setup();
-    const browser = createClient({
-      apiHost: 'http://127.0.0.1:9',
-      sdkKey: 'k',
-      logger: silent,
-      cache: false,
-      streaming: false,
-      pollIntervalMs: 0,
-      bootstrap: c.getPayload(),
-      attributes: { country: 'NL' },
-    });
-    clients.push(browser);
+    const browser = offline({ bootstrap: c.getPayload(), attributes: { country: 'NL' } });
     expect(browser.getValue('banner', '')).toBe('oranje');
   });
 
@@ -117,28 +132,17 @@ describe('client: evaluation', () => {
   });
 
   it('decrypts encrypted payloads with the decryptionKey', async () => {
-    const key = randomBytes(16);
-    const iv = randomBytes(16);
-    const cipher = createCipheriv('aes-128-cbc', key, iv);
-    const text = Buffer.concat([cipher.update(JSON.stringify(payload().features)), cipher.final()]);
-    const encrypted = { encryptedFeatures: `${iv.toString('base64')}.${text.toString('base64')}` };
-    const { c } = await setup(
-      { decryptionKey: key.toString('base64'), attributes: { country: 'NL' } },
-      encrypted,
-    );
+    const { encrypted, decryptionKey } = encryptedPayload();
+    const { c } = await setup({ decryptionKey, attributes: { country: 'NL' } }, encrypted);
     expect(c.getValue('banner', '')).toBe('oranje');
 
     const { c: wrong } = await setup({ decryptionKey: randomBytes(16).toString('base64') }, encrypted);
     expect(wrong.stats().source).toBe('none');
     expect(wrong.getValue('banner', 'fallback')).toBe('fallback');
   });
+
   it('decrypts an encrypted bootstrap, and caches encrypted payloads as served', async () => {
-    const key = randomBytes(16);
-    const iv = randomBytes(16);
-    const cipher = createCipheriv('aes-128-cbc', key, iv);
-    const text = Buffer.concat([cipher.update(JSON.stringify(payload().features)), cipher.final()]);
-    const encrypted = { encryptedFeatures: `${iv.toString('base64')}.${text.toString('base64')}` };
-    const decryptionKey = key.toString('base64');
+    const { encrypted, decryptionKey } = encryptedPayload();
     const store = new Map<string, string>();
     const cache = { get: (k: string) => store.get(k), set: (k: string, v: string) => void store.set(k, v) };
     const { c } = await setup({ decryptionKey, cache, attributes: { country: 'NL' } }, encrypted);
@@ -146,20 +150,9 @@ describe('client: evaluation', () => {
     const cached = await waitFor(() => [...store.values()][0], 2000, 'cache write');
     expect(JSON.parse(cached)).toEqual(encrypted); // no plain rules at rest
 
-    const offline = createClient({
-      apiHost: 'http://127.0.0.1:9',
-      sdkKey: 'k',
-      logger: silent,
-      cache: false,
-      streaming: false,
-      pollIntervalMs: 0,
-      decryptionKey,
-      bootstrap: encrypted,
-      attributes: { country: 'NL' },
-    });
-    clients.push(offline);
-    expect((await offline.ready({ timeoutMs: 3000 })).source).toBe('bootstrap');
-    expect(offline.getValue('banner', '')).toBe('oranje');
+    const fromBootstrap = offline({ decryptionKey, bootstrap: encrypted, attributes: { country: 'NL' } });
+    expect((await fromBootstrap.ready({ timeoutMs: 3000 })).source).toBe('bootstrap');
+    expect(fromBootstrap.getValue('banner', '')).toBe('oranje');
   });
 });
 

@@ -54,7 +54,7 @@ describe('SSE parser', () => {
 
 describe('backoff and Retry-After', () => {
   it('grows exponentially with full jitter and a cap, from the given base', () => {
-    const options = { apiHost: '', sdkKey: '', retryBaseMs: 100, retryMaxMs: 1000 };
+    const options = { retryBaseMs: 100, retryMaxMs: 1000 };
     const random = vi.spyOn(Math, 'random');
     try {
       random.mockReturnValue(0.999);
@@ -63,7 +63,7 @@ describe('backoff and Retry-After', () => {
       expect(backoffDelay(3, options)).toBe(400);
       expect(backoffDelay(50, options)).toBe(500);
       expect(backoffDelay(2, options, 20)).toBe(40); // the server's `retry:` as the base
-      expect(backoffDelay(2, { apiHost: '', sdkKey: '' })).toBe(2000); // defaults: 1 s base, 60 s cap
+      expect(backoffDelay(2, {})).toBe(2000); // defaults: 1 s base, 60 s cap
       random.mockReturnValue(0);
       expect(backoffDelay(5, options)).toBe(0);
     } finally {

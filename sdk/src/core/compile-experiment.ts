@@ -10,10 +10,15 @@ import type { BucketRange } from './get-bucket-ranges.js';
 import { makeHasher } from './hash.js';
 import type { ExperimentDefinition, ParentCondition, VariationMeta } from './types.js';
 
-/** `[start, end]` pairs (`.map` and destructuring throw on anything else). */
-export const readRanges = (value: unknown): BucketRange[] => (value as number[][]).map(([a, b]) => [a, b]);
+// `[start, end]` pairs (`.map` and destructuring throw on anything else).
+const readRanges = (value: unknown): BucketRange[] => (value as number[][]).map(([a, b]) => [a, b]);
 
-/** Prerequisites: each parent flag's value must satisfy a condition on `{ value }`. */
+/**
+ * Prerequisites: each parent flag's value must satisfy a condition on `{ value }`.
+ *
+ * @example
+ * compileParents([{ id: 'new-nav', condition: { value: true }, gate: true }], scope);
+ */
 export const compileParents = (value: unknown, scope: ConditionScope): CompiledParent[] | undefined =>
   value
     ? (value as ParentCondition[]).map((p) => ({
