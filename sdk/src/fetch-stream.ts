@@ -1,6 +1,6 @@
 import { unrefTimeout } from './backoff.js';
 import { connectEventSource } from './event-source-stream.js';
-import { STREAM_EVENTS, type StreamConnector } from './ruleset-sync.js';
+import { STREAM_EVENTS, type StreamConnector, type StreamReport } from './ruleset-sync.js';
 import { createSseParser } from './sse-reader.js';
 
 /**
@@ -13,8 +13,11 @@ import { createSseParser } from './sse-reader.js';
  */
 export const connectFetchStream: StreamConnector = (path, lastEventId, report, options, api) => {
   const abort = new AbortController();
-  // Stopped from outside: the aborted read must not report a failure (and start another attempt).
+  // Stopped from outside (even by one of its own events, e.g. a patch for another revision): the
+  // rest of its chunk and the aborted read must report nothing, or they would act on the next
+  // connection.
   let stopped = false;
+  const tell: StreamReport = (type, data, id) => stopped || report(type, data, id);
   let idle: ReturnType<typeof setTimeout> | undefined;
   const touch = () => {
     clearTimeout(idle);
@@ -29,12 +32,12 @@ export const connectFetchStream: StreamConnector = (path, lastEventId, report, o
       if (!res.ok || !res.body) {
         // 4xx other than 429 will not heal by retrying (bad key, no stream offered).
         const status = res.status;
-        return report(status >= 400 && status < 500 && status !== 429 ? 'fatal' : 'error', `HTTP ${status}`);
+        return tell(status >= 400 && status < 500 && status !== 429 ? 'fatal' : 'error', `HTTP ${status}`);
       }
       const push = createSseParser(
         {
-          onEvent: (event) => STREAM_EVENTS.includes(event.type) && report(event.type, event.data, event.id),
-          onRetry: (ms) => report('retry', String(ms)),
+          onEvent: (event) => STREAM_EVENTS.includes(event.type) && tell(event.type, event.data, event.id),
+          onRetry: (ms) => tell('retry', String(ms)),
         },
         lastEventId,
       );
@@ -48,14 +51,14 @@ export const connectFetchStream: StreamConnector = (path, lastEventId, report, o
         // once must keep backing off (and polling going), not be hammered at the base delay.
         if (!live) {
           live = true;
-          report('open');
+          tell('open');
         }
         touch();
         push(decoder.decode(value, { stream: true }));
       }
-      if (!stopped) report('error', 'ended');
+      tell('error', 'ended');
     } catch (error) {
-      if (!stopped) report('error', String(error));
+      tell('error', String(error));
     } finally {
       clearTimeout(idle);
     }

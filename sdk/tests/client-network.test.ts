@@ -137,6 +137,22 @@ describe('client: streaming', () => {
     await waitFor(() => c.getValue('color', '') === 'blue', 3000, 'whole ruleset again');
   });
 
+  it('hears nothing more from a connection it dropped, even later events of the same chunk', async () => {
+    const s = await server(payload(false));
+    const c = client(s);
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    // Two patches for a revision the client does not hold, in one write: the first drops the
+    // connection for a fresh one; the second, from the dropped connection, must not drop that too.
+    s.writeRaw(
+      'event: patch\nid: 6\ndata: {"base":5,"features":{}}\n\n' +
+        'event: patch\nid: 7\ndata: {"base":6,"features":{}}\n\n',
+    );
+    await waitFor(() => s.streamConnections >= 2, 3000, 'fresh stream');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.streamConnections).toBe(2);
+  });
+
   it('reconnects after the server restarts, resumes with Last-Event-ID, and never doubles listeners', async () => {
     const s = await server(payload(false));
     const c = client(s);
