@@ -76,6 +76,8 @@ export function createEventQueue(
       } catch (error) {
         warn('events failed, retrying', error);
       }
+      // close() stopped waiting for this request: nothing will resend the batch.
+      if (closed) return void (dropped += batch.length);
       // Put the batch back in front; ids make a resend after an ambiguous failure harmless.
       queue = batch.concat(queue);
       trim();

@@ -191,6 +191,25 @@ describe('client: event delivery', () => {
     expect(c2.stats()).toMatchObject({ queued: 0, dropped: 1, sent: 0 });
   });
 
+  it('counts a batch that fails after close() gave up on it as dropped, and never sends it again', async () => {
+    let posts = 0;
+    const { c } = await setup({
+      // The events request fails only after close() has stopped waiting for it.
+      fetch: (input, init) => {
+        if (!String(input).endsWith('/events')) return fetch(input, init);
+        posts++;
+        return new Promise((_, reject) => setTimeout(() => reject(new Error('connection reset')), 150));
+      },
+    });
+    c.track('in-flight');
+    void c.flush();
+    await c.close({ timeoutMs: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    await c.flush();
+    expect(c.stats()).toMatchObject({ queued: 0, dropped: 1, sent: 0 });
+    expect(posts).toBe(1);
+  });
+
   it('never throws into the host app', async () => {
     const { c } = await setup();
     const bad = {
