@@ -164,7 +164,12 @@ export function buildClient(
     scope.stickyBucketAssignments = await loadDocs(scope.attributes);
   };
 
-  const use = (payload: FeaturePayload, from: RulesetSourceKind, text?: string) => {
+  // Payloads are numbered as they arrive, so that one still being decrypted when a newer one was
+  // put in use is dropped instead of replacing it (e.g. an encrypted cache entry by the network's).
+  let arrived = 0;
+  let inUse = 0;
+  const use = (payload: FeaturePayload, from: RulesetSourceKind, n: number, text?: string) => {
+    inUse = n;
     ruleset = compile(payload, { logger: warn, contextualBandits });
     source = from;
     void refreshOwnDocs();
@@ -179,16 +184,17 @@ export function buildClient(
   // encrypted ones are decrypted in turn, so they apply in arrival order.
   const apply = (input: string | FeaturePayload, from: RulesetSourceKind) => {
     const bad = (error: unknown) => fail(`bad ${from} ruleset`, error);
+    const n = ++arrived;
     try {
       const text = typeof input === 'string' ? input : undefined;
       const payload: FeaturePayload = text ? JSON.parse(text) : input;
-      if (!payload.encryptedFeatures) return use(payload, from, text);
+      if (!payload.encryptedFeatures) return use(payload, from, n, text);
       applied = applied
         .then(async () => {
           const plain = decrypt && decryptionKey && (await decrypt(payload, decryptionKey));
           if (!plain)
             throw new Error('cannot decrypt: needs decrypt: decryptPayload and the right decryptionKey');
-          if (!closed) use(plain, from, text);
+          if (!closed && n > inUse) use(plain, from, n, text);
         })
         .catch(bad);
     } catch (error) {

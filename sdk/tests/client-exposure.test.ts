@@ -2,6 +2,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createClient,
+  decryptPayload,
   type ClientOptions,
   type Exposure,
   type FeaturePayload,
@@ -68,12 +69,12 @@ const offline = (options: Partial<ClientOptions>) => {
   return c;
 };
 
-// The features of payload(), AES-CBC encrypted as the service serves them.
-const encryptedPayload = () => {
+// The features of payload() (or others), AES-CBC encrypted as the service serves them.
+const encryptedPayload = (features: FeaturePayload['features'] = payload().features) => {
   const key = randomBytes(16);
   const iv = randomBytes(16);
   const cipher = createCipheriv('aes-128-cbc', key, iv);
-  const text = Buffer.concat([cipher.update(JSON.stringify(payload().features)), cipher.final()]);
+  const text = Buffer.concat([cipher.update(JSON.stringify(features)), cipher.final()]);
   const encrypted = { encryptedFeatures: `${iv.toString('base64')}.${text.toString('base64')}` };
   return { encrypted, decryptionKey: key.toString('base64') };
 };
@@ -153,6 +154,23 @@ describe('client: evaluation', () => {
     const fromBootstrap = offline({ decryptionKey, bootstrap: encrypted, attributes: { country: 'NL' } });
     expect((await fromBootstrap.ready({ timeoutMs: 3000 })).source).toBe('bootstrap');
     expect(fromBootstrap.getValue('banner', '')).toBe('oranje');
+  });
+
+  it('never lets a payload that was still being decrypted replace a newer one', async () => {
+    // The cache holds an older, encrypted ruleset; the network answers with a plain one before
+    // the cached one is decrypted.
+    const { encrypted, decryptionKey } = encryptedPayload({ limit: { defaultValue: 1, rules: [] } });
+    const { c } = await setup({
+      decryptionKey,
+      decrypt: async (p, k) => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return decryptPayload(p, k);
+      },
+      cache: { get: () => JSON.stringify(encrypted), set: () => {} },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(c.getValue('limit', 0)).toBe(10);
+    expect(c.stats().source).toBe('network');
   });
 });
 
