@@ -5,7 +5,7 @@ import { STREAM_EVENTS, type StreamConnector } from './ruleset-sync.js';
  * Without any, the failure is fatal, which leaves the client polling.
  *
  * @example
- * syncRuleset(options, api, connectEventSource, apply, log);
+ * syncRuleset(options, api, connectEventSource, apply, warn);
  */
 export const connectEventSource: StreamConnector = (path, _lastEventId, report, options, api) => {
   const ES = options.EventSource ?? globalThis.EventSource;

@@ -9,9 +9,9 @@ import { createSseParser } from './sse-reader.js';
  * `streamIdleTimeoutMs` is dropped: that is how a half-open TCP connection shows up.
  *
  * @example
- * syncRuleset(options, api, connectFetchStream, apply, log);
+ * syncRuleset(options, api, connectFetchStream, apply, warn);
  */
-export const connectFetchStream: StreamConnector = (path, lastEventId, report, options, api) => {
+const connectFetchStream: StreamConnector = (path, lastEventId, report, options, api) => {
   const abort = new AbortController();
   // Stopped from outside (even by one of its own events, e.g. a patch for another revision): the
   // rest of its chunk and the aborted read must report nothing, or they would act on the next

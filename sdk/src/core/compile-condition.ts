@@ -62,7 +62,7 @@ function savedGroup(id: unknown, scope: ConditionScope): unknown[] {
  * @example
  * typeName([1]); // 'array' — typeName(null) is 'null'
  */
-export const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 // Comparisons on raw values use JavaScript's loose relational semantics ("8" > 5, null < 1), which is
 // what the conformance suite encodes; the version operators compare normalised version strings.
@@ -125,7 +125,7 @@ function every(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
  * @example
  * isOperatorObject({ $gt: 1, $lt: 5 }); // true — { $gt: 1, a: 2 } and {} are not
  */
-export function isOperatorObject(value: object): boolean {
+function isOperatorObject(value: object): boolean {
   const keys = Object.keys(value);
   return keys.length > 0 && keys.every((k) => k[0] === '$');
 }
@@ -149,7 +149,7 @@ function compilePath(path: string): (target: unknown) => unknown {
  * @example
  * compileValue({ $in: ['NL', 'BE'] }, scope)('NL'); // true
  */
-export function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
+function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
   if (typeof x === 'string') {
     const want = fold ? x.toLowerCase() : x;
     return (v) => (fold ? String(v).toLowerCase() : String(v)) === want;
