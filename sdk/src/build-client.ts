@@ -57,7 +57,10 @@ export interface FlagstaffClient extends FlagEvaluator {
   subscribe(listener: () => void): () => void;
   /** Sends queued events now. */
   flush(): Promise<void>;
-  /** Flushes (bounded by `timeoutMs`, default 2 s), then stops the stream, timers and listeners. */
+  /**
+   * Stops the stream, polling and listeners at once, then flushes queued events while `timeoutMs`
+   * (default 2 s) lasts; what is still unsent then is counted as dropped.
+   */
   close(options?: { timeoutMs?: number }): Promise<void>;
   /** Delivery counters and where the ruleset came from. */
   stats(): DeliveryStats & { source: RulesetSourceKind };
