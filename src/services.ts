@@ -136,7 +136,14 @@ export function createServices({
     environments: stores.environments,
   });
   flags.addReferenceCheck(experiments.flagReferences);
-  const analysis = new AnalysisService({ db, clock, experiments, snapshots: sqliteSnapshotStore(db) });
+  const analysis = new AnalysisService({
+    db,
+    clock,
+    experiments,
+    snapshots: sqliteSnapshotStore(db),
+    // The kept state holds pre-exposure events only as far back as ingestion still accepts exposures.
+    options: { eventsMaxAgeDays: config.EVENTS_MAX_AGE_DAYS },
+  });
   const analysisScheduler = new AnalysisScheduler({
     analysis,
     runningExperiments: async () =>

@@ -30,6 +30,11 @@ export interface ExperimentStore {
 const roleOrder: Record<MetricRole, number> = { goal: 0, secondary: 1, guardrail: 2 };
 
 export function sqliteExperimentStore({ orm, sqlite }: Db): ExperimentStore {
+  // An experiment's kept analysis state (tables of its own, pending events) must not outlive it.
+  const dropStateOf = (id: string) => {
+    const row = orm.select().from(experiments).where(eq(experiments.id, id)).get();
+    if (row) dropAnalysisState(sqlite, row.environmentId, row.key);
+  };
   return {
     async list() {
       return orm.select().from(experiments).orderBy(asc(experiments.key)).all();
@@ -51,12 +56,13 @@ export function sqliteExperimentStore({ orm, sqlite }: Db): ExperimentStore {
       orm.insert(experiments).values(experiment).run();
     },
     async update(id, patch) {
+      // Shipped or abandoned, its results no longer change: the kept state would only take space
+      // (a refresh asked for later rebuilds it from the events).
+      if (patch.status === 'shipped' || patch.status === 'abandoned') dropStateOf(id);
       orm.update(experiments).set(patch).where(eq(experiments.id, id)).run();
     },
     async delete(id) {
-      // Its kept analysis state would otherwise outlive it (tables of its own, pending events).
-      const row = orm.select().from(experiments).where(eq(experiments.id, id)).get();
-      if (row) dropAnalysisState(sqlite, row.environmentId, row.key);
+      dropStateOf(id);
       orm.delete(experiments).where(eq(experiments.id, id)).run();
     },
     async metrics(experimentId) {

@@ -127,6 +127,33 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(kept()).toEqual({ tables: 0, pending: 0 });
   });
 
+  it('shipping an experiment drops its kept state; results stay readable and can be rebuilt', async () => {
+    const { sqlite } = t.db;
+    const states = () =>
+      (
+        sqlite
+          .prepare("SELECT count(*) AS n FROM analysis_states WHERE experiment = 'checkout-test'")
+          .get() as {
+          n: number;
+        }
+      ).n;
+    const refreshed = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
+      as: editor,
+    });
+    expect(refreshed.status).toBe(200);
+    expect(states()).toBe(1);
+    const shipped = await experimentCalls(t).action('ship', { variation: 'treatment' });
+    expect(shipped.status, shipped.text).toBe(200);
+    expect(states()).toBe(0);
+    const read = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(read.json.snapshotId).toBe(refreshed.json.snapshotId);
+    const again = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
+      as: editor,
+    });
+    expect(again.status).toBe(200);
+    expect(again.json.units.analysed).toBe(refreshed.json.units.analysed);
+  });
+
   it('documents the routes and the response schema', async () => {
     const doc = (await t.request('GET', '/api/openapi.json')).json;
     expect(doc.paths['/api/v1/experiments/{key}/results'].get['x-flagstaff-access']).toBeDefined();
