@@ -24,7 +24,8 @@ export const backoffDelay = (
 export function parseRetryAfter(header: string | null, now = Date.now()): number | undefined {
   if (!header) return;
   const ms = /^\d+$/.test(header) ? Number(header) * 1000 : Date.parse(header) - now;
-  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
+  // Beyond 2^31-1 ms (~24.8 days) timers fire at once: a retry loop, not a long wait.
+  return Number.isNaN(ms) ? undefined : Math.min(Math.max(0, ms), 2 ** 31 - 1);
 }
 
 /**

@@ -2,6 +2,7 @@ import type {
   Attributes,
   Evaluation,
   EvaluationContext,
+  Exposure,
   FeaturePayload,
   StickyAssignmentDocs,
 } from './core/types.js';
@@ -230,8 +231,7 @@ export function buildClient(
   // One exposure event per (unit, experiment, variation) while remembered: a Set keeps insertion
   // order, so re-adding a key makes it the youngest and the oldest is evicted beyond `dedupeSize`.
   const seen = new Set<string>();
-  const expose = (evaluation: Evaluation, attrs: Attributes) => {
-    const exposure = evaluation.exposure!;
+  const expose = (exposure: Exposure, evaluation: Evaluation, attrs: Attributes) => {
     const { unit, experiment, variation } = exposure;
     const key = `${unit}|${experiment}|${variation}`;
     const known = seen.delete(key);
@@ -268,7 +268,9 @@ export function buildClient(
           return { ...result, value: fallback } as EvaluationDetails<T>;
         else if (!sameType(result.value, fallback)) errorCode = 'TYPE_MISMATCH';
         else {
-          if (result.exposure) expose(result, context.attributes);
+          // A prerequisite's or holdout's experiment put the unit in it too: those count as well.
+          for (const exposure of [result.exposure, ...(result.otherExposures || [])])
+            if (exposure) expose(exposure, result, context.attributes);
           return result as EvaluationDetails<T>;
         }
       } catch (error) {

@@ -169,6 +169,27 @@ describe('client in a browser', () => {
     await polling.ready();
     s.publish(payload('green'));
     await waitFor(() => polling.getValue('color', '') === 'green', 2000, 'polled update');
+
+    // An EventSource that refuses to be made (a bad URL, a blocked scheme): polling, no throw.
+    vi.stubGlobal(
+      'EventSource',
+      class {
+        constructor() {
+          throw new SyntaxError('bad URL');
+        }
+      },
+    );
+    const refused = createBrowserClient({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      logger: silent,
+      cache: false,
+      pollIntervalMs: 20,
+    });
+    clients.push(refused);
+    await refused.ready();
+    s.publish(payload('lime'));
+    await waitFor(() => refused.getValue('color', '') === 'lime', 2000, 'polled update');
   });
 
   it('browser entry: decrypts only with decrypt opted in', async () => {

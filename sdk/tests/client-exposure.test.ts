@@ -199,6 +199,26 @@ describe('client: exposures', () => {
     expect(variations).toEqual(new Set(['control', 'treatment']));
   });
 
+  it("logs the exposures of a prerequisite's experiment too", async () => {
+    const gated = {
+      features: {
+        ...payload().features,
+        // Shown only to the treatment of checkout's experiment: evaluating it puts a unit there.
+        upsell: {
+          defaultValue: 'none',
+          rules: [{ parentConditions: [{ id: 'checkout', condition: { value: true } }], force: 'on' }],
+        },
+      },
+    };
+    const { s, c } = await setup({}, gated);
+    for (let i = 0; i < 20; i++) c.forUser({ id: `user-${i}` }).getValue('upsell', 'none');
+    await c.flush();
+    expect(s.events).toHaveLength(20);
+    expect(new Set(s.events.map((e) => `${e.experiment}/${e.flag}`))).toEqual(
+      new Set(['checkout-exp/checkout']),
+    );
+  });
+
   it('survives an onExposure callback that throws', async () => {
     const { s, c } = await setup({
       onExposure: () => {

@@ -78,6 +78,8 @@ describe('backoff and Retry-After', () => {
     expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+    // Timers overflow past 2^31-1 ms and fire at once: a year's wait must not become a retry loop.
+    expect(parseRetryAfter(String(365 * 86_400), now)).toBe(2 ** 31 - 1);
   });
 });
 
