@@ -38,6 +38,8 @@ export const STREAM_EVENTS = ['ruleset', 'patch'];
 
 // After this many consecutive stream failures, poll until the stream is back.
 const FAILURES_BEFORE_POLLING = 3;
+// A connection that lasted this long and then dropped was healthy: reconnect as after a first failure.
+const HEALTHY_MS = 30_000;
 
 /**
  * The network side of the client, one state machine: a conditional GET of the ruleset (ETag), then
@@ -71,6 +73,7 @@ export function syncRuleset(
   let retryMs: number | undefined;
   let failures = 0;
   let opened = false;
+  let openedAt = 0;
   // Counts streamed payloads, so that a GET that was in flight while one arrived is known stale.
   let streamed = 0;
 
@@ -145,8 +148,7 @@ export function syncRuleset(
   const report: StreamReport = (type, data, id) => {
     if (closed) return;
     if (type === 'open') {
-      failures = 0;
-      setPolling(false);
+      openedAt = Date.now();
       // What changed while we were away arrives as the stream's first event, but a conditional
       // GET (usually a 304) covers servers that skip it for a known Last-Event-ID.
       if (opened) void refresh();
@@ -155,6 +157,10 @@ export function syncRuleset(
     else if (type === 'ruleset' || type === 'patch') {
       const text = type === 'ruleset' ? data : patched(data!);
       if (text) {
+        // Only a stream that delivers counts as back, not one that opens: a proxy that accepts
+        // and hangs up at once must meet a growing backoff and polling, not a reconnect loop.
+        failures = 0;
+        setPolling(false);
         deliver(text, 'stream');
         lastEventId = id!;
       } else {
@@ -167,6 +173,11 @@ export function syncRuleset(
       stop?.();
       stop = undefined;
       warn(`stream ${type}`, data);
+      if (openedAt && Date.now() - openedAt > HEALTHY_MS) {
+        failures = 0;
+        setPolling(false);
+      }
+      openedAt = 0;
       failures++;
       if (type === 'fatal' || failures >= FAILURES_BEFORE_POLLING) setPolling(true);
       if (type !== 'fatal') retryTimer = unrefTimeout(open, backoffDelay(failures - 1, options, retryMs));

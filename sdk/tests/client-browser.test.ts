@@ -192,6 +192,40 @@ describe('client in a browser', () => {
     await waitFor(() => refused.getValue('color', '') === 'lime', 2000, 'polled update');
   });
 
+  it('browser entry: backs off and polls when every stream opens and is hung up on at once', async () => {
+    const s = await startTestServer(payload('blue'));
+    servers.push(s);
+    const c = createBrowserClient({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      logger: silent,
+      cache: false,
+      retryBaseMs: 5,
+      pollIntervalMs: 20,
+      EventSource: FakeEventSource,
+    });
+    clients.push(c);
+    await c.ready();
+    s.publish(payload('green'));
+    // A proxy that accepts every stream and closes it: open, then error, each time, for 500 ms.
+    // Reconnecting as after a healthy connection would come back every few ms (one per 10 ms
+    // tick here, ~50); backing off from 5 ms doubling takes ~8 attempts.
+    let hungUp = 0;
+    const until = Date.now() + 500;
+    while (Date.now() < until) {
+      const es = FakeEventSource.instances[hungUp];
+      if (es) {
+        es.onopen?.();
+        es.onerror?.();
+        hungUp++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    expect(hungUp).toBeGreaterThanOrEqual(3);
+    expect(hungUp).toBeLessThan(20);
+    await waitFor(() => c.getValue('color', '') === 'green', 2000, 'polled update');
+  });
+
   it('browser entry: decrypts only with decrypt opted in', async () => {
     const key = randomBytes(16);
     const iv = randomBytes(16);
