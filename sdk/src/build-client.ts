@@ -157,7 +157,9 @@ export function buildClient(
   const loadDocs = async (attrs: Attributes) => {
     try {
       if (sticky && ruleset)
-        return await loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes);
+        return await loadStickyBucketAssignments(sticky, attrs, ruleset.stickyBucketAttributes, (e) =>
+          warn('sticky bucket load', e),
+        );
     } catch (error) {
       warn('sticky bucket load', error);
       return {};

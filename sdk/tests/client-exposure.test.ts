@@ -279,6 +279,20 @@ describe('client: exposures', () => {
     expect(after.evaluate('checkout')).toMatchObject({ value: false, variationKey: 'control' });
   });
 
+  it('warns when the sticky-bucket store cannot be read, and evaluates without it', async () => {
+    const warnings: string[] = [];
+    const { c } = await setup({
+      logger: { warn: (message: string) => warnings.push(message), error: () => {} },
+      stickyBucketService: {
+        getAssignments: () => Promise.reject(new Error('store down')),
+        saveAssignments: async () => {},
+      },
+    });
+    const user = await c.forUserAsync({ id: 'u1' });
+    expect(user.evaluate('checkout').reason).toBe('SPLIT');
+    expect(warnings).toContain('flagstaff: sticky bucket load');
+  });
+
   it('sends nothing when events are disabled', async () => {
     const { s, c } = await setup({ disableEvents: true, attributes: { id: 'u' } });
     c.isOn('checkout');

@@ -30,7 +30,8 @@ export function stickyBucketDocKey(attributeName: string, attributeValue: string
 
 /**
  * Loads the documents of every attribute in `attributeNames` (usually
- * `ruleset.stickyBucketAttributes`) that the unit has. Failing look-ups are skipped.
+ * `ruleset.stickyBucketAttributes`) that the unit has. Failing look-ups are skipped and handed to
+ * `onError`.
  *
  * @example
  * const docs = await loadStickyBucketAssignments(service, attrs, ruleset.stickyBucketAttributes);
@@ -40,6 +41,7 @@ export async function loadStickyBucketAssignments(
   service: StickyBucketService,
   attributes: Attributes,
   attributeNames: readonly string[],
+  onError?: (error: unknown) => void,
 ): Promise<StickyAssignmentDocs> {
   const docs: StickyAssignmentDocs = {};
   await Promise.all(
@@ -49,8 +51,9 @@ export async function loadStickyBucketAssignments(
       try {
         const doc = await service.getAssignments(name, String(value));
         if (doc) docs[stickyBucketDocKey(doc.attributeName, doc.attributeValue)] = doc;
-      } catch {
+      } catch (error) {
         // An unreadable store means "no sticky assignment yet", not a failed evaluation.
+        onError?.(error);
       }
     }),
   );
@@ -78,7 +81,12 @@ export async function createStickyBucketSession(
   attributes: Attributes,
   onError?: (error: unknown) => void,
 ): Promise<StickyBucketSession> {
-  const docs = await loadStickyBucketAssignments(service, attributes, ruleset.stickyBucketAttributes);
+  const docs = await loadStickyBucketAssignments(
+    service,
+    attributes,
+    ruleset.stickyBucketAttributes,
+    onError,
+  );
   const changed = new Map<string, StickyAssignmentsDocument>();
   return {
     context: {
