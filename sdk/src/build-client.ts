@@ -138,12 +138,19 @@ export function buildClient(
   let source: RulesetSourceKind = 'none';
   let applied = Promise.resolve();
   let closed = false;
+  // The app's attributes, copied so that its later changes do not leak in; an object whose getters
+  // throw (a proxy) is an app error, logged, and the unit has no attributes.
+  const copy = (attributes?: Attributes) => {
+    let attrs = {};
+    guard('attributes', () => (attrs = { ...attributes }));
+    return attrs;
+  };
   // What the engine evaluates a unit with; made once per unit, not per evaluation.
   const scopeOf = (
     attributes: Attributes | undefined,
     stickyBucketAssignments?: StickyAssignmentDocs,
   ): EvaluationContext => ({
-    attributes: { ...attributes },
+    attributes: copy(attributes),
     stickyBucketAssignments,
     forcedValues,
     onStickyBucketAssignment:

@@ -8,14 +8,15 @@ import { build, type Plugin } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 
 // The issue's target is 6 KB. A size-first redesign of engine and client (decision 0007) took the
-// bundle from 10,333 to 7,746 B (engine ~3.8 KB, client ~3.95 KB); the review's fixes and five
+// bundle from 10,333 to 7,746 B (engine ~3.8 KB, client ~3.95 KB); the review's fixes and six
 // more (prerequisite exposures logged, an EventSource that throws, Retry-After past the timer
-// limit, streams hung up on at once, sticky-store read failures reported) made it 7,863 B. What
+// limit, streams hung up on at once, sticky-store read failures reported, attributes whose getters
+// throw) made it 7,888 B. What
 // remains is what the issue asks for (operators, versions, sticky bucketing, prerequisites, the
 // event queue, SSE with patches, polling, cache, beacon...). The budget holds that size against
 // regressions until the bundle is slimmed further (tracked in the issue). Lower it as the bundle
 // shrinks; never raise it silently. (Raised 10,220 -> 10,380 for stream patches; lowered to 7,800
-// after the redesign; raised to 7,900 for those five fixes.)
+// after the redesign; raised to 7,900 for those six fixes.)
 const TARGET = 6144; // bytes, min+gzip
 const BUDGET = 7_900; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -293,6 +293,24 @@ describe('client: exposures', () => {
     expect(warnings).toContain('flagstaff: sticky bucket load');
   });
 
+  it('never throws for attributes whose getters throw (logged; the unit has no attributes)', async () => {
+    const errors: string[] = [];
+    const { c } = await setup({
+      logger: { warn: () => {}, error: (message: string) => errors.push(message) },
+    });
+    const hostile = new Proxy(
+      {},
+      {
+        ownKeys: () => {
+          throw new Error('no');
+        },
+      },
+    );
+    expect(() => c.setAttributes(hostile)).not.toThrow();
+    expect(c.forUser(hostile).getValue('banner', 'x')).toBe('none');
+    expect(errors).toEqual(['flagstaff: attributes', 'flagstaff: attributes']);
+  });
+
   it('sends nothing when events are disabled', async () => {
     const { s, c } = await setup({ disableEvents: true, attributes: { id: 'u' } });
     c.isOn('checkout');
