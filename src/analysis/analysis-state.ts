@@ -9,7 +9,7 @@ import type { AnalysisSpec } from './analysis-spec.ts';
 import { apply } from './refresh-apply.ts';
 import { prepare, type IncrementalOptions } from './refresh-plan.ts';
 import { dropTemp, insertStateRow, readState } from './state-tables.ts';
-import { AnalysisTables, withSortThreads } from './sufficient-stats.ts';
+import { AnalysisTables, withSortThreads } from './analysis-tables.ts';
 
 // This module is the incremental state's entry for the rest of the service (the experiment store
 // drops a state with its experiment).

@@ -5,7 +5,9 @@
 import { analyze, verdict, type Comparison } from '../stats/index.ts';
 import { SqlParams } from './sql-params.ts';
 import { armMean, statsRequest } from './stats-input.ts';
-import { emptySums, variationIndex, type AnalysisTables, type MetricSums } from './sufficient-stats.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
+import { variationIndex } from './metric-sql.ts';
+import { emptySums, type MetricSums } from './metric-sums.ts';
 
 export const OTHER_VALUE = 'other';
 export const NOT_SET_VALUE = '(not set)';

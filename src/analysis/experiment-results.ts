@@ -22,14 +22,9 @@ import {
   type Health,
 } from './health-checks.ts';
 import { armMean, armSummary, phaseWeights, statsKind, statsRequest } from './stats-input.ts';
-import {
-  addSums,
-  DAY_MS,
-  emptySums,
-  withAnalysisTables,
-  type DayRow,
-  type MetricSums,
-} from './sufficient-stats.ts';
+import { withAnalysisTables } from './analysis-tables.ts';
+import { DAY_MS } from './metric-sql.ts';
+import { addSums, emptySums, type DayRow, type MetricSums } from './metric-sums.ts';
 
 export interface ResultsOptions {
   /** Relative effect the "days left" estimate plans for (0.05 = a 5% lift). */

@@ -1,6 +1,6 @@
 // Health of an experiment's data: sample-ratio mismatch, units in several variations, thin data.
 import { sequentialSrmTest, srmTest, SRM_THRESHOLD } from '../stats/index.ts';
-import type { UnitCounts } from './sufficient-stats.ts';
+import type { UnitCounts } from './analysis-tables.ts';
 
 export type HealthStatus = 'ok' | 'warning' | 'unhealthy';
 

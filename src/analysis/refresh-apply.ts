@@ -4,7 +4,8 @@
 import type { Plan } from './refresh-plan.ts';
 import { rebuildState } from './state-rebuild.ts';
 import { keptCounts, summarise } from './state-summary.ts';
-import { DAY_MS, type AnalysisTables } from './sufficient-stats.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
+import { DAY_MS } from './metric-sql.ts';
 import {
   cappedColumns,
   fixedCaps,

@@ -1,7 +1,8 @@
 // The changes since a kept state's watermarks (refresh-plan.ts), read in the refresh's read
 // transaction into temp tables: the units that appear, are removed or got new events, and the values
 // of those events. Applied to the state by refresh-apply.ts.
-import { ANALYSED_UNITS, DAY_MS, maxLookback, type AnalysisTables } from './sufficient-stats.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
+import { ANALYSED_UNITS, DAY_MS, maxLookback } from './metric-sql.ts';
 import { createPendingTable, eventCode, unitsTable, type Marks, type StateRow } from './state-tables.ts';
 
 /**

@@ -11,7 +11,8 @@ import {
   type Marks,
   type StateRow,
 } from './state-tables.ts';
-import { DAY_MS, maxLookback, type AnalysisTables } from './sufficient-stats.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
+import { DAY_MS, maxLookback } from './metric-sql.ts';
 
 export interface Plan {
   kind: 'rebuild' | 'delta';

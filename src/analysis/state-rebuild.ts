@@ -11,7 +11,7 @@ import {
   unitsTable,
   type StateRow,
 } from './state-tables.ts';
-import type { AnalysisTables } from './sufficient-stats.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
 
 /** A new state from the from-scratch tables of `prepare`; its id. */
 export function rebuildState(tables: AnalysisTables, current: StateRow | null, names: string[]): number {

@@ -1,7 +1,8 @@
 // What the results read from a kept state once it is up to date: the caps, the group sums with
 // percentile caps applied, and the unit counts of the health checks.
 import { fixedCaps, multipleTable, sumsTable, unitsTable } from './state-tables.ts';
-import { usesCuped, variationIndex, type AnalysisTables, type UnitCounts } from './sufficient-stats.ts';
+import type { AnalysisTables, UnitCounts } from './analysis-tables.ts';
+import { usesCuped, variationIndex } from './metric-sql.ts';
 
 /**
  * The unit counts from the state: the analysed units are the kept ones (by variation in the kept

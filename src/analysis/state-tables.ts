@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AnalysisSpec } from './analysis-spec.ts';
-import { maxLookback, usesCuped, type AnalysisTables } from './sufficient-stats.ts';
+import type { AnalysisTables } from './analysis-tables.ts';
+import { maxLookback, usesCuped } from './metric-sql.ts';
 
 export interface StateRow {
   id: number;

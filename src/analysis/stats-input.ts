@@ -7,7 +7,8 @@ import {
   type MetricKind,
 } from '../stats/index.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
-import { usesCuped, type MetricSums } from './sufficient-stats.ts';
+import { usesCuped } from './metric-sql.ts';
+import type { MetricSums } from './metric-sums.ts';
 
 export function statsKind(metric: AnalysisMetric): MetricKind {
   if (metric.kind === 'binomial' || metric.kind === 'retention') return 'binomial';

@@ -1,12 +1,8 @@
 // The SQL sufficient statistics against a plain JS computation on the same events, posted
 // through POST /sdk/v1/events; plus the window, capping and exclusion rules on small hand-made cases.
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import {
-  computeSufficientStats,
-  addSums,
-  emptySums,
-  type MetricSums,
-} from '../../src/analysis/sufficient-stats.ts';
+import { addSums, emptySums, type MetricSums } from '../../src/analysis/metric-sums.ts';
+import { computeSufficientStats } from '../../src/analysis/sufficient-stats.ts';
 import type { AnalysisSpec } from '../../src/analysis/analysis-spec.ts';
 import {
   analysisApp,
