@@ -157,18 +157,22 @@ describe('client in a browser', () => {
     await streaming.ready();
     await waitFor(() => FakeEventSource.instances[0], 2000, 'EventSource');
 
+    // Without a usable EventSource the client polls: a change on the server reaches it.
+    const pollsChange = async (color: string) => {
+      const polling = createBrowserClient({
+        apiHost: s.url,
+        sdkKey: s.sdkKey,
+        logger: silent,
+        cache: false,
+        pollIntervalMs: 20,
+      });
+      clients.push(polling);
+      await polling.ready();
+      s.publish(payload(color));
+      await waitFor(() => polling.getValue('color', '') === color, 2000, 'polled update');
+    };
     vi.stubGlobal('EventSource', undefined);
-    const polling = createBrowserClient({
-      apiHost: s.url,
-      sdkKey: s.sdkKey,
-      logger: silent,
-      cache: false,
-      pollIntervalMs: 20,
-    });
-    clients.push(polling);
-    await polling.ready();
-    s.publish(payload('green'));
-    await waitFor(() => polling.getValue('color', '') === 'green', 2000, 'polled update');
+    await pollsChange('green');
 
     // An EventSource that refuses to be made (a bad URL, a blocked scheme): polling, no throw.
     vi.stubGlobal(
@@ -179,17 +183,7 @@ describe('client in a browser', () => {
         }
       },
     );
-    const refused = createBrowserClient({
-      apiHost: s.url,
-      sdkKey: s.sdkKey,
-      logger: silent,
-      cache: false,
-      pollIntervalMs: 20,
-    });
-    clients.push(refused);
-    await refused.ready();
-    s.publish(payload('lime'));
-    await waitFor(() => refused.getValue('color', '') === 'lime', 2000, 'polled update');
+    await pollsChange('lime');
   });
 
   it('browser entry: backs off and polls when every stream opens and is hung up on at once', async () => {

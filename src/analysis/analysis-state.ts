@@ -14,7 +14,6 @@ import { AnalysisTables, withSortThreads } from './analysis-tables.ts';
 // This module is the incremental state's entry for the rest of the service (the experiment store
 // drops a state with its experiment).
 export { dropAnalysisState } from './state-tables.ts';
-export type { IncrementalOptions } from './refresh-plan.ts';
 
 /**
  * Runs `fn` on analysis tables made from the experiment's kept state, brought up to date first: by

@@ -100,12 +100,10 @@ export class StreamHub {
   }
 
   private write(client: StreamClient, chunk: Uint8Array): void {
-    if (client.drop && client.buffered && client.buffered() > this.deps.maxBufferedBytes) {
+    const buffered = client.buffered?.() ?? 0;
+    if (client.drop && buffered > this.deps.maxBufferedBytes) {
       this.droppedSlow++;
-      this.deps.logger.debug(
-        { buffered: client.buffered() },
-        'dropped an SDK stream whose client stopped reading',
-      );
+      this.deps.logger.debug({ buffered }, 'dropped an SDK stream whose client stopped reading');
       client.drop();
       return;
     }
