@@ -22,5 +22,24 @@ export type { FlagstaffClient } from './build-client.js';
  * process.on('SIGTERM', () => void flags.close());
  */
 export function createClient(options: ClientOptions): FlagstaffClient {
-  return buildClient(options, connectAnyStream, decryptPayload, contextualBandits);
+  // A request still hanging after close() (a ruleset GET, a batch close() gave up on) holds its
+  // socket, and with it the Node process: close() aborts them. Requests with a signal of their own
+  // (the stream) are stopped by the client itself. Pages have no process to hold: not in the browser
+  // build.
+  const requests = new AbortController();
+  const client = buildClient(
+    {
+      ...options,
+      fetch: (url, init) => (options.fetch ?? fetch)(url, { signal: requests.signal, ...init }),
+    },
+    connectAnyStream,
+    decryptPayload,
+    contextualBandits,
+  );
+  const close = client.close;
+  client.close = async (closeOptions) => {
+    await close(closeOptions);
+    requests.abort();
+  };
+  return client;
 }

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, type ClientOptions, type FlagstaffClient } from '@flagstaff/sdk';
@@ -289,5 +291,60 @@ describe('client: event delivery', () => {
     expect(Date.now() - started).toBeLessThan(8000);
     expect(s.events.map((e) => e.event)).toEqual(['child-event']);
     expect(s.requests.some((r) => r.path === '/sdk/v1/stream')).toBe(true);
+  });
+
+  it('lets a Node process exit after close() even while its requests hang, settling ready() and flush()', async () => {
+    // A server that accepts every request and never answers: the ruleset GET (close() during
+    // ready()) and an events POST are in flight when close() gives up on them. Open sockets keep a
+    // Node process alive until their requests end, so close() must abort them.
+    const held = new Set<import('node:http').ServerResponse>();
+    const hang = createServer((req, res) => {
+      req.resume();
+      held.add(res);
+    });
+    await new Promise<void>((resolve) => hang.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hang.address() as AddressInfo).port}`;
+    const script = `
+      import { createClient } from '@flagstaff/sdk';
+      const client = createClient({ apiHost: ${JSON.stringify(url)}, sdkKey: 'k', attributes: { id: 'child' },
+        bootstrap: { features: {} }, streaming: false, cache: false, logger: { warn() {}, error() {} } });
+      const ready = client.ready({ timeoutMs: 60000 }).then((r) => console.log('ready', r.error));
+      client.track('stuck');
+      const flushed = client.flush().then(() => console.log('flushed'));
+      await new Promise((r) => setTimeout(r, 300)); // both requests reach the server
+      await client.close({ timeoutMs: 100 });
+      console.log('closed');
+      await Promise.all([ready, flushed]);
+      console.log(JSON.stringify(client.stats()));
+    `;
+    try {
+      const started = Date.now();
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=flagstaff-source', '--input-type=module', '-e', script],
+        { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
+        child.on('exit', (c) => {
+          clearTimeout(killer);
+          resolve(c);
+        });
+      });
+      expect(out).toContain('closed');
+      expect(out).toMatch(/"dropped":1/);
+      expect(out).toContain('ready');
+      expect(out).toContain('flushed');
+      expect(code).toBe(0);
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(held.size).toBe(2);
+    } finally {
+      for (const res of held) res.destroy();
+      hang.closeAllConnections();
+      await new Promise((resolve) => hang.close(resolve));
+    }
   });
 });
