@@ -26,7 +26,7 @@ const MetricResult = z.object({
   direction: z.enum(['higher', 'lower']),
   correction: z.enum(['holm', 'benjamini-hochberg', 'none']).openapi({
     description:
-      'Goal metrics are corrected together across metrics × variations; the others are not corrected',
+      'Goal metrics are corrected together across metrics × variations; the others, and Bayesian results, are not corrected',
   }),
   cap: Num.openapi({ description: 'Cap applied to each unit’s value (capping), or null' }),
   variations: z.array(z.object({ key: z.string(), units: z.number().int(), sum: z.number(), mean: Num })),

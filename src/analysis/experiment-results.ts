@@ -64,7 +64,7 @@ export interface MetricResult {
   role: AnalysisMetric['role'];
   kind: AnalysisMetric['kind'];
   direction: AnalysisMetric['direction'];
-  /** Goal metrics: Holm or BH across goal metrics × variations; others: uncorrected. */
+  /** Goal metrics: Holm or BH across goal metrics × variations; others and Bayesian results: uncorrected. */
   correction: 'holm' | 'benjamini-hochberg' | 'none';
   cap: number | null;
   variations: { key: string; units: number; sum: number; mean: number | null }[];
@@ -138,7 +138,9 @@ function comparisonsOf(
 
 /** Analyses every metric: the goal metrics as one corrected family, the others one by one. */
 function metricResults(spec: AnalysisSpec, sums: MetricSums[][], caps: (number | null)[]): MetricResult[] {
-  const { correction } = spec.experiment.settings;
+  const { correction, engine } = spec.experiment.settings;
+  // analyzeFamily leaves Bayesian results as they are: there is no p-value to adjust.
+  const goalCorrection = engine === 'bayesian' ? 'none' : correction;
   const goals = spec.metrics.map((m, i) => i).filter((i) => spec.metrics[i]!.role === 'goal');
   const requests = spec.metrics.map((m, i) => statsRequest(spec, m, sums[i]!));
   const responses: AnalyzeResponse[] = spec.metrics.map((m, i) =>
@@ -157,7 +159,7 @@ function metricResults(spec: AnalysisSpec, sums: MetricSums[][], caps: (number |
     role: metric.role,
     kind: metric.kind,
     direction: metric.direction,
-    correction: metric.role === 'goal' ? correction : 'none',
+    correction: metric.role === 'goal' ? goalCorrection : 'none',
     cap: caps[i] ?? null,
     variations: spec.variations.map((v, j) => {
       const arm = sums[i]![j]!;

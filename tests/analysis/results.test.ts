@@ -85,6 +85,31 @@ describe('experiment results', () => {
     }
   });
 
+  it('report the chance to win and the risk instead of p-values with the Bayesian engine', () => {
+    const spec = scenarioSpec('checkout', ctx.environmentId, data.start);
+    spec.experiment.settings = { ...spec.experiment.settings, engine: 'bayesian' };
+    const bayes = computeResults(ctx.t.db.sqlite, spec, new Date(data.now));
+    for (const m of bayes.metrics) {
+      const [c] = m.comparisons;
+      expect(c!.absolute.pValue, m.key).toBeNull();
+      expect(c!.relative.pValue, m.key).toBeNull();
+      expect(c!.chanceToWin, m.key).toBeTypeOf('number');
+      expect(c!.risk, m.key).toEqual([expect.any(Number), expect.any(Number)]);
+      expect(c!.significant, m.key).toBe(c!.verdict !== 'inconclusive');
+      // Nothing is corrected: chances to win have no family-wise adjustment.
+      expect(m.correction, m.key).toBe('none');
+    }
+    const purchase = metricOf(bayes, 'purchase').comparisons[0]!;
+    expect(purchase.chanceToWin!).toBeGreaterThan(0.95);
+    expect(purchase.verdict).toBe('winning');
+    // The same posterior as the frequentist estimate with a flat prior.
+    expect(purchase.relative.estimate).toBeCloseTo(
+      metricOf(results, 'purchase').comparisons[0]!.relative.estimate!,
+      12,
+    );
+    expect(bayes.series[0]!.points.at(-1)!.comparisons[0]!.pValue).toBeNull();
+  });
+
   it('flag the units seen in several variations and stay healthy otherwise', () => {
     const multiple = results.health.checks.find((c) => c.check === 'multiple_exposures')!;
     expect(multiple.details.units).toBe(30);
