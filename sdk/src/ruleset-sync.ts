@@ -153,7 +153,9 @@ export function syncRuleset(
       // GET (usually a 304) covers servers that skip it for a known Last-Event-ID.
       if (opened) void refresh();
       opened = true;
-    } else if (type === 'retry') retryMs = Number(data);
+    }
+    // `retry: 0` would make every backoff delay 0 (a reconnect loop): the configured base then.
+    else if (type === 'retry') retryMs = Number(data) || undefined;
     else if (type === 'ruleset' || type === 'patch') {
       const text = type === 'ruleset' ? data : patched(data!);
       if (text) {

@@ -202,6 +202,17 @@ describe('client: streaming', () => {
     expect(s.requests.filter((r) => r.path === '/sdk/v1/ruleset').length).toBeGreaterThanOrEqual(3);
   });
 
+  it('keeps backing off from a stream that asks for retry: 0 and hangs up', async () => {
+    // A zero base used to make every backoff delay zero: hundreds of reconnects (each with a
+    // conditional GET) per second, for as long as the server kept doing it.
+    const s = await server(payload(false), { streamHangUp: 'retry: 0\n\n' });
+    const c = client(s, { retryBaseMs: 50, retryMaxMs: 2000, pollIntervalMs: 0 });
+    await c.ready();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(s.streamConnections).toBeGreaterThanOrEqual(2);
+    expect(s.streamConnections).toBeLessThan(15);
+  });
+
   it('falls back to polling when the stream is refused', async () => {
     const s = await server(payload(false), { streamStatus: 404 });
     const c = client(s, { pollIntervalMs: 30 });

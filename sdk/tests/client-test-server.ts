@@ -44,7 +44,13 @@ export interface TestServer {
 
 export async function startTestServer(
   initial: unknown,
-  options: { sdkKey?: string; port?: number; streamStatus?: number; streamHangUp?: boolean } = {},
+  options: {
+    sdkKey?: string;
+    port?: number;
+    streamStatus?: number;
+    /** Every stream is answered 200 and ended at once, after this text when it is one. */
+    streamHangUp?: boolean | string;
+  } = {},
 ): Promise<TestServer> {
   const sdkKey = options.sdkKey ?? 'sdk-test-key';
   let body = JSON.stringify(initial);
@@ -106,7 +112,10 @@ export async function startTestServer(
     if (req.method === 'GET' && url.pathname === '/sdk/v1/stream') {
       if (options.streamStatus) return void res.writeHead(options.streamStatus).end();
       state.streamConnections++;
-      if (options.streamHangUp) return void res.writeHead(200, { 'Content-Type': 'text/event-stream' }).end();
+      if (options.streamHangUp) {
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        return void res.end(typeof options.streamHangUp === 'string' ? options.streamHangUp : undefined);
+      }
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache' });
       res.write(': hello\n\n');
       if (req.headers['last-event-id'] !== String(version)) {
