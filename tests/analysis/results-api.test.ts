@@ -161,3 +161,69 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(doc.components.schemas.ExperimentResults).toBeDefined();
   });
 });
+
+describe('results across phases and callers', () => {
+  const units = (prefix: string, n: number, treatedEvery: number) =>
+    Array.from({ length: n }, (_, i) =>
+      exposure(`${prefix}${i}`, 'phased', i % treatedEvery ? 'treatment' : 'control', Date.now() - 100),
+    );
+
+  it('after a weight change the results count the new phase only, against its weights', async () => {
+    const app = await makeTestApp({ ANALYSIS_REFRESH_MINUTES: 0 });
+    const sdk = (await app.sdkKey('server')).caller;
+    await seedExperimentWorld(app);
+    const api = experimentCalls(app);
+    expect((await api.create(experimentBody({ key: 'phased' }))).status).toBe(201);
+    expect((await api.action('start', undefined, 'phased')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await send(app, sdk, units('p1-', 200, 2));
+    const refresh = () =>
+      app.request('POST', '/api/v1/experiments/phased/results/refresh', { as: app.admin });
+    const phase1 = await refresh();
+    expect(phase1.json.phase.number).toBe(1);
+    expect(phase1.json.units.analysed).toBe(200);
+
+    const reweighted = await api.patch(
+      {
+        variations: [
+          { key: 'control', value: 'old', weight: 0.2 },
+          { key: 'treatment', value: 'new', weight: 0.8 },
+        ],
+      },
+      'phased',
+    );
+    expect(reweighted.json.warnings[0]).toMatch(/re-bucketed/);
+    // GET does not answer from phase 1's snapshot.
+    const empty = await app.request('GET', '/api/v1/experiments/phased/results', { as: app.admin });
+    expect(empty.json.phase.number).toBe(2);
+    expect(empty.json.snapshotId).toBeGreaterThan(phase1.json.snapshotId);
+    expect(empty.json.units.analysed).toBe(0);
+
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    // 1 in 5 to control, as the new weights say; a phase-1 unit comes back in the other arm.
+    await send(app, sdk, [
+      ...units('p2-', 200, 5),
+      exposure('p1-0', 'phased', 'treatment', Date.now() - 100),
+    ]);
+    const phase2 = await refresh();
+    expect(phase2.json.units.perVariation).toEqual([
+      { key: 'control', units: 40, weight: 0.2 },
+      { key: 'treatment', units: 160, weight: 0.8 },
+    ]);
+    expect(phase2.json.units.total).toBe(200);
+    const srm = phase2.json.health.checks.find((c: { check: string }) => c.check === 'srm');
+    expect(srm.status).toBe('ok');
+  });
+
+  it('viewers, editors and the admin key read results; SDK keys and anonymous callers do not', async () => {
+    const key = '/api/v1/experiments/checkout-test/results';
+    expect((await t.request('GET', key, { as: t.admin })).status).toBe(200);
+    expect((await t.request('GET', key, { as: editor })).status).toBe(200);
+    expect((await t.request('GET', key, { as: server })).status).toBe(403);
+    expect((await t.request('GET', key, { as: (await t.sdkKey('client')).caller })).status).toBe(403);
+    expect((await t.request('GET', key, {})).status).toBe(401);
+    const refresh = `${key}/refresh`;
+    expect((await t.request('POST', refresh, { as: server })).status).toBe(403);
+    expect((await t.request('POST', refresh, { as: t.admin })).status).toBe(200);
+  });
+});
