@@ -56,6 +56,20 @@ describe('POST /api/v1/analyze', () => {
     }
   });
 
+  it('pre with cuped, and sequential with sequentialTuning, match their references', async () => {
+    const cuped = fixtures.cuped[0]!;
+    const sequential = fixtures.sequential.find((c) => c.tuning !== 5000)!;
+    for (const [c, settings] of [
+      [cuped, { cuped: true }],
+      [sequential, { sequential: true, sequentialTuning: sequential.tuning }],
+    ] as const) {
+      const response = await analyze(bodyFor(c, settings));
+      expect(response.status, c.name).toBe(200);
+      expectEffect(response.json.comparisons[0].absolute, c.absolute, `${c.name} absolute`);
+      expectEffect(response.json.comparisons[0].relative, c.relative, `${c.name} relative`);
+    }
+  });
+
   it('the Bayesian engine adds chanceToWin and risk and leaves pValue null', async () => {
     const c = fixtures.bayesian[0]!;
     const response = await analyze(bodyFor(c, { engine: 'bayesian', prior: c.prior ?? null }));
