@@ -29,13 +29,15 @@ export function parseRetryAfter(header: string | null, now = Date.now()): number
 }
 
 /**
- * `setTimeout` that never keeps a Node process alive: the host app decides when to exit.
+ * `setTimeout` that never keeps a Node process alive: the host app decides when to exit. Delays
+ * are capped at 2e9 ms (~23 days, under the 2^31-1 ms timer limit): longer ones, `Infinity`
+ * included, would fire at once.
  *
  * @example
  * const t = unrefTimeout(() => flush(), 1000);
  */
 export function unrefTimeout(fn: () => void, ms: number): ReturnType<typeof setTimeout> {
-  const timer = setTimeout(fn, ms);
+  const timer = setTimeout(fn, Math.min(ms, 2e9));
   (timer as { unref?: () => void }).unref?.();
   return timer;
 }

@@ -16,9 +16,12 @@ import { describe, expect, it } from 'vitest';
 // event queue, SSE with patches, polling, cache, beacon...). The budget holds that size against
 // regressions until the bundle is slimmed further (tracked in the issue). Lower it as the bundle
 // shrinks; never raise it silently. (Raised 10,220 -> 10,380 for stream patches; lowered to 7,800
-// after the redesign; raised to 7,900 for those six fixes.)
+// after the redesign; raised to 7,900 for those six fixes; raised by the measured 13 B to 7,913 for
+// two more: a server's `retry: 0` no longer zeroes the stream backoff (+6 B), and timers cap delays
+// past the 2^31-1 ms limit, which fired at once (`pollIntervalMs: Infinity` polled in a loop,
+// `ready({ timeoutMs: Infinity })` timed out at once; +7 B), 7,901 B in all.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 7_900; // bytes, min+gzip
+const BUDGET = 7_913; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

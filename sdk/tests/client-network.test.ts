@@ -213,6 +213,22 @@ describe('client: streaming', () => {
     expect(s.streamConnections).toBeLessThan(15);
   });
 
+  it('takes intervals beyond the timer limit as that limit, not as "at once"', async () => {
+    // setTimeout fires at once for delays past 2^31-1 ms: pollIntervalMs: Infinity polled in a
+    // tight loop, and ready({ timeoutMs: Infinity }) timed out at once.
+    const s = await server(payload(false));
+    const c = client(s, { streaming: false, pollIntervalMs: Infinity });
+    expect((await c.ready({ timeoutMs: Infinity })).source).toBe('network');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.requests.filter((r) => r.path === '/sdk/v1/ruleset')).toHaveLength(1);
+    const hanging = client(s, { streaming: false, fetch: () => new Promise<Response>(() => {}) });
+    const first = await Promise.race([
+      hanging.ready({ timeoutMs: 2 ** 32 }).then(() => 'ready settled'),
+      new Promise((r) => setTimeout(r, 100, 'still waiting')),
+    ]);
+    expect(first).toBe('still waiting');
+  });
+
   it('falls back to polling when the stream is refused', async () => {
     const s = await server(payload(false), { streamStatus: 404 });
     const c = client(s, { pollIntervalMs: 30 });
