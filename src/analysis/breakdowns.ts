@@ -80,7 +80,10 @@ export function computeBreakdowns(tables: AnalysisTables, options: BreakdownOpti
   return {
     caveat: BREAKDOWN_CAVEAT,
     dimensions: dimensions.map(([dimension, values]) => {
+      // Kept, a value spelled like a group's label would share that group's bucket (a merged slice
+      // in a kept slot); it is grouped as "other" instead.
       const kept = values
+        .filter((v) => v.value !== OTHER_VALUE && v.value !== NOT_SET_VALUE)
         .sort((a, b) => b.units - a.units || a.value.localeCompare(b.value))
         .slice(0, options.maxValues)
         .map((v) => v.value);

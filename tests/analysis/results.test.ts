@@ -2,7 +2,7 @@
 // and retention metrics, health checks, the daily series, power and breakdowns.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeResults, type ExperimentResults } from '../../src/analysis/experiment-results.ts';
-import { analysisApp, DAY, send } from './helpers.ts';
+import { analysisApp, DAY, exposure, makeSpec, metric, send, track, type Event } from './helpers.ts';
 import { COUNTRIES, scenario, scenarioSpec } from './scenario.ts';
 
 type Ctx = Awaited<ReturnType<typeof analysisApp>>;
@@ -189,5 +189,36 @@ describe('experiment results', () => {
     expect(results.breakdowns.caveat).toMatch(/not corrected/);
     const plan = results.breakdowns.dimensions.find((d) => d.dimension === 'plan')!;
     expect(plan.values.map((v) => v.value).sort()).toEqual(['free', 'pro']);
+  });
+
+  it('group units without the attribute as "(not set)", and a value spelled "other" with the rest', async () => {
+    const now = Date.now();
+    const events: Event[] = [];
+    for (let i = 0; i < 400; i++) {
+      const tier = [undefined, 'other', 'gold', `single-${i}`][i % 4];
+      events.push(
+        exposure(
+          `tier-${i}`,
+          'tiers',
+          i % 2 ? 'treatment' : 'control',
+          now - DAY,
+          tier ? { tier } : undefined,
+        ),
+      );
+      if (i % 3 === 0) events.push(track(`tier-${i}`, 'buy', now - DAY + 1000));
+    }
+    await send(ctx.t, ctx.caller, events);
+    const spec = makeSpec('tiers', ctx.environmentId, new Date(now - 2 * DAY), [metric('buy')]);
+    const r = computeResults(ctx.t.db.sqlite, spec, new Date(now), { breakdownValues: 3 });
+    const tier = r.breakdowns.dimensions.find((d) => d.dimension === 'tier')!;
+    expect(tier.cardinality).toBe(102);
+    // Three slices of their own, not two and a merged one.
+    expect(tier.values.map((v) => [v.value, v.units])).toEqual([
+      ['gold', 100],
+      ['single-103', 1],
+      ['single-107', 1],
+      ['other', 198],
+      ['(not set)', 100],
+    ]);
   });
 });
