@@ -103,6 +103,15 @@ export interface Fixtures {
     sequentialPower: number;
     sequentialMde: number;
   }[];
+  family: {
+    method: 'holm' | 'benjamini-hochberg';
+    alpha: number;
+    /** Per goal metric, the sums of the control and each treatment. */
+    metrics: ArmSums[][];
+    /** Per comparison, metrics × treatments in order. */
+    absolute: { pValue: number; ci: [number, number] }[];
+    relative: { pValue: number; ci: [number, number] }[];
+  }[];
 }
 
 export const fixtures = JSON.parse(

@@ -3,6 +3,7 @@ import {
   absoluteEffect,
   adjustedIntervalAlpha,
   analyze,
+  analyzeFamily,
   benjaminiHochberg,
   cupedAdjust,
   holm,
@@ -129,5 +130,25 @@ describe('power and minimum detectable effect (statsmodels NormalIndPower conven
       'sequential power',
     );
     expectClose(minimumDetectableEffect({ ...input, sequential: true }), c.sequentialMde, 'sequential mde');
+  });
+});
+
+describe('corrected families: adjusted p-values and intervals across goal metrics × variations', () => {
+  it.each(fixtures.family.map((c) => [c.method, c] as const))('%s', (_name, c) => {
+    const requests = c.metrics.map((arms) => ({
+      metric: { kind: 'mean' as const, direction: 'higher' as const },
+      variations: arms.map((arm, i) => ({ key: `v${i}`, weight: 1, ...arm })),
+      settings: { alpha: c.alpha },
+    }));
+    const comparisons = analyzeFamily(requests, { method: c.method }).flatMap((r) => r.comparisons);
+    expect(comparisons).toHaveLength(c.absolute.length);
+    comparisons.forEach((comparison, k) => {
+      for (const which of ['absolute', 'relative'] as const) {
+        const expected = c[which][k]!;
+        expectClose(comparison[which].pValue, expected.pValue, `${which}[${k}] adjusted p`);
+        expectClose(comparison[which].ci[0], expected.ci[0], `${which}[${k}] adjusted ci lower`);
+        expectClose(comparison[which].ci[1], expected.ci[1], `${which}[${k}] adjusted ci upper`);
+      }
+    });
   });
 });

@@ -20,7 +20,8 @@ the raw data with scipy / statsmodels / numpy rather than re-implementing the Ty
 - sequential: the normal mixture evaluated by numerical integration (scipy.integrate.quad),
   boundaries and p-values found with scipy.optimize.brentq;
 - SRM: scipy.stats.chisquare; the Dirichlet-multinomial Bayes factor with scipy.special.gammaln;
-- corrections: statsmodels multipletests (holm, fdr_bh);
+- corrections: statsmodels multipletests (holm, fdr_bh); across a family of comparisons, the adjusted
+  p-values and the intervals re-formed at the family's level (statsmodels tconfint_diff);
 - power: statsmodels NormalIndPower (power; solve_power's roots polished with brentq);
 - Bayesian: Gaussian conjugate update, P(win) from scipy.stats.norm, expected loss by quad.
 """
@@ -416,6 +417,45 @@ def bayesian_cases():
     return out
 
 
+def family_cases():
+    """Goal metrics × variations corrected together: raw p-values (Welch from scipy, relative by the delta
+    method) adjusted by statsmodels multipletests; intervals re-formed at the family's interval level
+    (Holm: α/m; BH: R·α/m, R ≥ 1) with statsmodels tconfint_diff. Absolute and relative are two families."""
+    out = []
+    arms = [  # per metric: (mean, sd, n) of control and two treatments
+        [(10, 2, 400), (10.45, 2, 410), (10.1, 2, 390)],
+        [(5, 1.5, 400), (5.3, 1.6, 410), (4.9, 1.5, 390)],
+    ]
+    data = [[rng.normal(mu, sd, n) for mu, sd, n in metric] for metric in arms]
+    for method, sm_method in [("holm", "holm"), ("benjamini-hochberg", "fdr_bh")]:
+        raw = {"absolute": [], "relative": []}
+        for values in data:
+            a = values[0]
+            for b in values[1:]:
+                raw["absolute"].append((welch_raw(a, b, 0.05, "two"), a, b))
+                rel = delta_relative(a.mean(), b.mean(), np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b),
+                                     len(a), len(b), 0.05, "two")
+                raw["relative"].append((rel, a, b))
+        expected = {}
+        for which, items in raw.items():
+            p = [r["pValue"] for r, _, _ in items]
+            reject, adj, _, _ = multipletests(p, alpha=0.05, method=sm_method)
+            m = len(p)
+            level = 0.05 / m if method == "holm" else max(int(reject.sum()), 1) * 0.05 / m
+            results = []
+            for (r, a, b), q in zip(items, adj):
+                if which == "absolute":
+                    ci = CompareMeans(DescrStatsW(b), DescrStatsW(a)).tconfint_diff(alpha=level, usevar="unequal")
+                else:
+                    ci = t_result(r["estimate"], r["se"], r["df"], level, "two")["ci"]
+                results.append({"pValue": float(q), "ci": [float(ci[0]), float(ci[1])]})
+            expected[which] = results
+        out.append({"method": method, "alpha": 0.05,
+                    "metrics": [[sums(v) for v in values] for values in data],
+                    "absolute": expected["absolute"], "relative": expected["relative"]})
+    return out
+
+
 fixtures = {
     "generator": "tests/stats/reference/generate_fixtures.py",
     "versions": {"numpy": np.__version__, "scipy": scipy.__version__, "statsmodels": statsmodels.__version__},
@@ -426,6 +466,7 @@ fixtures = {
     "corrections": correction_cases(),
     "power": power_cases(),
     "bayesian": bayesian_cases(),
+    "family": family_cases(),
 }
 path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures.json")
 with open(path, "w") as fh:
