@@ -67,6 +67,8 @@ export function tQuantile(p: number, df: number): number {
 /** Upper tail of the χ² distribution, clamped because jstat computes it as 1 − CDF. */
 export function chiSquareSurvival(x: number, df: number): number {
   if (x <= 0) return 1;
+  // jstat's CDF is NaN there; an infinite statistic (units where ~0 were expected) is certain evidence.
+  if (x === Infinity) return 0;
   return Math.min(1, Math.max(0, 1 - jStat.chisquare.cdf(x, df)));
 }
 

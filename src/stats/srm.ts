@@ -12,8 +12,10 @@ export interface SrmTest {
 }
 
 function proportions(weights: number[]): number[] {
-  const total = weights.reduce((s, w) => s + w, 0);
-  return weights.map((w) => w / total);
+  // Scaled by the largest first: a sum of weights near the double limit would overflow to Infinity.
+  const largest = Math.max(...weights);
+  const total = weights.reduce((s, w) => s + w / largest, 0);
+  return weights.map((w) => w / largest / total);
 }
 
 /**

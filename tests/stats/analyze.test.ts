@@ -80,6 +80,14 @@ describe('analyze: degenerate data gives nulls, not NaN', () => {
     expectJsonSafe(analyze({ metric: { kind: 'mean', direction: 'higher' }, variations: huge }));
   });
 
+  it('checks the split at weights near the limits of double precision (only their proportions count)', () => {
+    const even = analyze(request([binomial('a', 100, 10, 1e308), binomial('b', 100, 12, 1e308)])).srm;
+    expect(even).toEqual({ pValue: 1, healthy: true });
+    // Units in an arm configured at (next to) nothing: a mismatch, not a missing p-value.
+    const starved = analyze(request([binomial('a', 100, 10, 1e-320), binomial('b', 100, 12)])).srm;
+    expect(starved).toEqual({ pValue: 0, healthy: false });
+  });
+
   it('reports no SRM evidence before any unit arrives', () => {
     expect(analyze(request([binomial('a', 0, 0), binomial('b', 0, 0)])).srm).toEqual({
       pValue: null,
