@@ -24,8 +24,8 @@ export type { FlagstaffClient } from './build-client.js';
 export function createClient(options: ClientOptions): FlagstaffClient {
   // A request still hanging after close() (a ruleset GET, a batch close() gave up on) holds its
   // socket, and with it the Node process: close() aborts them. Requests with a signal of their own
-  // (the stream) are stopped by the client itself. Pages have no process to hold: not in the browser
-  // build.
+  // (the stream) are stopped by the client itself. Pages have no process to hold or release: this
+  // is not in the browser build.
   const requests = new AbortController();
   const client = buildClient(
     {
@@ -38,7 +38,12 @@ export function createClient(options: ClientOptions): FlagstaffClient {
   );
   const close = client.close;
   client.close = async (closeOptions) => {
+    // Retries wait on unref'ed timers: with the server down nothing else may hold the event loop, and
+    // Node would end a script in the middle of `await close()`. Held until close() settles (it is
+    // bounded by its timeoutMs).
+    const hold = setInterval(() => {}, 1e9);
     await close(closeOptions);
+    clearInterval(hold);
     requests.abort();
   };
   return client;
