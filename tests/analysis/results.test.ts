@@ -221,4 +221,26 @@ describe('experiment results', () => {
       ['(not set)', 100],
     ]);
   });
+
+  it('break down by the dimensions most units have, up to the configured number', async () => {
+    const now = Date.now();
+    const events: Event[] = [];
+    for (let i = 0; i < 200; i++) {
+      // d0 on 40 units, d1 on 80, … d4 on all 200
+      const attributes = Object.fromEntries(
+        [0, 1, 2, 3, 4].filter((k) => i < 40 * (k + 1)).map((k) => [`d${k}`, i % 2 ? 'a' : 'b']),
+      );
+      events.push(exposure(`dims-${i}`, 'dims', i % 2 ? 'treatment' : 'control', now - DAY, attributes));
+    }
+    await send(ctx.t, ctx.caller, events);
+    const spec = makeSpec('dims', ctx.environmentId, new Date(now - 2 * DAY), [metric('buy')]);
+    const r = computeResults(ctx.t.db.sqlite, spec, new Date(now), { breakdownDimensions: 3 });
+    expect(r.breakdowns.dimensions.map((d) => d.dimension)).toEqual(['d4', 'd3', 'd2']);
+    const d2 = r.breakdowns.dimensions[2]!;
+    expect(d2.values.map((v) => [v.value, v.units])).toEqual([
+      ['a', 60],
+      ['b', 60],
+      ['(not set)', 80],
+    ]);
+  });
 });
