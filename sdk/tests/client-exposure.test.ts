@@ -1,5 +1,5 @@
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createClient,
   decryptPayload,
@@ -119,6 +119,21 @@ describe('client: evaluation', () => {
     expect(nl.getValue('banner', '')).toBe('oranje');
     expect(de.getValue('banner', '')).toBe('none');
     expect(c.getValue('banner', '')).toBe('none');
+  });
+
+  it('compiles each ruleset once, not per evaluation, and reports a bad part once through the logger', async () => {
+    const warn = vi.fn();
+    const bad = (force: string) => ({
+      features: { f: { defaultValue: 'd', rules: [{ condition: { email: { $regex: '([' } }, force }] } },
+    });
+    const c = offline({ bootstrap: bad('x'), logger: { warn, error: () => {} }, attributes: { email: 'a' } });
+    for (let i = 0; i < 100; i++) {
+      expect(c.getValue('f', '')).toBe('d');
+      expect(c.forUser({ email: `${i}` }).getValue('f', '')).toBe('d');
+    }
+    const reports = () => warn.mock.calls.filter(([message]) => /\$regex/.test(String(message)));
+    expect(reports()).toHaveLength(1);
+    expect(reports()[0][0]).toMatch(/features\.f\.rules\[0\]/);
   });
 
   it('hands out the payload in use, e.g. to bootstrap a browser client', async () => {

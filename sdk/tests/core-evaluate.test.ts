@@ -147,6 +147,56 @@ describe('exposures collected on the way', () => {
   });
 });
 
+describe('compiled once per payload', () => {
+  it('evaluating builds no regex and parses no JSON', () => {
+    const counted = {
+      features: {
+        f: {
+          defaultValue: 'none',
+          rules: [
+            { id: 'mail', condition: { email: { $regex: '@acme\\.io$' } }, force: 'staff' },
+            {
+              id: 'name',
+              condition: { name: { $regexi: '^ad' }, $or: [{ app: { $vgte: '2.1.0' } }] },
+              force: 'v2',
+            },
+            { id: 'tags', condition: { tags: { $elemMatch: { $regex: '^beta' } } }, force: 'beta' },
+            { id: 'group', condition: { id: { $inGroup: 'vips' } }, force: 'vip' },
+            { id: 'exp', key: 'e', hashVersion: 2, variations: ['a', 'b'], weights: [0.5, 0.5] },
+          ],
+        },
+      },
+      savedGroups: { vips: ['u-1', 'u-2'] },
+    };
+    const Real = globalThis.RegExp;
+    let built = 0;
+    const counting = new Proxy(Real, {
+      construct: (target, args) => (built++, Reflect.construct(target, args)),
+      apply: (target, self, args) => (built++, Reflect.apply(target, self, args)),
+    });
+    globalThis.RegExp = counting;
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const r = compile(counted);
+      const atCompile = built;
+      const values = new Set<unknown>();
+      for (let i = 0; i < 2000; i++) {
+        const attributes = { id: `u-${i}`, email: `p${i}@acme.io`, name: 'Ada', app: '2.0.9', tags: ['x'] };
+        values.add(
+          evaluate(r, 'f', { attributes: { ...attributes, email: i % 2 ? 'x' : attributes.email } }).value,
+        );
+      }
+      expect(atCompile).toBe(3); // the three operands, once each
+      expect(built).toBe(atCompile);
+      expect(parse).not.toHaveBeenCalled();
+      expect(values).toEqual(new Set(['staff', 'vip', 'a', 'b']));
+    } finally {
+      globalThis.RegExp = Real;
+      parse.mockRestore();
+    }
+  });
+});
+
 describe('degrading, never throwing', () => {
   it('a bad regex disables only its condition and is reported with its feature and rule', () => {
     const logger = vi.fn();
