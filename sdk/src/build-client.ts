@@ -182,6 +182,9 @@ export function buildClient(
   let arrived = 0;
   let inUse = 0;
   const use = (payload: FeaturePayload, from: RulesetSourceKind, n: number, text?: string) => {
+    // No features object (an empty 200 from a proxy, `[]`, a number): not a payload, and it must not
+    // replace the ruleset in use with an empty one. `apply` reports it.
+    if (typeof payload.features != 'object' || !payload.features) throw TypeError('no features');
     inUse = n;
     ruleset = compile(payload, { logger: warn, contextualBandits });
     source = from;

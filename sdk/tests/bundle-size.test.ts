@@ -19,9 +19,11 @@ import { describe, expect, it } from 'vitest';
 // after the redesign; raised to 7,900 for those six fixes; raised by the measured 13 B to 7,913 for
 // two more: a server's `retry: 0` no longer zeroes the stream backoff (+6 B), and timers cap delays
 // past the 2^31-1 ms limit, which fired at once (`pollIntervalMs: Infinity` polled in a loop,
-// `ready({ timeoutMs: Infinity })` timed out at once; +7 B), 7,901 B in all.)
+// `ready({ timeoutMs: Infinity })` timed out at once; +7 B), 7,901 B in all; raised by the measured
+// 16 B to 7,929 because a response that is no payload (an empty 200, `[]`) replaced the ruleset in
+// use with an empty one, silently; 7,917 B in all.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 7_913; // bytes, min+gzip
+const BUDGET = 7_929; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ClientOptions, type FlagstaffClient, type RulesetCache } from '@flagstaff/sdk';
 import { startTestServer, waitFor, type TestServer } from './client-test-server.js';
 
@@ -293,6 +293,30 @@ describe('client: offline', () => {
     expect(status.source).toBe('cache');
     expect(status.error).toBeTruthy();
     expect(offline.getValue('color', 'red')).toBe('cached');
+  });
+
+  it('keeps the ruleset it has when a response is not a payload (empty body, [], a number), and says so', async () => {
+    // A proxy or CDN answering 200 with an empty body (or JSON that is no payload) used to replace
+    // the ruleset in use with an empty one, silently: every flag fell back to its default.
+    for (const body of ['', '[]', '5', '"ok"', 'null', '{"features":"x"}']) {
+      const error = vi.fn();
+      const c = client(
+        { url: 'http://127.0.0.1:9', sdkKey: 'k' },
+        {
+          bootstrap: payload(true, 'boot'),
+          streaming: false,
+          logger: { warn: () => {}, error },
+          fetch: async () => new Response(body, { status: 200, headers: { ETag: '"x"' } }),
+        },
+      );
+      await c.ready({ timeoutMs: 1000 });
+      expect(c.getValue('color', 'red'), JSON.stringify(body)).toBe('boot');
+      expect(c.stats().source).toBe('bootstrap');
+      expect(error, JSON.stringify(body)).toHaveBeenCalledWith(
+        'flagstaff: bad network ruleset',
+        expect.anything(),
+      );
+    }
   });
 
   it('settles ready() even when the cache throws or rejects', async () => {
