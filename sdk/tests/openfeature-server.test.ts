@@ -110,6 +110,45 @@ describe('OpenFeature server provider', () => {
     await OpenFeature.clearProviders();
   });
 
+  it('maps the remaining reasons: PREREQUISITE_FAILED, a prerequisite cycle (GENERAL), forced values (STATIC)', async () => {
+    const s = await startTestServer({
+      features: {
+        gate: { defaultValue: false, rules: [] },
+        gated: {
+          defaultValue: 'open',
+          rules: [
+            { id: 'needs-gate', parentConditions: [{ id: 'gate', condition: { value: true }, gate: true }] },
+          ],
+        },
+        loop: { defaultValue: 1, rules: [{ parentConditions: [{ id: 'loop', condition: { value: 1 } }] }] },
+      },
+    });
+    servers.push(s);
+    const provider = new FlagstaffServerProvider({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      logger: silent,
+      cache: false,
+      streaming: false,
+      forcedValues: { forced: 'qa' },
+    });
+    const name = `test-${domain++}`;
+    const client = OpenFeature.getClient(name);
+    await OpenFeature.setProviderAndWait(name, provider);
+    expect(await client.getStringDetails('gated', 'fallback', { targetingKey: 'u' })).toMatchObject({
+      value: 'fallback',
+      reason: 'PREREQUISITE_FAILED',
+      flagMetadata: { ruleId: 'needs-gate' },
+    });
+    expect(await client.getNumberDetails('loop', 7, { targetingKey: 'u' })).toMatchObject({
+      value: 7,
+      reason: 'ERROR',
+      errorCode: ErrorCode.GENERAL,
+    });
+    expect(await client.getStringDetails('forced', 'x')).toMatchObject({ value: 'qa', reason: 'STATIC' });
+    await OpenFeature.clearProviders();
+  });
+
   it('emits PROVIDER_CONFIGURATION_CHANGED when the ruleset changes', async () => {
     const { s, provider, name, client } = await setup();
     await OpenFeature.setProviderAndWait(name, provider);
