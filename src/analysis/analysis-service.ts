@@ -1,11 +1,12 @@
 // Results on demand and from cache: GET answers from the newest snapshot (computing one when there
-// is none), refresh computes a new one. Both bring the experiment's kept analysis state up to date
+// is none, or when it was computed for other settings, variations or metrics), refresh computes a
+// new one. Both bring the experiment's kept analysis state up to date
 // with what arrived since the last refresh (analysis-state.ts; rebuilt from the events when missing
 // or stale). For a database file the computation runs on a worker thread with its own connection
 // (analysis-thread.ts), so it never blocks the event loop.
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
-import type { AnalysisSpec } from './analysis-spec.ts';
+import { analysisSpecHash, type AnalysisSpec } from './analysis-spec.ts';
 import { computeResultsInThread } from './analysis-thread.ts';
 import { computeResults, type ExperimentResults, type ResultsOptions } from './experiment-results.ts';
 import type { Snapshot, SnapshotStore } from './snapshot-store.ts';
@@ -27,10 +28,18 @@ export interface AnalysisServiceDeps {
 export class AnalysisService {
   constructor(private readonly deps: AnalysisServiceDeps) {}
 
-  /** The newest snapshot of the experiment's current phase; computed now if there is none. */
+  /**
+   * The newest snapshot of the experiment's current phase; computed now if there is none or it was
+   * computed for another spec (settings, variations, metrics, the phase's end).
+   */
   async latest(key: string): Promise<Snapshot> {
     const spec = await this.deps.experiments.getAnalysisSpec(key);
-    return this.deps.snapshots.latest(spec.experiment.id, spec.phase.number) ?? this.compute(spec);
+    const snapshot = this.deps.snapshots.latest(spec.experiment.id, spec.phase.number);
+    if (snapshot?.specHash !== analysisSpecHash(spec)) return this.compute(spec);
+    // Stopping after the last computation moves the phase's end (a new hash); shipping or
+    // abandoning a stopped experiment changes only its status, which the analysis does not read.
+    snapshot.results.experiment.status = spec.experiment.status;
+    return snapshot;
   }
 
   /**
@@ -52,6 +61,12 @@ export class AnalysisService {
     const results: ExperimentResults = thread
       ? await computeResultsInThread(db.location, spec, now, options)
       : computeResults(db.sqlite, spec, now, options);
-    return this.deps.snapshots.insert(spec.experiment.id, spec.phase.number, now, results);
+    return this.deps.snapshots.insert(
+      spec.experiment.id,
+      spec.phase.number,
+      now,
+      results,
+      analysisSpecHash(spec),
+    );
   }
 }

@@ -1,6 +1,7 @@
 // The input of an analysis: the experiment, its current phase, its variations and metrics. The
 // experiments domain builds it (`getAnalysisSpec(key)`); the analysis only reads it. Kept as a
 // structural type here so the analysis can be run (and tested) on a spec built by hand.
+import { createHash } from 'node:crypto';
 
 export type MetricRole = 'goal' | 'secondary' | 'guardrail';
 export type AnalysisMetricKind = 'binomial' | 'mean' | 'count' | 'ratio' | 'retention';
@@ -35,4 +36,14 @@ export interface AnalysisSpec {
   phase: { number: number; startedAt: Date; endedAt: Date | null; weights: number[]; coverage: number };
   variations: { key: string; weight: number }[];
   metrics: AnalysisMetric[];
+}
+
+/**
+ * What results depend on besides the events: settings, variations, phase (and its end) and
+ * metrics, not the status. A snapshot computed for another hash is stale (an edited α, engine or
+ * metric must not keep showing the old analysis until the next scheduled refresh).
+ */
+export function analysisSpecHash(spec: AnalysisSpec): string {
+  const basis = { ...spec, experiment: { ...spec.experiment, status: undefined } };
+  return createHash('sha256').update(JSON.stringify(basis)).digest('hex');
 }

@@ -316,6 +316,8 @@ export const experimentSnapshots = sqliteTable(
     phase: integer('phase').notNull(),
     computedAt: integer('computed_at', { mode: 'timestamp_ms' }).notNull(),
     results: text('results', { mode: 'json' }).notNull(),
+    /** What the results were computed for (`analysisSpecHash`): a snapshot of another spec is stale. */
+    specHash: text('spec_hash'),
   },
   (t) => [index('experiment_snapshots_experiment_idx').on(t.experimentId, t.computedAt)],
 );

@@ -145,8 +145,14 @@ describe('GET /api/v1/experiments/:key/results', () => {
     const shipped = await experimentCalls(t).action('ship', { variation: 'treatment' });
     expect(shipped.status, shipped.text).toBe(200);
     expect(states()).toBe(0);
+    // Shipping a running experiment ends its phase: GET computes the final results (from the events,
+    // the state being gone), then answers from them.
     const read = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
-    expect(read.json.snapshotId).toBe(refreshed.json.snapshotId);
+    expect(read.json.snapshotId).toBeGreaterThan(refreshed.json.snapshotId);
+    expect(read.json.experiment.status).toBe('shipped');
+    expect(read.json.units.analysed).toBe(refreshed.json.units.analysed);
+    const cached = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(cached.json.snapshotId).toBe(read.json.snapshotId);
     const again = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
       as: editor,
     });
@@ -213,6 +219,46 @@ describe('results across phases and callers', () => {
     expect(phase2.json.units.total).toBe(200);
     const srm = phase2.json.health.checks.find((c: { check: string }) => c.check === 'srm');
     expect(srm.status).toBe('ok');
+  });
+
+  it('a snapshot computed for other settings or metrics is not served: GET computes anew', async () => {
+    const app = await makeTestApp({ ANALYSIS_REFRESH_MINUTES: 0 });
+    const sdk = (await app.sdkKey('server')).caller;
+    await seedExperimentWorld(app);
+    const api = experimentCalls(app);
+    expect((await api.create(experimentBody({ key: 'edited', secondaryMetrics: [] }))).status).toBe(201);
+    expect((await api.action('start', undefined, 'edited')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await send(
+      app,
+      sdk,
+      units('e-', 100, 2).map((e) => ({ ...e, experiment: 'edited' })),
+    );
+    const get = () => app.request('GET', '/api/v1/experiments/edited/results', { as: app.admin });
+    const first = await get();
+    expect(first.json.settings.alpha).toBe(0.05);
+    expect((await get()).json.snapshotId).toBe(first.json.snapshotId);
+
+    expect((await api.patch({ settings: { alpha: 0.01 } }, 'edited')).status).toBe(200);
+    const edited = await get();
+    expect(edited.json.snapshotId).toBeGreaterThan(first.json.snapshotId);
+    expect(edited.json.settings.alpha).toBe(0.01);
+    expect((await get()).json.snapshotId).toBe(edited.json.snapshotId);
+
+    expect((await api.patch({ secondaryMetrics: ['revenue'] }, 'edited')).status).toBe(200);
+    const withRevenue = await get();
+    expect(withRevenue.json.snapshotId).toBeGreaterThan(edited.json.snapshotId);
+    expect(withRevenue.json.metrics.map((m: { key: string }) => m.key)).toContain('revenue');
+
+    // Stopping ends the phase (new results); abandoning then changes only the status.
+    expect((await api.action('stop', undefined, 'edited')).status).toBe(200);
+    const stopped = await get();
+    expect(stopped.json.snapshotId).toBeGreaterThan(withRevenue.json.snapshotId);
+    expect(stopped.json.experiment.status).toBe('stopped');
+    expect((await api.action('abandon', undefined, 'edited')).status).toBe(200);
+    const abandoned = await get();
+    expect(abandoned.json.snapshotId).toBe(stopped.json.snapshotId);
+    expect(abandoned.json.experiment.status).toBe('abandoned');
   });
 
   it('viewers, editors and the admin key read results; SDK keys and anonymous callers do not', async () => {

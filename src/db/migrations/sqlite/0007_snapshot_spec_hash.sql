@@ -1,0 +1,1 @@
+ALTER TABLE `experiment_snapshots` ADD `spec_hash` text;
