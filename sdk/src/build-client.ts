@@ -119,9 +119,11 @@ export function buildClient(
   };
   const warn = log('warn');
   const fail = log('error');
-  const guard = (what: string, fn: () => void) => {
+  // The app's callbacks may be async (or return a thenable): a rejection is logged like a throw,
+  // not left unhandled. Only callbacks' results reach `.catch`, never data (the attributes copy).
+  const guard = (what: string, fn: () => unknown) => {
     try {
-      fn();
+      (fn() as Promise<void> | undefined)?.catch?.((error) => fail(what, error));
     } catch (error) {
       fail(what, error);
     }
@@ -142,7 +144,7 @@ export function buildClient(
   // throw (a proxy) is an app error, logged, and the unit has no attributes.
   const copy = (attributes?: Attributes) => {
     let attrs = {};
-    guard('attributes', () => (attrs = { ...attributes }));
+    guard('attributes', () => void (attrs = { ...attributes }));
     return attrs;
   };
   // What the engine evaluates a unit with; made once per unit, not per evaluation.

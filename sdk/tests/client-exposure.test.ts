@@ -246,6 +246,39 @@ describe('client: exposures', () => {
     expect(s.events).toHaveLength(1);
   });
 
+  it('logs async onExposure and subscribe callbacks that reject, leaving no unhandled rejection', async () => {
+    // `onExposure: async (e) => { await analytics.send(e) }` with analytics down: the promise the
+    // client dropped became an unhandled rejection, which ends a Node process by default.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const error = vi.fn();
+      const { s, c } = await setup({
+        logger: { warn: () => {}, error },
+        streaming: true,
+        onExposure: async () => {
+          throw new Error('analytics down');
+        },
+      });
+      c.subscribe(async () => {
+        throw new Error('rerender failed');
+      });
+      expect(c.forUser({ id: 'u1' }).evaluate('checkout', false).reason).toBe('SPLIT');
+      await waitFor(() => s.streams.size === 1, 3000, 'stream');
+      s.publish(payload([0.4, 0.6]));
+      await waitFor(() => error.mock.calls.length >= 2, 3000, 'both failures logged');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(error.mock.calls.map(([message]) => message).sort()).toEqual([
+        'flagstaff: onExposure',
+        'flagstaff: subscriber',
+      ]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+  });
+
   it('copies the listed attributes into exposure events', async () => {
     const { s, c } = await setup({ exposureAttributes: ['country', 'plan'] });
     c.forUser({ id: 'u1', country: 'NL', email: 'secret@example.com' }).isOn('checkout');
