@@ -167,16 +167,22 @@ export class ExperimentReader {
     const keys = ROLES.flatMap((role) => input[roleField[role]]);
     const byKey = new Map((await this.deps.metrics.byKeys([...new Set(keys)])).map((m) => [m.key, m]));
     const refs: ExperimentMetricRef[] = [];
+    // A metric has one role: in two it would be reported twice, corrected as a goal and not as a
+    // secondary or guardrail metric, with two answers to one question.
+    const seen = new Map<string, string>();
     for (const role of ROLES) {
       const field = roleField[role];
-      const seen = new Set<string>();
       input[field].forEach((key, i) => {
         const metric = byKey.get(key);
+        const first = seen.get(key);
         if (!metric) issues.push({ path: `body.${field}.${i}`, message: `unknown metric '${key}'` });
-        else if (seen.has(key))
-          issues.push({ path: `body.${field}.${i}`, message: `'${key}' is listed twice` });
+        else if (first !== undefined)
+          issues.push({
+            path: `body.${field}.${i}`,
+            message: first === field ? `'${key}' is listed twice` : `'${key}' is already listed in ${first}`,
+          });
         else refs.push({ role, metricId: metric.id });
-        seen.add(key);
+        seen.set(key, first ?? field);
       });
     }
     return refs;

@@ -102,6 +102,7 @@ describe('experiments: CRUD', () => {
       [{ variations: [{ key: 'control', value: 'old', weight: 1 }] }, 'body.variations'],
       [{ goalMetrics: ['purchase', 'unknown'] }, 'body.goalMetrics.1'],
       [{ guardrailMetrics: ['latency', 'latency'] }, 'body.guardrailMetrics.1'],
+      [{ secondaryMetrics: ['revenue', 'purchase'] }, 'body.secondaryMetrics.1'],
       [{ coverage: 0 }, 'body.coverage'],
       [{ settings: { alpha: 2 } }, 'body.settings.alpha'],
       [{ settings: { correction: 'bonferroni' } }, 'body.settings.correction'],
@@ -112,6 +113,8 @@ describe('experiments: CRUD', () => {
       expect(response.status, field).toBe(400);
       expect(response.json.error.message, field).toContain(field);
     }
+    const twice = await api.create(experimentBody({ secondaryMetrics: ['revenue', 'purchase'] }));
+    expect(twice.json.error.message).toContain("'purchase' is already listed in goalMetrics");
     expect((await t.request('GET', '/api/v1/experiments', { as: t.admin })).json.items).toEqual([]);
   });
 });
