@@ -106,6 +106,26 @@ describe('sticky-bucket storage failures', () => {
     ).toBeNull();
   });
 
+  it('a page whose localStorage cannot even be read (site data blocked) gets a service that stores nothing', async () => {
+    // Browsers throw a SecurityError on reading `localStorage` when site data is blocked; the
+    // constructor read it unguarded, so creating the service threw into the app.
+    Object.defineProperty(globalThis, 'localStorage', {
+      configurable: true,
+      get() {
+        throw new Error('SecurityError: access is denied for this document');
+      },
+    });
+    try {
+      const service = new LocalStorageStickyBucketService();
+      expect(await service.getAssignments('id', 'u1')).toBeNull();
+      await expect(
+        service.saveAssignments({ attributeName: 'id', attributeValue: 'u1', assignments: { a__0: '1' } }),
+      ).resolves.toBeUndefined();
+    } finally {
+      delete (globalThis as { localStorage?: unknown }).localStorage;
+    }
+  });
+
   it('the engine reports each changed document once through the context hook', () => {
     const ruleset = rulesetWith(rule([0.5, 0.5]));
     const saved: unknown[] = [];

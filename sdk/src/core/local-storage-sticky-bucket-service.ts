@@ -31,7 +31,11 @@ export class LocalStorageStickyBucketService implements StickyBucketService {
 
   constructor(options: LocalStorageStickyBucketOptions = {}) {
     this.#prefix = options.prefix ?? 'flagstaff_sb__';
-    this.#storage = options.storage ?? (globalThis as { localStorage?: KeyValueStorage }).localStorage;
+    try {
+      this.#storage = options.storage ?? (globalThis as { localStorage?: KeyValueStorage }).localStorage;
+    } catch {
+      // Reading localStorage throws where site data is blocked: then nothing is stored.
+    }
   }
 
   async getAssignments(
