@@ -64,7 +64,8 @@ export function createEventQueue(
         const status = res.status;
         if (status !== 429 && status < 500) {
           // 2xx: the body lists refused events. Other 4xx: resending cannot help, drop the batch.
-          const refused = res.ok ? (await res.json().catch(() => ({}))).rejected?.length || 0 : batch.length;
+          // (A 2xx whose body is no report, JSON `null` included, refused nothing.)
+          const refused = res.ok ? (await res.json().catch(() => 0))?.rejected?.length || 0 : batch.length;
           sent += batch.length - refused;
           rejected += refused;
           if (refused) warn(`${refused} events rejected`, status);

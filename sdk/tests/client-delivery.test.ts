@@ -156,6 +156,20 @@ describe('client: event delivery', () => {
     expect(s.events.map((e) => e.event)).toEqual(['good']);
   });
 
+  it('counts a 2xx as delivered whatever its body says (empty, null, not JSON), never resending it', async () => {
+    // A 200 whose body was JSON null threw while reading `rejected`, and the batch was retried as
+    // if the request had failed: resent with backoff for as long as the answer stayed the same.
+    const { s, c, posts } = await setup();
+    s.eventResponses.push({ status: 200, body: 'null' }, { status: 204 }, { status: 200, body: 'ok' });
+    for (const event of ['a', 'b', 'c']) {
+      c.track(event);
+      await c.flush();
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(posts()).toHaveLength(3);
+    expect(c.stats()).toMatchObject({ sent: 3, retries: 0, rejected: 0, queued: 0 });
+  });
+
   it('bounds the queue, dropping the oldest events and counting them', async () => {
     const { s, c } = await setup({ maxQueueSize: 3 });
     for (const name of ['e1', 'e2', 'e3', 'e4', 'e5']) c.track(name);

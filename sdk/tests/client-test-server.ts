@@ -27,7 +27,7 @@ export interface TestServer {
   requests: RecordedRequest[];
   /** Events received by POST /sdk/v1/events and answered 2xx. */
   events: Record<string, unknown>[];
-  /** Responses to give to the next POST /sdk/v1/events, in order (then 202). */
+  /** Responses to give to the next POST /sdk/v1/events, in order (then 202, recording the events). */
   eventResponses: ScriptedResponse[];
   /** Open SSE connections right now. */
   streams: Set<ServerResponse>;
@@ -127,7 +127,7 @@ export async function startTestServer(
     }
     if (req.method === 'POST' && url.pathname === '/sdk/v1/events') {
       const scripted = state.eventResponses.shift();
-      if (scripted && scripted.status >= 300) {
+      if (scripted) {
         return void res.writeHead(scripted.status, scripted.headers).end(scripted.body ?? '');
       }
       const events = (JSON.parse(text) as { events: Record<string, unknown>[] }).events;
