@@ -21,7 +21,14 @@ import {
   unknownVariationCheck,
   type Health,
 } from './health-checks.ts';
-import { armMean, armSummary, phaseWeights, statsKind, statsRequest } from './stats-input.ts';
+import {
+  armMean,
+  armSummary,
+  cupedControlVariance,
+  phaseWeights,
+  statsKind,
+  statsRequest,
+} from './stats-input.ts';
 import { withAnalysisTables } from './analysis-tables.ts';
 import { DAY_MS } from './metric-sql.ts';
 import { addSums, emptySums, type DayRow, type MetricSums } from './metric-sums.ts';
@@ -229,9 +236,11 @@ function powerEstimates(
         controlUnitsPerDay: control.n > 0 ? control.n / elapsedDays : null,
         daysLeft: null,
       };
-      if (!summary || summary.variance <= 0 || summary.mean === 0 || !(ratio > 0)) return out.push(base);
+      const variance =
+        summary && (cupedControlVariance(spec, metric, control, sums[i]![k + 1]!) ?? summary.variance);
+      if (!summary || !variance || variance <= 0 || summary.mean === 0 || !(ratio > 0)) return out.push(base);
       const plan = {
-        variance: summary.variance,
+        variance,
         ratio,
         alpha: s.alpha,
         sided: s.sided,

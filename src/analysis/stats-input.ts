@@ -1,5 +1,6 @@
 // Sufficient statistics of an experiment's metric → a request for the pure stats engine.
 import {
+  cupedAdjust,
   summarize,
   type AnalyzeRequest,
   type AnalyzeSettings,
@@ -75,4 +76,21 @@ export function armSummary(metric: AnalysisMetric, arm: MetricSums): ArmSummary 
     },
     statsKind(metric),
   );
+}
+
+/**
+ * The control arm's per-unit variance after CUPED against `treatment`, as the analysis adjusts it
+ * (θ pooled over the pair); null where CUPED does not apply. Planning with it keeps "days left"
+ * from counting on the variance CUPED already removes.
+ */
+export function cupedControlVariance(
+  spec: AnalysisSpec,
+  metric: AnalysisMetric,
+  control: MetricSums,
+  treatment: MetricSums,
+): number | null {
+  const kind = statsKind(metric);
+  if (kind === 'ratio' || !usesCuped(spec, metric) || !control.pre || !treatment.pre) return null;
+  const pair = cupedAdjust({ ...control, pre: control.pre }, { ...treatment, pre: treatment.pre }, kind);
+  return pair?.control.variance ?? null;
 }

@@ -83,6 +83,14 @@ describe('experiment results', () => {
       };
       expect(width(cuped), key).toBeLessThan((key === 'revenue' ? 0.95 : 1) * width(results));
     }
+    // Power plans with the variance CUPED leaves: the units needed shrink about as the squared
+    // standard error does (both arms are adjusted alike here).
+    const power = (r: ExperimentResults) => r.power.find((e) => e.metric === 'revenue')!;
+    const se = (r: ExperimentResults) => metricOf(r, 'revenue').comparisons[0]!.absolute.se!;
+    const units = power(cuped).requiredControlUnits! / power(results).requiredControlUnits!;
+    expect(units).toBeLessThan(0.95);
+    expect(units).toBeCloseTo((se(cuped) / se(results)) ** 2, 1);
+    expect(power(cuped).currentRelativeMde!).toBeLessThan(power(results).currentRelativeMde!);
   });
 
   it('report the chance to win and the risk instead of p-values with the Bayesian engine', () => {
