@@ -37,14 +37,18 @@ export function createClient(options: ClientOptions): FlagstaffClient {
     contextualBandits,
   );
   const close = client.close;
-  client.close = async (closeOptions) => {
-    // Retries wait on unref'ed timers: with the server down nothing else may hold the event loop, and
-    // Node would end a script in the middle of `await close()`. Held until close() settles (it is
-    // bounded by its timeoutMs).
-    const hold = setInterval(() => {}, 1e9);
-    await close(closeOptions);
-    clearInterval(hold);
-    requests.abort();
-  };
+  let closing: Promise<void> | undefined;
+  // One close for every caller: a second one waits for the first (whose flush it must not cut short
+  // by aborting its requests).
+  client.close = (closeOptions) =>
+    (closing ??= (async () => {
+      // Retries wait on unref'ed timers: with the server down nothing else may hold the event loop,
+      // and Node would end a script in the middle of `await close()`. Held until close() settles
+      // (it is bounded by its timeoutMs).
+      const hold = setInterval(() => {}, 1e9);
+      await close(closeOptions);
+      clearInterval(hold);
+      requests.abort();
+    })());
   return client;
 }

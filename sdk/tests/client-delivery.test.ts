@@ -198,6 +198,31 @@ describe('client: event delivery', () => {
     expect(c.stats()).toMatchObject({ queued: 0, sent: 1, dropped: 1 });
   });
 
+  it('lets a second close() wait for the first one, without cutting its flush short', async () => {
+    // Two owners closing one client (a SIGTERM handler and OpenFeature.close(), say): the second
+    // call returned at once and aborted the requests in flight, the first call's flush included.
+    let posts = 0;
+    const { c } = await setup({
+      fetch: async (url, init) => {
+        if (!String(url).endsWith('/events')) return fetch(url, init);
+        posts++;
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        if (init?.signal?.aborted) throw new Error('aborted');
+        return new Response('{"rejected":[]}', { status: 202 });
+      },
+    });
+    c.track('last');
+    const first = c.close({ timeoutMs: 1000 });
+    const second = c.close({ timeoutMs: 1000 });
+    let firstDone = false;
+    void first.then(() => (firstDone = true));
+    await second;
+    expect(firstDone).toBe(true);
+    await first;
+    expect(posts).toBe(1);
+    expect(c.stats()).toMatchObject({ sent: 1, dropped: 0, queued: 0 });
+  });
+
   it('refuses an event that cannot be serialized without blocking the others', async () => {
     const { s, c } = await setup();
     const cyclic: Record<string, unknown> = {};
