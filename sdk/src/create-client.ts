@@ -46,9 +46,12 @@ export function createClient(options: ClientOptions): FlagstaffClient {
       // and Node would end a script in the middle of `await close()`. Held until close() settles
       // (it is bounded by its timeoutMs).
       const hold = setInterval(() => {}, 1e9);
-      await close(closeOptions);
-      clearInterval(hold);
-      requests.abort();
+      try {
+        await close(closeOptions);
+      } finally {
+        clearInterval(hold);
+        requests.abort();
+      }
     })());
   return client;
 }
