@@ -46,6 +46,12 @@ const encoder = new TextEncoder();
 const sseEvent = (revision: number, type: string, data: string) =>
   encoder.encode(`id: ${revision}\nevent: ${type}\ndata: ${data}\n\n`);
 
+/**
+ * What a stream resumed at the current revision (Last-Event-ID) gets instead of the ruleset: SDKs
+ * count a stream as back when it delivers, and without it would keep polling until the next change.
+ */
+export const currentEvent = (revision: number) => sseEvent(revision, 'current', JSON.stringify({ revision }));
+
 const served = (body: string, revision: number): ServedBody => ({
   body: encoder.encode(body),
   etag: `"${sha256(body).slice(0, 40)}"`,

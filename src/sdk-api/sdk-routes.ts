@@ -41,7 +41,7 @@ const stream = defineRoute({
   summary:
     'Server-Sent Events: `event: ruleset` with the whole ruleset on connect and on every change (or `event: patch`, see `patches`)',
   description:
-    '`id` is the ruleset revision; send it back as Last-Event-ID to skip an unchanged ruleset. Comment lines `: ping` are heartbeats.',
+    '`id` is the ruleset revision; send it back as Last-Event-ID to skip an unchanged ruleset: the stream then starts with `event: current` (`{"revision": N}`) instead. Comment lines `: ping` are heartbeats.',
   request: { query: StreamQuery },
   responses: {
     200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: RulesetPayload } } },
@@ -93,8 +93,8 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
     const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
     if (outgoing instanceof ServerResponse) {
       // The request pipeline's headers (request id, CORS) are on `outgoing` already; writeHead
-      // merges them. The head goes out with the first event, or right after connecting when Last-Event-ID
-      // skips it; a failure before then still reaches the error handler as a normal answer.
+      // merges them. The head goes out with the first event (a ruleset, a patch or `current`); a
+      // failure before then still reaches the error handler as a normal answer.
       const open = () => {
         if (outgoing.writableEnded || outgoing.destroyed) return false;
         if (!outgoing.headersSent) outgoing.writeHead(200, { ...head, Connection: 'keep-alive' });

@@ -5,7 +5,7 @@
 // whole ruleset in the server's memory for a client that may never read it; the SDK reconnects
 // and gets the latest ruleset whole.
 import type { Logger } from '../logger.ts';
-import type { BuiltRuleset, RulesetCache, ServedBody } from './ruleset-cache.ts';
+import { currentEvent, type BuiltRuleset, type RulesetCache, type ServedBody } from './ruleset-cache.ts';
 import type { RulesetChanges } from './ruleset-changes.ts';
 
 export interface StreamClient {
@@ -72,14 +72,16 @@ export class StreamHub {
   }
 
   /**
-   * Registers a stream and sends it the latest ruleset (unless it has that revision already).
-   * Added before the ruleset is fetched, so that a change landing meanwhile is pushed to it too.
-   * Returns the removal, for when the transport closes.
+   * Registers a stream and sends it the latest ruleset, or `event: current` when it has that
+   * revision already. Added before the ruleset is fetched, so that a change landing meanwhile is
+   * pushed to it too. Returns the removal, for when the transport closes.
    */
   async connect(environmentId: string, client: StreamClient): Promise<() => void> {
     const remove = this.add(environmentId, client);
     try {
-      this.send(client, await this.deps.cache.get(environmentId));
+      const built = await this.deps.cache.get(environmentId);
+      if (client.revision === built.revision) this.write(client, currentEvent(built.revision));
+      else this.send(client, built);
     } catch (error) {
       remove();
       throw error;

@@ -226,7 +226,7 @@ describe('GET /sdk/v1/stream', () => {
     await stream.close();
   });
 
-  it('skips the first event when Last-Event-ID is current, and accepts the key as ?key=', async () => {
+  it('answers a current Last-Event-ID with event: current instead of the ruleset; accepts ?key=', async () => {
     const first = await openStream();
     const { id } = await first.nextEvent();
     await first.close();
@@ -237,6 +237,11 @@ describe('GET /sdk/v1/stream', () => {
     expect(resumed.status).toBe(200);
     await resumed.body!.cancel();
     const withId = await openStream({ 'last-event-id': id! });
+    expect(await withId.nextEvent()).toEqual({
+      event: 'current',
+      id,
+      data: JSON.stringify({ revision: Number(id) }),
+    });
     await expect(withId.nextEvent(300)).rejects.toThrow('no event in time');
     await kill(false);
     expect(Number((await withId.nextEvent()).id)).toBeGreaterThan(Number(id));

@@ -79,7 +79,7 @@ function open(headers: Record<string, string> = {}, path = `/sdk/v1/stream?key=$
 const idOf = (block: string) => Number(/^id: (\d+)$/m.exec(block)![1]);
 
 describe('GET /sdk/v1/stream on a real server', () => {
-  it('sends the ruleset, changes and heartbeats; Last-Event-ID skips; a closed client leaves the hub', async () => {
+  it('sends the ruleset, changes and heartbeats; Last-Event-ID skips to `current`; a closed client leaves the hub', async () => {
     const stream = open({ origin: 'https://app.example' });
     const res = await stream.response;
     expect(res.statusCode).toBe(200);
@@ -100,14 +100,17 @@ describe('GET /sdk/v1/stream on a real server', () => {
     expect(idOf(second)).toBeGreaterThan(idOf(first));
     expect(await stream.next((block) => block === ': ping')).toBe(': ping');
 
-    // Resuming at the current revision: heartbeats, but no ruleset until the next change.
+    // Resuming at the current revision: `current` (so the SDK knows the stream is back), heartbeats,
+    // and no ruleset until the next change.
     const resumed = open(
       { authorization: `Bearer ${secret}`, 'last-event-id': String(idOf(second)) },
       '/sdk/v1/stream',
     );
     expect((await resumed.response).statusCode).toBe(200);
     await resumed.next((block) => block === ': ping');
-    expect(resumed.seen.filter((block) => block.startsWith('id: '))).toEqual([]);
+    expect(resumed.seen.filter((block) => block.startsWith('id: '))).toEqual([
+      `id: ${idOf(second)}\nevent: current\ndata: {"revision":${idOf(second)}}`,
+    ]);
     await toggle(true);
     expect(idOf(await resumed.event())).toBeGreaterThan(idOf(second));
 
