@@ -19,7 +19,9 @@ export function createEventQueue(
   api: SdkApi,
   warn: (what: string, detail?: unknown) => void,
 ) {
-  const { flushIntervalMs = 5000, maxBatchSize = 100, maxQueueSize = 10_000 } = options;
+  const { flushIntervalMs = 5000, maxQueueSize = 10_000 } = options;
+  // At least 1: batches of 0 (`maxBatchSize: 0` for "no batching", say) never emptied the queue.
+  const maxBatchSize = Math.max(options.maxBatchSize ?? 100, 1);
   // Events are serialized when queued: a bad value (a cycle, a BigInt) is refused at once instead
   // of failing every retry, and later mutations of the app's objects do not leak into the event.
   let queue: string[] = [];

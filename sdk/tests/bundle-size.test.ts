@@ -23,9 +23,11 @@ import { describe, expect, it } from 'vitest';
 // 16 B to 7,929 because a response that is no payload (an empty 200, `[]`) replaced the ruleset in
 // use with an empty one, silently; 7,917 B in all. Async onExposure/subscribe callbacks that
 // reject are logged instead of left unhandled: +10 B within that budget, 7,927 B; a 2xx answer
-// to events whose body is JSON null no longer reads as a failure to retry: +1 B, 7,928 B.)
+// to events whose body is JSON null no longer reads as a failure to retry: +1 B, 7,928 B; raised
+// by the measured 8 B to 7,937 because `maxBatchSize: 0` made batches of nothing, an endless loop
+// of empty POSTs and, on page hide, of sendBeacon calls that froze the page; 7,936 B.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 7_929; // bytes, min+gzip
+const BUDGET = 7_937; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

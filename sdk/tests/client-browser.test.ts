@@ -129,6 +129,38 @@ describe('client in a browser', () => {
     expect(beacons).toHaveLength(2);
   });
 
+  it('hands events to sendBeacon one at a time with a batch size below 1, instead of looping', async () => {
+    // maxBatchSize: 0 made every beacon empty and accepted, so the loop never emptied the queue:
+    // the page froze as it was hidden. The stub stops accepting after 50 to end that loop.
+    const beacons: string[] = [];
+    const doc = Object.assign(new EventTarget(), { visibilityState: 'hidden' });
+    vi.stubGlobal('window', new EventTarget());
+    vi.stubGlobal('document', doc);
+    vi.stubGlobal('navigator', { sendBeacon: (_: string, body: string) => beacons.push(body) <= 50 });
+    const c = createClient({
+      apiHost: 'http://127.0.0.1:9',
+      sdkKey: 'k',
+      attributes: { id: 'visitor' },
+      bootstrap: payload('blue'),
+      logger: silent,
+      cache: false,
+      streaming: false,
+      pollIntervalMs: 0,
+      maxBatchSize: 0,
+      flushIntervalMs: 60_000,
+      fetch: () => new Promise<Response>(() => {}), // 'a' leaves at once, and stays in flight
+    });
+    clients.push(c);
+    c.track('a');
+    c.track('b');
+    c.track('c');
+    doc.dispatchEvent(new Event('visibilitychange'));
+    expect(beacons.map((body) => JSON.parse(body).events.map((e: { event: string }) => e.event))).toEqual([
+      ['b'],
+      ['c'],
+    ]);
+  });
+
   it('keeps the last ruleset in localStorage by default', async () => {
     const store = new Map<string, string>();
     vi.stubGlobal('localStorage', {

@@ -170,6 +170,15 @@ describe('client: event delivery', () => {
     expect(c.stats()).toMatchObject({ sent: 3, retries: 0, rejected: 0, queued: 0 });
   });
 
+  it('takes a batch size below 1 (0, say, for "no batching") as 1, not as batches of nothing', async () => {
+    // Batches of zero events never emptied the queue: one empty POST after another, for ever.
+    const { s, c, posts } = await setup({ maxBatchSize: 0 });
+    for (const event of ['a', 'b', 'c']) c.track(event);
+    await Promise.race([c.flush(), new Promise((r) => setTimeout(r, 300))]);
+    expect(s.events.map((e) => e.event)).toEqual(['a', 'b', 'c']);
+    expect(posts().length).toBeLessThanOrEqual(3);
+  });
+
   it('bounds the queue, dropping the oldest events and counting them', async () => {
     const { s, c } = await setup({ maxQueueSize: 3 });
     for (const name of ['e1', 'e2', 'e3', 'e4', 'e5']) c.track(name);
