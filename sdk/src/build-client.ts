@@ -233,9 +233,10 @@ export function buildClient(
       }
     }
     const error = closed ? 'closed' : await sync.refresh();
+    // Streaming starts now: it must not wait on a decryption or a sticky-bucket store that hangs.
+    sync.start();
     await applied;
     await refreshOwnDocs();
-    sync.start();
     return { source, error };
   })().catch((error: unknown) => ({ source, error: String(error) }));
 

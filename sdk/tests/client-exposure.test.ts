@@ -327,6 +327,34 @@ describe('client: exposures', () => {
     expect(after.evaluate('checkout')).toMatchObject({ value: false, variationKey: 'control' });
   });
 
+  it('streams updates even while the sticky-bucket store never answers', async () => {
+    // The stream used to start only after the client's own sticky documents had loaded: a store
+    // that hung (a Redis client still connecting) left the client without updates for good.
+    const s = await startTestServer(payload([1, 0]));
+    servers.push(s);
+    const c = createClient({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      attributes: { id: 'me' },
+      logger: silent,
+      cache: false,
+      retryBaseMs: 20,
+      stickyBucketService: {
+        getAssignments: () => new Promise(() => {}),
+        saveAssignments: async () => {},
+      },
+    });
+    clients.push(c);
+    expect(await c.ready({ timeoutMs: 200 })).toMatchObject({ error: 'timeout', source: 'network' });
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    s.publish(payload([0, 1]));
+    await waitFor(
+      () => c.forUser({ id: 'u1' }).evaluate('checkout').variationKey === 'treatment',
+      3000,
+      'update',
+    );
+  });
+
   it('warns when the sticky-bucket store cannot be read, and evaluates without it', async () => {
     const warnings: string[] = [];
     const { c } = await setup({
