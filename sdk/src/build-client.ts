@@ -128,9 +128,10 @@ export function buildClient(
       fail(what, error);
     }
   };
-  // Runs `fn` later, where a failing store (cache, sticky buckets) is only a warning.
+  // Runs `fn` later, where a failing store (cache, sticky buckets) is only a warning; the promise
+  // never rejects.
   const background = (what: string, fn: () => unknown) =>
-    void Promise.resolve()
+    Promise.resolve()
       .then(fn)
       .catch((e) => warn(what, e));
   const api = createSdkApi(options);
@@ -200,9 +201,8 @@ export function buildClient(
   // A payload from any source; one that fails to parse or decrypt is logged and ignored (the
   // previous ruleset stays). A plain one is in use at once (a bootstrap, for the first render);
   // encrypted ones are decrypted in turn, so they apply in arrival order.
-  const apply = (input: string | FeaturePayload, from: RulesetSourceKind) => {
+  const apply = (input: string | FeaturePayload, from: RulesetSourceKind, n = ++arrived) => {
     const bad = (error: unknown) => fail(`bad ${from} ruleset`, error);
-    const n = ++arrived;
     try {
       const text = typeof input === 'string' ? input : undefined;
       const payload: FeaturePayload = text ? JSON.parse(text) : input;
@@ -224,15 +224,16 @@ export function buildClient(
   if (bootstrap) apply(bootstrap, 'bootstrap');
 
   const initial: Promise<ReadyStatus> = (async () => {
-    if (!bootstrap) {
-      try {
-        const text = await cache?.get(cacheKey);
-        if (text && !ruleset) apply(text, 'cache');
-      } catch (error) {
-        warn('cache read', error);
-      }
-    }
-    const error = closed ? 'closed' : await sync.refresh();
+    // The cache is read while the network loads (a store that hangs must not hold it up), numbered
+    // first: it is older than anything the network gives. It matters to ready() only offline.
+    const n = ++arrived;
+    const cached =
+      bootstrap ||
+      background('cache read', () => cache?.get(cacheKey)).then(
+        (text) => text && !ruleset && apply(text as string, 'cache', n),
+      );
+    const error = await sync.refresh();
+    if (error) await cached;
     // Streaming starts now: it must not wait on a decryption or a sticky-bucket store that hangs.
     sync.start();
     await applied;

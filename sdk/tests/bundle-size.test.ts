@@ -25,9 +25,11 @@ import { describe, expect, it } from 'vitest';
 // reject are logged instead of left unhandled: +10 B within that budget, 7,927 B; a 2xx answer
 // to events whose body is JSON null no longer reads as a failure to retry: +1 B, 7,928 B; raised
 // by the measured 8 B to 7,937 because `maxBatchSize: 0` made batches of nothing, an endless loop
-// of empty POSTs and, on page hide, of sendBeacon calls that froze the page; 7,936 B.)
+// of empty POSTs and, on page hide, of sendBeacon calls that froze the page; 7,936 B; raised by
+// the measured 6 B to 7,943 because the network load waited for the cache read, so a cache store
+// that never answered kept the client on defaults for good; 7,942 B.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 7_937; // bytes, min+gzip
+const BUDGET = 7_943; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

@@ -339,6 +339,53 @@ describe('client: offline', () => {
     expect(await rejecting.ready()).toEqual({ source: 'network' });
   });
 
+  it('loads from the network while the cache never answers (a store that hangs)', async () => {
+    // The network load waited for the cache read: a store that never answered (a Redis client
+    // queueing commands while Redis is down) kept the client on defaults for good.
+    const s = await server(payload(true, 'net'));
+    const c = client(s, { streaming: true, cache: { get: () => new Promise(() => {}), set() {} } });
+    expect(await c.ready({ timeoutMs: 1000 })).toEqual({ source: 'network' });
+    expect(c.getValue('color', '')).toBe('net');
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+  });
+
+  it('lets neither a slow cache nor a slow decryption put an older ruleset over a newer one', async () => {
+    // The cache is read while the network loads: what it holds is older than anything the
+    // network gives, whichever arrives or finishes decrypting first.
+    const s = await server(payload(true, 'net'));
+    let answer: (text: string) => void = () => {};
+    const c = client(s, {
+      streaming: false,
+      cache: { get: () => new Promise<string>((resolve) => (answer = resolve)), set() {} },
+    });
+    expect(await c.ready({ timeoutMs: 1000 })).toEqual({ source: 'network' });
+    answer(JSON.stringify(payload(true, 'cached')));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.getValue('color', '')).toBe('net');
+    expect(c.stats().source).toBe('network');
+
+    // An encrypted network payload still being decrypted: the cache serves meanwhile, then yields.
+    const encrypted = await server({ encryptedFeatures: 'iv.cipher' });
+    let decrypted: () => void = () => {};
+    const e = client(encrypted, {
+      streaming: false,
+      decryptionKey: 'k',
+      decrypt: async () => {
+        await new Promise<void>((resolve) => (decrypted = resolve));
+        return payload(true, 'net');
+      },
+      cache: { get: () => new Promise<string>((resolve) => (answer = resolve)), set() {} },
+    });
+    await waitFor(() => encrypted.requests.length === 1, 3000, 'network load');
+    await new Promise((r) => setTimeout(r, 50));
+    answer(JSON.stringify(payload(true, 'cached')));
+    await waitFor(() => e.getValue('color', '') === 'cached', 3000, 'cache meanwhile');
+    decrypted();
+    await waitFor(() => e.getValue('color', '') === 'net', 3000, 'decrypted network payload');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(e.getValue('color', '')).toBe('net');
+  });
+
   it('recovers when the server comes up later', async () => {
     const s = await server(payload(true, 'late'));
     const port = s.port;
