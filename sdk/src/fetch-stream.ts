@@ -36,7 +36,13 @@ const connectFetchStream: StreamConnector = (path, lastEventId, report, options,
       }
       const push = createSseParser(
         {
-          onEvent: (event) => STREAM_EVENTS.includes(event.type) && tell(event.type, event.data, event.id),
+          // `current` (the stream resumed at the revision we hold) goes on as a `ruleset` without
+          // data. It comes only on streams resumed with Last-Event-ID, which EventSource streams never
+          // are (each connection is a new EventSource), so only this reader looks for it.
+          onEvent: ({ type, data, id }) =>
+            type === 'current'
+              ? tell('ruleset', undefined, id)
+              : STREAM_EVENTS.includes(type) && tell(type, data, id),
           onRetry: (ms) => tell('retry', String(ms)),
         },
         lastEventId,

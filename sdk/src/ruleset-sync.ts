@@ -157,7 +157,9 @@ export function syncRuleset(
     // `retry: 0` would make every backoff delay 0 (a reconnect loop): the configured base then.
     else if (type === 'retry') retryMs = Number(data) || undefined;
     else if (type === 'ruleset' || type === 'patch') {
-      const text = type === 'ruleset' ? data : patched(data!);
+      // A `ruleset` without data is the service's `current`: a stream resumed at the revision we
+      // hold, which proves it back as a delivery does.
+      const text = type === 'ruleset' ? (data ?? last) : patched(data!);
       if (text) {
         // Only a stream that delivers counts as back, not one that opens: a proxy that accepts
         // and hangs up at once must meet a growing backoff and polling, not a reconnect loop.

@@ -27,9 +27,11 @@ import { describe, expect, it } from 'vitest';
 // by the measured 8 B to 7,937 because `maxBatchSize: 0` made batches of nothing, an endless loop
 // of empty POSTs and, on page hide, of sendBeacon calls that froze the page; 7,936 B; raised by
 // the measured 6 B to 7,943 because the network load waited for the cache read, so a cache store
-// that never answered kept the client on defaults for good; 7,942 B.)
+// that never answered kept the client on defaults for good; 7,942 B; raised by the measured 2 B
+// to 7,945 for the service's `event: current`, which proves a resumed stream back, so polling
+// stops; 7,944 B.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 7_943; // bytes, min+gzip
+const BUDGET = 7_945; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

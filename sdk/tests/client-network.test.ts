@@ -178,6 +178,28 @@ describe('client: streaming', () => {
     expect(s.streams.size).toBe(1);
   });
 
+  it('counts a stream resumed with `event: current` as back: no polling after drops it recovers from', async () => {
+    // A stream resumed at the current revision delivered nothing until the next change, so it never
+    // counted as back: three drops in a row (a rolling deploy) left the client polling until then.
+    const s = await server(payload(false), { streamCurrent: true });
+    const c = client(s, { pollIntervalMs: 50, retryBaseMs: 10, retryMaxMs: 20 });
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    for (let drop = 0; drop < 4; drop++) {
+      const before = s.streamConnections;
+      for (const res of s.streams) res.destroy();
+      await waitFor(() => s.streamConnections > before && s.streams.size === 1, 3000, 'reconnect');
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(s.requests.filter((r) => r.path === '/sdk/v1/stream').at(-1)?.headers['last-event-id']).toBe('1');
+    const gets = () => s.requests.filter((r) => r.path === '/sdk/v1/ruleset').length;
+    const before = gets();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(gets() - before).toBe(0); // polling every 50 ms would have made ~8
+    s.publish(payload(true));
+    await waitFor(() => c.isOn('new-checkout'), 3000, 'streamed change');
+  });
+
   it("takes the server's retry: field as its reconnect delay", async () => {
     const s = await server(payload(false));
     const c = client(s, { retryBaseMs: 10_000, retryMaxMs: 20_000 });

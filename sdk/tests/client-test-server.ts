@@ -50,6 +50,8 @@ export async function startTestServer(
     streamStatus?: number;
     /** Every stream is answered 200 and ended at once, after this text when it is one. */
     streamHangUp?: boolean | string;
+    /** A stream resumed at the current revision starts with `event: current`, as the service's does. */
+    streamCurrent?: boolean;
   } = {},
 ): Promise<TestServer> {
   const sdkKey = options.sdkKey ?? 'sdk-test-key';
@@ -120,6 +122,8 @@ export async function startTestServer(
       res.write(': hello\n\n');
       if (req.headers['last-event-id'] !== String(version)) {
         res.write(`event: ruleset\nid: ${version}\ndata: ${body}\n\n`);
+      } else if (options.streamCurrent) {
+        res.write(`id: ${version}\nevent: current\ndata: {"revision":${version}}\n\n`);
       }
       state.streams.add(res);
       res.on('close', () => state.streams.delete(res));
