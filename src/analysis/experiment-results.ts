@@ -1,16 +1,7 @@
 // Results assembly: sufficient statistics (SQL) → the stats engine → what the dashboard shows.
 // Conventions (corrections, series, power, exclusions): docs/decisions/0005-analysis-conventions.md.
 import type BetterSqlite3 from 'better-sqlite3';
-import {
-  analyze,
-  analyzeFamily,
-  minimumDetectableEffect,
-  requiredSampleSize,
-  verdict,
-  type AnalyzeResponse,
-  type Comparison,
-  type Interval,
-} from '../stats/index.ts';
+import { analyze, analyzeFamily, verdict, type AnalyzeResponse, type Comparison } from '../stats/index.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
 import { withIncrementalTables } from './analysis-state.ts';
 import { computeBreakdowns, type Breakdowns } from './breakdowns.ts';
@@ -21,17 +12,11 @@ import {
   unknownVariationCheck,
   type Health,
 } from './health-checks.ts';
-import {
-  armMean,
-  armSummary,
-  cupedControlVariance,
-  phaseWeights,
-  statsKind,
-  statsRequest,
-} from './stats-input.ts';
+import { armMean, phaseWeights, statsKind, statsRequest } from './stats-input.ts';
 import { withAnalysisTables } from './analysis-tables.ts';
-import { DAY_MS } from './metric-sql.ts';
 import { addSums, emptySums, type DayRow, type MetricSums } from './metric-sums.ts';
+import { dailySeries, type SeriesPoint } from './daily-series.ts';
+import { powerEstimates, type PowerEstimate } from './power-estimates.ts';
 
 export interface ResultsOptions {
   /** Relative effect the "days left" estimate plans for (0.05 = a 5% lift). */
@@ -76,28 +61,6 @@ export interface MetricResult {
   cap: number | null;
   variations: { key: string; units: number; sum: number; mean: number | null }[];
   comparisons: ResultComparison[];
-}
-
-export interface SeriesPoint {
-  day: number;
-  /** End of the day (exclusive), ISO: the point counts units first exposed before it. */
-  date: string;
-  units: number;
-  comparisons: { variation: string; estimate: number | null; ci: Interval; pValue: number | null }[];
-}
-
-export interface PowerEstimate {
-  metric: string;
-  variation: string;
-  /** Relative effect planned for. */
-  targetRelativeEffect: number;
-  /** Relative effect detectable with 80% power at the current sample size. */
-  currentRelativeMde: number | null;
-  /** Control units needed for the target (treatment in proportion to its weight). */
-  requiredControlUnits: number | null;
-  controlUnitsPerDay: number | null;
-  /** Days until the target is reachable at the current traffic; 0 when already reached. */
-  daysLeft: number | null;
 }
 
 export interface ExperimentResults {
@@ -174,92 +137,6 @@ function metricResults(spec: AnalysisSpec, sums: MetricSums[][], caps: (number |
     }),
     comparisons: comparisonsOf(spec, metric, responses[i]!),
   }));
-}
-
-/** Cumulative relative effect per day of the phase, per goal metric (uncorrected, per day). */
-function dailySeries(spec: AnalysisSpec, days: DayRow[], start: number, end: number) {
-  const lastDay = Math.max(0, Math.floor((end - start) / DAY_MS));
-  const goals = spec.metrics.map((m, i) => ({ m, i })).filter(({ m }) => m.role === 'goal');
-  const series = goals.map(({ m }) => ({ metric: m.key, points: [] as SeriesPoint[] }));
-  const sorted = [...days].sort((a, b) => a.day - b.day);
-  const units = spec.variations.map(() => 0);
-  const sums = spec.metrics.map((m) => spec.variations.map(() => emptySums(m, spec)));
-  let next = 0;
-  for (let day = 0; day <= lastDay; day++) {
-    for (; next < sorted.length && sorted[next]!.day <= day; next++) {
-      const row = sorted[next]!;
-      units[row.variation]! += row.units;
-      row.metrics.forEach((s, k) => (sums[k]![row.variation] = addSums(sums[k]![row.variation]!, s)));
-    }
-    goals.forEach(({ m, i }, g) => {
-      const response = analyze(statsRequest(spec, m, sums[i]!));
-      series[g]!.points.push({
-        day,
-        date: iso(Math.min(start + (day + 1) * DAY_MS, end)),
-        units: units.reduce((s, u) => s + u, 0),
-        comparisons: response.comparisons.map((c) => ({
-          variation: c.variation,
-          estimate: c.relative.estimate,
-          ci: c.relative.ci,
-          pValue: c.relative.pValue,
-        })),
-      });
-    });
-  }
-  return series;
-}
-
-/** How many more days the current traffic needs to detect the target relative effect. */
-function powerEstimates(
-  spec: AnalysisSpec,
-  sums: MetricSums[][],
-  start: number,
-  end: number,
-  target: number,
-) {
-  const s = spec.experiment.settings;
-  const elapsedDays = Math.max((end - start) / DAY_MS, 1 / 24);
-  const weights = phaseWeights(spec);
-  const out: PowerEstimate[] = [];
-  spec.metrics.forEach((metric, i) => {
-    if (metric.role !== 'goal') return;
-    const control = sums[i]![0]!;
-    const summary = armSummary(metric, control);
-    spec.variations.slice(1).forEach((v, k) => {
-      const ratio = weights[k + 1]! / weights[0]!;
-      const base = {
-        metric: metric.key,
-        variation: v.key,
-        targetRelativeEffect: target,
-        currentRelativeMde: null,
-        requiredControlUnits: null,
-        controlUnitsPerDay: control.n > 0 ? control.n / elapsedDays : null,
-        daysLeft: null,
-      };
-      const variance =
-        summary && (cupedControlVariance(spec, metric, control, sums[i]![k + 1]!) ?? summary.variance);
-      if (!summary || !variance || variance <= 0 || summary.mean === 0 || !(ratio > 0)) return out.push(base);
-      const plan = {
-        variance,
-        ratio,
-        alpha: s.alpha,
-        sided: s.sided,
-        sequential: s.engine === 'frequentist' && s.sequential,
-        sequentialTuning: s.sequentialTuning,
-      };
-      const scale = Math.abs(summary.mean);
-      const effect = target * scale * (s.sided === 'less' ? -1 : 1);
-      const required = Math.ceil(requiredSampleSize({ ...plan, effect }));
-      const perDay = control.n / elapsedDays;
-      out.push({
-        ...base,
-        currentRelativeMde: minimumDetectableEffect({ ...plan, n: control.n }) / scale,
-        requiredControlUnits: required,
-        daysLeft: Math.max(0, Math.ceil((required - control.n) / perDay)),
-      });
-    });
-  });
-  return out;
 }
 
 /**
