@@ -2,18 +2,18 @@ import { checkManagedRules } from './managed-rules.ts';
 import type { z } from '@hono/zod-openapi';
 import type { Actor } from '../audit/actor.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
-import { newId, randomToken } from '../auth/secrets.ts';
+import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
 import { AppError, conflict, notFound } from '../errors.ts';
 import type { RulesetChanges } from '../sdk-api/ruleset-changes.ts';
 import type { SegmentStore } from '../segments/segment-store.ts';
-import { validateCondition, type ConditionIssue } from './condition-validator.ts';
 import type { CreateFlag, PatchFlagConfig, PutFlagConfig, Rule, UpdateFlag } from './flag-schemas.ts';
 import type { FlagConfigRow, FlagFilter, FlagRow, FlagStore } from './flag-store.ts';
 import { valueTypeError } from './flag-values.ts';
-import { flagsRequiredBy, segmentsUsedBy } from './rule-references.ts';
+import { flagsRequiredBy } from './rule-references.ts';
+import { checkRules, fail } from './rule-checks.ts';
 
 export interface FlagConfig {
   environment: string;
@@ -33,12 +33,6 @@ export interface FlagView extends Omit<FlagRow, 'archivedAt'> {
 export type FlagReferenceCheck = (flag: FlagRow) => Promise<string[]>;
 
 const toView = ({ archivedAt, ...flag }: FlagRow): FlagView => ({ ...flag, archived: archivedAt !== null });
-
-function fail(issues: ConditionIssue[]): never {
-  throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-    issues,
-  });
-}
 
 export class FlagService {
   private readonly referenceChecks: FlagReferenceCheck[] = [];
@@ -201,7 +195,7 @@ export class FlagService {
       actor,
       requestId,
       async (flag, current) => {
-        const rules = await this.checkRules(flag, input.rules);
+        const rules = await checkRules(flag, input.rules, this.deps);
         checkManagedRules(current.rules, rules);
         return { enabled: input.enabled, rules };
       },
@@ -299,7 +293,7 @@ export class FlagService {
       requestId,
       async (flag, current) => {
         const { enabled, rules } = next(current);
-        return { enabled, rules: await this.checkRules(flag, rules) };
+        return { enabled, rules: await checkRules(flag, rules, this.deps) };
       },
     );
     const environments = await this.deps.environments.bumpRevision(changed);
@@ -344,65 +338,6 @@ export class FlagService {
       requestId,
     });
     return { before: current, after, changed: [env.id] };
-  }
-
-  /** Validates rules against the flag's type, known segments and flags; gives rules their ids. */
-  private async checkRules(flag: FlagRow, rules: z.output<typeof PutFlagConfig>['rules']): Promise<Rule[]> {
-    const issues: ConditionIssue[] = [];
-    const seen = new Set<string>();
-    const value = (path: string, v: unknown) => {
-      const error = valueTypeError(flag.valueType, v);
-      if (error) issues.push({ path, message: error });
-    };
-    const withIds = rules.map((rule, i) => {
-      const at = `body.rules.${i}`;
-      const id = rule.id ?? `r_${randomToken(6)}`;
-      if (seen.has(id)) issues.push({ path: `${at}.id`, message: `duplicate rule id '${id}'` });
-      seen.add(id);
-      if (rule.condition) issues.push(...validateCondition(rule.condition, `${at}.condition`));
-      for (const [j, p] of (rule.prerequisites ?? []).entries()) {
-        issues.push(...validateCondition(p.condition, `${at}.prerequisites.${j}.condition`));
-        if (p.flag === flag.key)
-          issues.push({
-            path: `${at}.prerequisites.${j}.flag`,
-            message: 'a flag cannot be its own prerequisite',
-          });
-      }
-      if (rule.type === 'force' || rule.type === 'rollout') value(`${at}.value`, rule.value);
-      if (rule.type === 'experiment') {
-        rule.variations.forEach((variation, j) => value(`${at}.variations.${j}.value`, variation.value));
-        const total = rule.variations.reduce((sum, v) => sum + v.weight, 0);
-        if (Math.abs(total - 1) > 1e-6)
-          issues.push({
-            path: `${at}.variations`,
-            message: `weights must add up to 1 (they add up to ${total})`,
-          });
-        const keys = rule.variations.map((v) => v.key);
-        if (new Set(keys).size !== keys.length)
-          issues.push({ path: `${at}.variations`, message: 'variation keys must be unique' });
-        if (rule.namespace && rule.namespace.range[0] >= rule.namespace.range[1])
-          issues.push({ path: `${at}.namespace.range`, message: 'must be [start, end] with start < end' });
-      }
-      return { ...rule, id } as Rule;
-    });
-    const knownSegments = new Set((await this.deps.segments.list()).map((s) => s.key));
-    withIds.forEach((rule, i) => {
-      for (const key of segmentsUsedBy([rule])) {
-        if (!knownSegments.has(key))
-          issues.push({ path: `body.rules.${i}`, message: `unknown segment '${key}'` });
-      }
-    });
-    for (const [i, rule] of withIds.entries()) {
-      for (const [j, p] of (rule.prerequisites ?? []).entries()) {
-        if (p.flag !== flag.key && !(await this.deps.flags.byKey(p.flag)))
-          issues.push({
-            path: `body.rules.${i}.prerequisites.${j}.flag`,
-            message: `unknown flag '${p.flag}'`,
-          });
-      }
-    }
-    if (issues.length > 0) fail(issues);
-    return withIds;
   }
 
   /** Runs a change in a transaction, bumps the affected rulesets' revision, then tells listeners. */
