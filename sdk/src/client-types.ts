@@ -174,6 +174,11 @@ export interface ClientOptions {
   retryMaxMs?: number;
   /** Reconnect the stream when nothing (not even a heartbeat) arrived for this long (default 90 s). */
   streamIdleTimeoutMs?: number;
+  /**
+   * A ruleset or events request that takes longer fails (and is retried, or polled again), so one
+   * that never answers holds nothing back. Default 10 s; 0 disables. Not the stream: it is long-lived.
+   */
+  requestTimeoutMs?: number;
   /** Log no exposures and send no events at all (e.g. server-side rendering previews). */
   disableEvents?: boolean;
 }

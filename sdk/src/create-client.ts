@@ -23,14 +23,32 @@ export type { FlagstaffClient } from './build-client.js';
  */
 export function createClient(options: ClientOptions): FlagstaffClient {
   // A request still hanging after close() (a ruleset GET, a batch close() gave up on) holds its
-  // socket, and with it the Node process: close() aborts them. Requests with a signal of their own
-  // (the stream) are stopped by the client itself. Pages have no process to hold or release: this
-  // is not in the browser build.
+  // socket, and with it the Node process: close() aborts them. Pages have no process to hold or
+  // release: this is not in the browser build.
   const requests = new AbortController();
+  // Requests come with a signal of their own (their timeout, or the stream's stop): either aborts.
+  // The listener on `requests` goes when the request's own signal fires, which it always does
+  // (a timeout fires after the request is done; a stream is aborted when stopped), so none pile up.
+  // (AbortSignal.any would do this, but Node 18 has none.)
+  const signalOf = (own?: AbortSignal | null) => {
+    if (!own) return requests.signal;
+    const both = new AbortController();
+    const onClose = () => both.abort(requests.signal.reason);
+    if (requests.signal.aborted) onClose();
+    else if (own.aborted) both.abort(own.reason);
+    else {
+      requests.signal.addEventListener('abort', onClose);
+      own.addEventListener('abort', () => {
+        requests.signal.removeEventListener('abort', onClose);
+        both.abort(own.reason);
+      });
+    }
+    return both.signal;
+  };
   const client = buildClient(
     {
       ...options,
-      fetch: (url, init) => (options.fetch ?? fetch)(url, { signal: requests.signal, ...init }),
+      fetch: (url, init) => (options.fetch ?? fetch)(url, { ...init, signal: signalOf(init?.signal) }),
     },
     connectAnyStream,
     decryptPayload,

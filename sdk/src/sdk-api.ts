@@ -1,3 +1,4 @@
+import { unrefTimeout } from './backoff.js';
 import type { ClientOptions } from './client-types.js';
 
 /** What the client passes to fetch (a plain-object subset of `RequestInit`). */
@@ -25,20 +26,35 @@ export interface SdkApi {
  * @example
  * createSdkApi({ apiHost: 'https://flags.example.com/', sdkKey }).keyed('events'); // …/sdk/v1/events?key=…
  */
-export function createSdkApi({ apiHost, sdkKey, fetch: fetcher }: ClientOptions): SdkApi {
+export function createSdkApi({
+  apiHost,
+  sdkKey,
+  fetch: fetcher,
+  requestTimeoutMs = 10_000,
+}: ClientOptions): SdkApi {
   const base = `${String(apiHost).replace(/\/+$/, '')}/sdk/v1/`;
   return {
     // The global fetch is looked up per call (late stubs and polyfills win) and called unbound
     // (browsers refuse a fetch called as some other object's method).
-    send: (path, init = {}) =>
-      (fetcher ?? fetch)(base + path, {
+    send(path, init = {}) {
+      // A request that never answers fails after requestTimeoutMs (headers and body), so retries and
+      // polling go on. Not the stream, which brings its own signal: it is long-lived. An unref'ed
+      // timer, not AbortSignal.timeout (missing in Safari 15; in Node it throws on a fraction or
+      // past 2^32 - 1 ms). The caller's init is always its own literal: setting its signal is safe.
+      if (!init.signal && requestTimeoutMs > 0) {
+        const timeout = new AbortController();
+        init.signal = timeout.signal;
+        unrefTimeout(() => timeout.abort(Error('timeout')), requestTimeoutMs);
+      }
+      return (fetcher ?? fetch)(base + path, {
         ...init,
         headers: { ...init.headers, Authorization: `Bearer ${sdkKey}` },
       }).then((res) => {
         // An unread body would hold the connection.
         if (!res.ok) void res.body?.cancel().catch(() => {});
         return res;
-      }),
+      });
+    },
     keyed: (path) => `${base}${path}${path.includes('?') ? '&' : '?'}key=${encodeURIComponent(sdkKey)}`,
   };
 }

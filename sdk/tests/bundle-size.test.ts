@@ -29,9 +29,11 @@ import { describe, expect, it } from 'vitest';
 // the measured 6 B to 7,943 because the network load waited for the cache read, so a cache store
 // that never answered kept the client on defaults for good; 7,942 B; raised by the measured 2 B
 // to 7,945 for the service's `event: current`, which proves a resumed stream back, so polling
-// stops; 7,944 B.)
+// stops; 7,944 B; raised by the measured 62 B to 8,007 for a request timeout (`requestTimeoutMs`,
+// 10 s): a ruleset GET or events POST that never answered held back streaming, polling and the
+// event queue (flush() never settled), for ~5 min in Node, possibly for ever in a page; 8,006 B.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 7_945; // bytes, min+gzip
+const BUDGET = 8_007; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

@@ -198,6 +198,38 @@ describe('client: event delivery', () => {
     expect(c.stats()).toMatchObject({ queued: 3, dropped: 1 });
   });
 
+  it('settles flush() when an events POST never answers, and retries the batch', async () => {
+    // A POST that hung held the queue (and flush()) until the connection died, if ever.
+    let posts = 0;
+    const s = await startTestServer(
+      { features: {} },
+      { hang: (r) => r.path === '/sdk/v1/events' && ++posts === 1 },
+    );
+    servers.push(s);
+    const c = createClient({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      attributes: { id: 'u1' },
+      logger: silent,
+      cache: false,
+      streaming: false,
+      retryBaseMs: 20,
+      retryMaxMs: 50,
+      flushIntervalMs: 10_000,
+      requestTimeoutMs: 100,
+    });
+    clients.push(c);
+    await c.ready();
+    c.track('stuck');
+    const settled = await Promise.race([
+      c.flush().then(() => 'settled'),
+      new Promise((r) => setTimeout(r, 1500, 'still waiting')),
+    ]);
+    expect(settled).toBe('settled');
+    await waitFor(() => s.events.length === 1, 3000, 'the batch retried');
+    expect(c.stats()).toMatchObject({ sent: 1, retries: 1, queued: 0 });
+  });
+
   it('flushes on close and stops sending afterwards', async () => {
     const { s, c } = await setup();
     c.track('last');

@@ -277,6 +277,44 @@ describe('client: streaming', () => {
   });
 });
 
+describe('client: requests that hang', () => {
+  it('gives up on a first ruleset GET that never answers, then streams', async () => {
+    // Nothing timed the GET out: streaming (and polling) waited for it to fail, ~5 min in Node
+    // (undici's own limit), possibly for ever in a browser.
+    const s = await server(payload(true, 'streamed'), {
+      hang: (r) => r.path === '/sdk/v1/ruleset' && s.requests.filter((q) => q.path === r.path).length === 1,
+    });
+    const c = client(s, { requestTimeoutMs: 100 });
+    const status = await c.ready({ timeoutMs: 2000 });
+    expect(status.source).not.toBe('network');
+    expect(status.error).toMatch(/timeout/i);
+    await waitFor(() => c.getValue('color', '') === 'streamed', 3000, 'streamed ruleset');
+    expect(s.streams.size).toBe(1);
+  });
+
+  it('polls on after GETs that never answer, the first one and a poll', async () => {
+    let gets = 0;
+    const s = await server(payload(true, 'polled'), {
+      hang: (r) => r.path === '/sdk/v1/ruleset' && ++gets <= 2,
+    });
+    const c = client(s, { streaming: false, pollIntervalMs: 50, requestTimeoutMs: 100 });
+    expect((await c.ready({ timeoutMs: 2000 })).error).toMatch(/timeout/i);
+    await waitFor(() => c.getValue('color', '') === 'polled', 3000, 'polled ruleset');
+    expect(gets).toBe(3);
+  });
+
+  it('leaves the stream itself untimed: it is long-lived', async () => {
+    const s = await server(payload(false));
+    const c = client(s, { requestTimeoutMs: 50 });
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.streamConnections).toBe(1);
+    s.publish(payload(true));
+    await waitFor(() => c.isOn('new-checkout'), 3000, 'streamed change');
+  });
+});
+
 describe('client: offline', () => {
   const deadHost = async () => {
     const s = await startTestServer({});

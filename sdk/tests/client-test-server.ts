@@ -52,6 +52,8 @@ export async function startTestServer(
     streamHangUp?: boolean | string;
     /** A stream resumed at the current revision starts with `event: current`, as the service's does. */
     streamCurrent?: boolean;
+    /** Requests to record and never answer (a server or proxy that hangs); sockets close with the server. */
+    hang?: (request: RecordedRequest) => boolean;
   } = {},
 ): Promise<TestServer> {
   const sdkKey = options.sdkKey ?? 'sdk-test-key';
@@ -102,6 +104,7 @@ export async function startTestServer(
       body: text,
       at: Date.now(),
     });
+    if (options.hang?.(state.requests.at(-1)!)) return;
     if (!authorized(req, url)) {
       res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED"}}');
       return;
