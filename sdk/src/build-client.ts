@@ -233,9 +233,10 @@ export function buildClient(
         (text) => text && !ruleset && apply(text as string, 'cache', n),
       );
     const error = await sync.refresh();
-    if (error) await cached;
-    // Streaming starts now: it must not wait on a decryption or a sticky-bucket store that hangs.
+    // Streaming starts now: it must not wait on a decryption, a sticky-bucket store or (after a
+    // failed load) a cache store that hangs.
     sync.start();
+    if (error) await cached;
     await applied;
     await refreshOwnDocs();
     return { source, error };

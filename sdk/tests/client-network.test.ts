@@ -303,6 +303,16 @@ describe('client: requests that hang', () => {
     expect(gets).toBe(3);
   });
 
+  it('streams after a failed first GET even while the cache never answers', async () => {
+    // After a failed first load the client waited for the cache read before streaming or polling:
+    // a store that never answered (Redis down) with the service down at start left it so for good.
+    const s = await server(payload(true, 'streamed'), {
+      hang: (r) => r.path === '/sdk/v1/ruleset' && s.requests.filter((q) => q.path === r.path).length === 1,
+    });
+    const c = client(s, { requestTimeoutMs: 100, cache: { get: () => new Promise(() => {}), set() {} } });
+    await waitFor(() => c.getValue('color', '') === 'streamed', 3000, 'streamed ruleset');
+  });
+
   it('leaves the stream itself untimed: it is long-lived', async () => {
     const s = await server(payload(false));
     const c = client(s, { requestTimeoutMs: 50 });
