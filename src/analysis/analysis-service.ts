@@ -26,6 +26,9 @@ export interface AnalysisServiceDeps {
 }
 
 export class AnalysisService {
+  /** GET computations under way, by experiment, phase and spec hash. */
+  private readonly computing = new Map<string, Promise<Snapshot>>();
+
   constructor(private readonly deps: AnalysisServiceDeps) {}
 
   /**
@@ -35,7 +38,18 @@ export class AnalysisService {
   async latest(key: string): Promise<Snapshot> {
     const spec = await this.deps.experiments.getAnalysisSpec(key);
     const snapshot = this.deps.snapshots.latest(spec.experiment.id, spec.phase.number);
-    if (snapshot?.specHash !== analysisSpecHash(spec)) return this.compute(spec);
+    const hash = analysisSpecHash(spec);
+    if (snapshot?.specHash !== hash) {
+      // After an edit (or the migration that added spec_hash) every reader finds the snapshot stale
+      // at once: they share one computation instead of each starting a thread of its own.
+      const slot = `${spec.experiment.id}/${spec.phase.number}/${hash}`;
+      let computing = this.computing.get(slot);
+      if (!computing) {
+        computing = this.compute(spec).finally(() => this.computing.delete(slot));
+        this.computing.set(slot, computing);
+      }
+      return computing;
+    }
     // Stopping after the last computation moves the phase's end (a new hash); shipping or
     // abandoning a stopped experiment changes only its status, which the analysis does not read.
     snapshot.results.experiment.status = spec.experiment.status;

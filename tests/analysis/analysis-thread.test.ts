@@ -1,8 +1,10 @@
 // On a database file the analysis runs on a worker thread with its own connection: same results
 // as on the main connection, and the event loop stays free meanwhile.
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AnalysisService } from '../../src/analysis/analysis-service.ts';
 import { computeResultsInThread } from '../../src/analysis/analysis-thread.ts';
 import { computeResults } from '../../src/analysis/experiment-results.ts';
+import type { Snapshot, SnapshotStore } from '../../src/analysis/snapshot-store.ts';
 import { makeEventsApp } from '../events/helpers.ts';
 import { expectClose } from './helpers.ts';
 import { scenario, scenarioSpec } from './scenario.ts';
@@ -59,4 +61,31 @@ it('refreshes the kept state on the thread: after more events, the same results 
 it('reports a failure in the thread as a rejected promise', async () => {
   const spec = scenarioSpec('threaded', environmentId, Date.now());
   await expect(computeResultsInThread('/nonexistent/flagstaff.db', spec, new Date())).rejects.toThrow();
+});
+
+it('shares one computation between reads that arrive together for a stale snapshot', async () => {
+  const data = scenario({ key: 'together', units: 200, doubleExposed: 0, seed: 13 });
+  for (let i = 0; i < data.events.length; i += 1000) {
+    expect((await t.post(secret, { events: data.events.slice(i, i + 1000) })).status).toBe(202);
+  }
+  const spec = scenarioSpec('together', environmentId, data.start);
+  const stored: Snapshot[] = [];
+  const snapshots: SnapshotStore = {
+    latest: () => stored.at(-1),
+    insert(experimentId, phase, computedAt, results, specHash) {
+      const snapshot = { id: stored.length + 1, experimentId, phase, computedAt, results, specHash };
+      stored.push(snapshot);
+      return snapshot;
+    },
+  };
+  const analysis = new AnalysisService({
+    db: t.db,
+    clock: { now: () => new Date(data.now) },
+    experiments: { getAnalysisSpec: async () => spec },
+    snapshots,
+  });
+  const reads = await Promise.all([analysis.latest('together'), analysis.latest('together')]);
+  expect(stored).toHaveLength(1);
+  expect(reads.map((r) => r.id)).toEqual([1, 1]);
+  expect((await analysis.latest('together')).id).toBe(1);
 });
