@@ -25,6 +25,8 @@ export interface AnalysisServiceDeps {
   useThread?: boolean;
 }
 
+const FINISHED = new Set(['shipped', 'abandoned']);
+
 export class AnalysisService {
   /** GET computations under way, by experiment, phase and spec hash. */
   private readonly computing = new Map<string, Promise<Snapshot>>();
@@ -39,7 +41,11 @@ export class AnalysisService {
     const spec = await this.deps.experiments.getAnalysisSpec(key);
     const snapshot = this.deps.snapshots.latest(spec.experiment.id, spec.phase.number);
     const hash = analysisSpecHash(spec);
-    if (snapshot?.specHash !== hash) {
+    // A shipped or abandoned experiment's snapshot from before spec_hash was kept is its record:
+    // its state went with the ship, and retention may since have deleted its events, so computing
+    // again could replace the results with ones from what is left (POST …/refresh still can).
+    const legacyRecord = snapshot?.specHash === null && FINISHED.has(spec.experiment.status);
+    if (snapshot?.specHash !== hash && !legacyRecord) {
       // After an edit (or the migration that added spec_hash) every reader finds the snapshot stale
       // at once: they share one computation instead of each starting a thread of its own.
       const slot = `${spec.experiment.id}/${spec.phase.number}/${hash}`;

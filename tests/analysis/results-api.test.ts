@@ -261,6 +261,35 @@ describe('results across phases and callers', () => {
     expect(abandoned.json.experiment.status).toBe('abandoned');
   });
 
+  it("a finished experiment's snapshot from before spec_hash (migration 0007) is served, not recomputed", async () => {
+    const app = await makeTestApp({ ANALYSIS_REFRESH_MINUTES: 0 });
+    const sdk = (await app.sdkKey('server')).caller;
+    await seedExperimentWorld(app);
+    const api = experimentCalls(app);
+    expect((await api.create(experimentBody({ key: 'legacy', secondaryMetrics: [] }))).status).toBe(201);
+    expect((await api.action('start', undefined, 'legacy')).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    await send(
+      app,
+      sdk,
+      units('l-', 100, 2).map((e) => ({ ...e, experiment: 'legacy' })),
+    );
+    expect((await api.action('ship', { variation: 'treatment' }, 'legacy')).status).toBe(200);
+    const get = () => app.request('GET', '/api/v1/experiments/legacy/results', { as: app.admin });
+    const final = await get();
+    expect(final.json.units.analysed).toBe(100);
+    // As stored before the upgrade; since then retention deleted the events (the state went with
+    // the ship): computing again would replace the record with results from nothing.
+    const { sqlite } = app.db;
+    sqlite.exec(
+      'UPDATE experiment_snapshots SET spec_hash = NULL; DELETE FROM exposures; DELETE FROM track_events;',
+    );
+    const read = await get();
+    expect(read.json.snapshotId).toBe(final.json.snapshotId);
+    expect(read.json.units.analysed).toBe(100);
+    expect(read.json.experiment.status).toBe('shipped');
+  });
+
   it('viewers, editors and the admin key read results; SDK keys and anonymous callers do not', async () => {
     const key = '/api/v1/experiments/checkout-test/results';
     expect((await t.request('GET', key, { as: t.admin })).status).toBe(200);
