@@ -13,7 +13,8 @@ const results = defineRoute({
   path: '/api/v1/experiments/{key}/results',
   access: { role: 'viewer' },
   tags,
-  summary: 'The latest results of the current phase (from the newest snapshot; computed if there is none)',
+  summary:
+    'The latest results of the current phase (from the newest snapshot; computed if there is none, or if it was computed for other settings, variations, metrics or phase end)',
   request: { params: ExperimentKeyParam },
   responses: { 200: jsonResponse(ExperimentResults, 'Results, with the time they were computed') },
 });

@@ -56,7 +56,9 @@ const MetricKeys = (role: string) =>
   z
     .array(Slug)
     .max(20)
-    .openapi({ description: `Keys of the ${role} metrics, in order` });
+    .openapi({
+      description: `Keys of the ${role} metrics, in order; a metric has one role (in one of goalMetrics, secondaryMetrics, guardrailMetrics)`,
+    });
 
 const Variations = z
   .array(ExperimentVariation)

@@ -163,6 +163,7 @@ describe('GET /api/v1/experiments/:key/results', () => {
   it('documents the routes and the response schema', async () => {
     const doc = (await t.request('GET', '/api/openapi.json')).json;
     expect(doc.paths['/api/v1/experiments/{key}/results'].get['x-flagstaff-access']).toBeDefined();
+    expect(doc.paths['/api/v1/experiments/{key}/results'].get.summary).toContain('computed for other');
     expect(doc.paths['/api/v1/experiments/{key}/results/refresh'].post).toBeDefined();
     expect(doc.components.schemas.ExperimentResults).toBeDefined();
   });
