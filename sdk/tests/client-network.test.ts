@@ -200,6 +200,23 @@ describe('client: streaming', () => {
     await waitFor(() => c.isOn('new-checkout'), 3000, 'streamed change');
   });
 
+  it('drops and reconnects to a stream that sends more than 32 MiB without a line break', async () => {
+    // The Node reader buffered such a stream without bound (a broken proxy or server could take
+    // the process's memory); now it is a stream error, retried with backoff.
+    const s = await server(payload(false));
+    const warn = vi.fn();
+    const c = client(s, { logger: { warn, error: () => {} } });
+    await c.ready();
+    await waitFor(() => s.streams.size === 1, 3000, 'stream');
+    const mib = 'x'.repeat(2 ** 20);
+    s.writeRaw('data: ');
+    for (let i = 0; i < 33; i++) s.writeRaw(mib);
+    await waitFor(() => s.streamConnections === 2, 5000, 'reconnect');
+    expect(warn).toHaveBeenCalledWith('flagstaff: stream error', expect.stringMatching(/too large/));
+    s.publish(payload(true));
+    await waitFor(() => c.isOn('new-checkout'), 3000, 'streamed change');
+  });
+
   it("takes the server's retry: field as its reconnect delay", async () => {
     const s = await server(payload(false));
     const c = client(s, { retryBaseMs: 10_000, retryMaxMs: 20_000 });

@@ -25,6 +25,22 @@ describe('SSE parser', () => {
     ]);
   });
 
+  it('refuses to buffer a line or an event beyond its bound: a stream error, not unbounded memory', () => {
+    // A server sending data without line breaks (or data lines without the blank line that ends
+    // an event) was buffered without end.
+    const push = (chunks: string[]) => {
+      const events: SseEvent[] = [];
+      const p = createSseParser({ onEvent: (e) => events.push(e) }, '', 10);
+      for (const chunk of chunks) p(chunk);
+      return events;
+    };
+    expect(() => push(['data: 1234', '56789'])).toThrow(/too large/);
+    expect(() => push(['data: 12\n', 'data: 34\n', 'data: 56\n'])).toThrow(/too large/);
+    // Within the bound, and the bound is per event: many events in a row are fine.
+    expect(push(['data: 1234\n\n'.repeat(5)])).toHaveLength(5);
+    expect(push([': 12345678\n'.repeat(5), 'data: 1\n\n'])).toHaveLength(1);
+  });
+
   it('handles any chunking, CRLF and CR line ends, and a BOM', () => {
     const text = '\ufeffevent: ruleset\r\nid: 9\r\ndata: x\r\n\r\nevent: e2\rdata: y\r\r';
     const whole = parse([text]).events;
