@@ -19,13 +19,32 @@ function proportions(weights: number[]): number[] {
 }
 
 /**
- * Pearson χ² goodness of fit of the units per variation against the configured weights
- * (k − 1 degrees of freedom). With no units there is no evidence either way: healthy, p = null.
+ * The arms that take part in the test: a variation configured at 0 (paused by a weight change)
+ * expects no unit, so without units it says nothing about the split, and its 0/0 term would be NaN.
+ * `starved`: one of them has units after all, a certain mismatch.
  */
-export function srmTest(counts: number[], weights: number[], threshold = SRM_THRESHOLD): SrmTest {
-  const total = counts.reduce((s, c) => s + c, 0);
+function activeArms(counts: number[], weights: number[]) {
+  const active = counts.map((_, i) => i).filter((i) => weights[i]! > 0 || counts[i]! > 0);
+  return {
+    counts: active.map((i) => counts[i]!),
+    weights: active.map((i) => weights[i]!),
+    starved: active.some((i) => !(weights[i]! > 0)),
+  };
+}
+
+/**
+ * Pearson χ² goodness of fit of the units per variation against the configured weights
+ * (k − 1 degrees of freedom, k the variations with a weight or units). With no units there is no
+ * evidence either way: healthy, p = null.
+ */
+export function srmTest(allCounts: number[], allWeights: number[], threshold = SRM_THRESHOLD): SrmTest {
+  const total = allCounts.reduce((s, c) => s + c, 0);
+  if (total <= 0 || allCounts.length < 2)
+    return { statistic: 0, df: allCounts.length - 1, pValue: null, healthy: true };
+  const { counts, weights, starved } = activeArms(allCounts, allWeights);
   const df = counts.length - 1;
-  if (total <= 0 || df < 1) return { statistic: 0, df, pValue: null, healthy: true };
+  if (starved) return { statistic: Infinity, df, pValue: 0, healthy: false };
+  if (df < 1) return { statistic: 0, df, pValue: 1, healthy: true };
   const expected = proportions(weights).map((p) => p * total);
   const statistic = counts.reduce((s, c, i) => s + (c - expected[i]) ** 2 / expected[i], 0);
   const pValue = chiSquareSurvival(statistic, df);
@@ -58,10 +77,12 @@ function logMultivariateBeta(a: number[]): number {
  * of about √(π(1−π)/c), 1.6 percentage points for a 50/50 split, the size of typical SRM bugs.
  */
 export function sequentialSrmTest(
-  counts: number[],
-  weights: number[],
+  allCounts: number[],
+  allWeights: number[],
   { concentration = DEFAULT_SRM_CONCENTRATION, threshold = SRM_THRESHOLD } = {},
 ): SequentialSrmTest {
+  const { counts, weights, starved } = activeArms(allCounts, allWeights);
+  if (starved) return { logBayesFactor: Infinity, pValue: 0, healthy: false };
   const pi = proportions(weights);
   const prior = pi.map((p) => concentration * p);
   const posterior = prior.map((a, i) => a + counts[i]);

@@ -3,6 +3,8 @@ import {
   analyze,
   analyzeFamily,
   holm,
+  sequentialSrmTest,
+  srmTest,
   StatsInputError,
   verdict,
   type AnalyzeRequest,
@@ -86,6 +88,20 @@ describe('analyze: degenerate data gives nulls, not NaN', () => {
     // Units in an arm configured at (next to) nothing: a mismatch, not a missing p-value.
     const starved = analyze(request([binomial('a', 100, 10, 1e-320), binomial('b', 100, 12)])).srm;
     expect(starved).toEqual({ pValue: 0, healthy: false });
+  });
+
+  it('leaves out a variation configured at 0 % while it has no units; units in it are a mismatch', () => {
+    // Weights may be 0 (a treatment paused by a weight change): no unit expected, none seen.
+    const paused = srmTest([5010, 4990, 0], [0.5, 0.5, 0]);
+    expect(paused).toMatchObject({ df: 1, healthy: true });
+    expect(paused.pValue).toBeCloseTo(srmTest([5010, 4990], [0.5, 0.5]).pValue!, 12);
+    const sequential = sequentialSrmTest([5010, 4990, 0], [0.5, 0.5, 0]);
+    expect(sequential.healthy).toBe(true);
+    expect(sequential.pValue).toBeCloseTo(sequentialSrmTest([5010, 4990], [1, 1]).pValue, 12);
+    expect(srmTest([100, 0], [1, 0])).toMatchObject({ pValue: 1, healthy: true });
+    expect(sequentialSrmTest([100, 0], [1, 0])).toMatchObject({ pValue: 1, healthy: true });
+    expect(srmTest([5000, 4990, 10], [0.5, 0.5, 0])).toMatchObject({ pValue: 0, healthy: false });
+    expect(sequentialSrmTest([5000, 4990, 10], [0.5, 0.5, 0])).toMatchObject({ pValue: 0, healthy: false });
   });
 
   it('reports no SRM evidence before any unit arrives', () => {
