@@ -279,7 +279,7 @@ export function buildClient(
         const reason = result?.reason;
         if (!result) errorCode = 'PROVIDER_NOT_READY';
         else if (reason === 'FLAG_NOT_FOUND') errorCode = reason;
-        else if (reason === 'ERROR') [errorCode, errorMessage] = ['PARSE_ERROR', result.errorMessage];
+        else if (reason === 'ERROR') [errorCode, errorMessage] = ['GENERAL', result.errorMessage];
         // No value at all (a disabled flag without default): serve the fallback, keep the reason.
         else if (result.value == null && fallback != null)
           return { ...result, value: fallback } as EvaluationDetails<T>;

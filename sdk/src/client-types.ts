@@ -184,7 +184,9 @@ export interface ClientOptions {
 }
 
 /**
- * Why a typed read fell back, in OpenFeature's vocabulary.
+ * Why a typed read fell back, in OpenFeature's vocabulary. A failure while evaluating (an attribute
+ * getter that throws, say) is `GENERAL`; `PARSE_ERROR` is no longer given (it was, for those), and
+ * stays in the type only so that code matching on it still compiles.
  *
  * @example
  * if (client.evaluate('limit', 10).errorCode === 'TYPE_MISMATCH') report();

@@ -110,6 +110,36 @@ describe('OpenFeature server provider', () => {
     await OpenFeature.clearProviders();
   });
 
+  it('maps an evaluation that fails at run time (an attribute getter that throws) to GENERAL, not PARSE_ERROR', async () => {
+    // PARSE_ERROR is for flag configuration that cannot be parsed; the engine's ERROR is a failure
+    // while evaluating (here the context's own getter), which OpenFeature calls GENERAL.
+    const s = await startTestServer({
+      features: {
+        tier: { defaultValue: 'basic', rules: [{ condition: { 'org.plan': 'pro' }, force: 'gold' }] },
+      },
+    });
+    servers.push(s);
+    const provider = new FlagstaffServerProvider({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      logger: silent,
+      cache: false,
+      streaming: false,
+    });
+    const name = `test-${domain++}`;
+    const client = OpenFeature.getClient(name);
+    await OpenFeature.setProviderAndWait(name, provider);
+    const org = {
+      get plan(): string {
+        throw new Error('boom');
+      },
+    };
+    const details = await client.getStringDetails('tier', 'fallback', { targetingKey: 'u', org });
+    expect(details).toMatchObject({ value: 'fallback', reason: 'ERROR', errorCode: ErrorCode.GENERAL });
+    expect(details.errorMessage).toMatch(/boom/);
+    await OpenFeature.clearProviders();
+  });
+
   it('maps the remaining reasons: PREREQUISITE_FAILED, a prerequisite cycle (GENERAL), forced values (STATIC)', async () => {
     const s = await startTestServer({
       features: {

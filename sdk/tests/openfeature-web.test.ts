@@ -23,6 +23,7 @@ const payload = (limit = 3) => ({
     },
     plan: { defaultValue: 'free', rules: [{ id: 'rule-pro', condition: { company: 'acme' }, force: 'pro' }] },
     limit: { defaultValue: limit, rules: [] },
+    tier: { defaultValue: 'basic', rules: [{ condition: { 'org.plan': 'pro' }, force: 'gold' }] },
   },
 });
 
@@ -83,6 +84,24 @@ describe('OpenFeature web provider', () => {
       { type: 'exposure', unit: 'visitor-1', experiment: 'checkout-exp' },
       { type: 'track', unit: 'visitor-2', event: 'signup', value: 1 },
     ]);
+  });
+
+  it('maps an evaluation that fails at run time (an attribute getter that throws) to GENERAL, not PARSE_ERROR', async () => {
+    const { provider } = await setup();
+    await OpenFeature.setContext({
+      targetingKey: 'visitor-1',
+      org: {
+        get plan(): string {
+          throw new Error('boom');
+        },
+      },
+    });
+    await OpenFeature.setProviderAndWait(provider);
+    expect(OpenFeature.getClient().getStringDetails('tier', 'fallback')).toMatchObject({
+      value: 'fallback',
+      reason: 'ERROR',
+      errorCode: ErrorCode.GENERAL,
+    });
   });
 
   it('emits PROVIDER_CONFIGURATION_CHANGED on a streamed update', async () => {

@@ -91,7 +91,7 @@ export type EvaluationReason =
   | 'CYCLIC_PREREQUISITE' // prerequisites form a cycle
   | 'OVERRIDE' // a forced value set by the host app (e.g. in tests)
   | 'FLAG_NOT_FOUND' // the key is not in the ruleset
-  | 'ERROR'; // the rule could not be evaluated (bad payload part)
+  | 'ERROR'; // evaluation threw (e.g. an attribute getter), see errorMessage
 
 /** What an SDK logs when a unit is exposed to an experiment or a ramp. */
 export interface Exposure {
