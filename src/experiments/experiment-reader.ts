@@ -160,17 +160,23 @@ export class ExperimentReader {
     return { flag, env };
   }
 
+  /**
+   * `sent`: the request's own lists (a PATCH's); those it did not send are the stored ones, and a
+   * metric they hold is blamed on the list sent (the only one the caller can see in its request).
+   */
   async metricRefs(
     input: Pick<ExperimentView, 'goalMetrics' | 'secondaryMetrics' | 'guardrailMetrics'>,
     issues: Issue[],
+    sent: Partial<Record<(typeof roleField)[MetricRole], unknown>> = input,
   ): Promise<ExperimentMetricRef[]> {
     const keys = ROLES.flatMap((role) => input[roleField[role]]);
     const byKey = new Map((await this.deps.metrics.byKeys([...new Set(keys)])).map((m) => [m.key, m]));
-    const refs: ExperimentMetricRef[] = [];
+    const refs = new Map<MetricRole, ExperimentMetricRef[]>(ROLES.map((role) => [role, []]));
     // A metric has one role: in two it would be reported twice, corrected as a goal and not as a
     // secondary or guardrail metric, with two answers to one question.
     const seen = new Map<string, string>();
-    for (const role of ROLES) {
+    const isSent = (role: MetricRole) => Number(sent[roleField[role]] !== undefined);
+    for (const role of [...ROLES].sort((a, b) => isSent(a) - isSent(b))) {
       const field = roleField[role];
       input[field].forEach((key, i) => {
         const metric = byKey.get(key);
@@ -181,10 +187,10 @@ export class ExperimentReader {
             path: `body.${field}.${i}`,
             message: first === field ? `'${key}' is listed twice` : `'${key}' is already listed in ${first}`,
           });
-        else refs.push({ role, metricId: metric.id });
+        else refs.get(role)!.push({ role, metricId: metric.id });
         seen.set(key, first ?? field);
       });
     }
-    return refs;
+    return ROLES.flatMap((role) => refs.get(role)!);
   }
 }

@@ -183,7 +183,7 @@ export class ExperimentService {
         };
       const metricsChanged = ROLES.some((role) => patch[roleField[role]] !== undefined);
       const refs = metricsChanged
-        ? await this.reader.metricRefs({ ...before, ...definedOnly(patch) }, issues)
+        ? await this.reader.metricRefs({ ...before, ...definedOnly(patch) }, issues, patch)
         : null;
       if (issues.length > 0) fail(issues);
 

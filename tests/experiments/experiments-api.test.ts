@@ -117,6 +117,24 @@ describe('experiments: CRUD', () => {
     expect(twice.json.error.message).toContain("'purchase' is already listed in goalMetrics");
     expect((await t.request('GET', '/api/v1/experiments', { as: t.admin })).json.items).toEqual([]);
   });
+
+  it('a PATCH listing a metric already in another role names the field it sent', async () => {
+    const body = experimentBody({ goalMetrics: ['purchase'], secondaryMetrics: ['revenue'] });
+    expect((await api.create(body)).status).toBe(201);
+    // Promoting revenue without taking it out of secondaryMetrics: the stored list is not the request's.
+    const promoted = await api.patch({ goalMetrics: ['purchase', 'revenue'] });
+    expect(promoted.status).toBe(400);
+    expect(promoted.json.error.details.issues).toEqual([
+      { path: 'body.goalMetrics.1', message: "'revenue' is already listed in secondaryMetrics" },
+    ]);
+    const both = await api.patch({ goalMetrics: ['purchase', 'revenue'], secondaryMetrics: ['revenue'] });
+    expect(both.json.error.details.issues).toEqual([
+      { path: 'body.secondaryMetrics.0', message: "'revenue' is already listed in goalMetrics" },
+    ]);
+    const moved = await api.patch({ goalMetrics: ['purchase', 'revenue'], secondaryMetrics: [] });
+    expect(moved.status, moved.text).toBe(200);
+    expect(moved.json.goalMetrics).toEqual(['purchase', 'revenue']);
+  });
 });
 
 describe('experiments: lifecycle', () => {
