@@ -184,13 +184,17 @@ export function buildClient(
   // put in use is dropped instead of replacing it (e.g. an encrypted cache entry by the network's).
   let arrived = 0;
   let inUse = 0;
+  let usedText: string | undefined;
   const use = (payload: FeaturePayload, from: RulesetSourceKind, n: number, text?: string) => {
     // No features object (an empty 200 from a proxy, `[]`, a number): not a payload, and it must not
     // replace the ruleset in use with an empty one. `apply` reports it.
     if (typeof payload.features != 'object' || !payload.features) throw TypeError('no features');
     inUse = n;
-    ruleset = compile(payload, { logger: warn, contextualBandits });
     source = from;
+    // The text in use again (the network confirming the cache entry): nothing to compile or announce.
+    if (text && text === usedText) return;
+    usedText = text;
+    ruleset = compile(payload, { logger: warn, contextualBandits });
     void refreshOwnDocs();
     for (const listener of [...listeners]) guard('subscriber', listener);
     // Cache the text as served (still encrypted, if it was): the cache holds no plain rules.

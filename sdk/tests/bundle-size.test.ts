@@ -31,9 +31,13 @@ import { describe, expect, it } from 'vitest';
 // to 7,945 for the service's `event: current`, which proves a resumed stream back, so polling
 // stops; 7,944 B; raised by the measured 62 B to 8,007 for a request timeout (`requestTimeoutMs`,
 // 10 s): a ruleset GET or events POST that never answered held back streaming, polling and the
-// event queue (flush() never settled), for ~5 min in Node, possibly for ever in a page; 8,006 B.)
+// event queue (flush() never settled), for ~5 min in Node, possibly for ever in a page; 8,006 B.
+// Evaluation errors mapped to GENERAL instead of PARSE_ERROR: -8 B, 7,998 B. Raised by 10 B to 8,017
+// for skipping a payload text identical to the one in use (+18 B, 8 B of it within the budget
+// that change freed): a cache entry identical to the network ruleset was compiled twice and
+// announced to subscribers twice; 8,016 B.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 8_007; // bytes, min+gzip
+const BUDGET = 8_017; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

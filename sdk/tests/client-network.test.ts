@@ -436,6 +436,31 @@ describe('client: offline', () => {
     await waitFor(() => s.streams.size === 1, 3000, 'stream');
   });
 
+  it('compiles and announces a cache entry identical to the network ruleset once', async () => {
+    // The cache entry (read while the network loads) and the network's identical text were both
+    // compiled, and subscribers (OpenFeature's PROVIDER_CONFIGURATION_CHANGED) heard of both.
+    const served = {
+      ...payload(true, 'same'),
+      features: { f: { defaultValue: 'd', rules: [{ condition: { email: { $regex: '([' } }, force: 'x' }] } },
+    };
+    const s = await server(served);
+    const warn = vi.fn();
+    const text = JSON.stringify(served);
+    const c = client(s, {
+      streaming: false,
+      logger: { warn, error: () => {} },
+      cache: { get: () => text, set() {} },
+    });
+    let changes = 0;
+    c.subscribe(() => changes++);
+    expect(await c.ready()).toEqual({ source: 'network' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(changes).toBe(1);
+    expect(warn.mock.calls.filter(([message]) => /\$regex/.test(String(message)))).toHaveLength(1);
+    expect(c.stats().source).toBe('network');
+    expect(c.getValue('f', '')).toBe('d');
+  });
+
   it('lets neither a slow cache nor a slow decryption put an older ruleset over a newer one', async () => {
     // The cache is read while the network loads: what it holds is older than anything the
     // network gives, whichever arrives or finishes decrypting first.
