@@ -176,7 +176,8 @@ export interface ClientOptions {
   streamIdleTimeoutMs?: number;
   /**
    * A ruleset or events request that takes longer fails (and is retried, or polled again), so one
-   * that never answers holds nothing back. Default 10 s; 0 disables. Not the stream: it is long-lived.
+   * that never answers holds nothing back. Default 10 s; 0 or `Infinity` disables. Not the stream:
+   * it is long-lived.
    */
   requestTimeoutMs?: number;
   /** Log no exposures and send no events at all (e.g. server-side rendering previews). */

@@ -26,21 +26,22 @@ export function createClient(options: ClientOptions): FlagstaffClient {
   // socket, and with it the Node process: close() aborts them. Pages have no process to hold or
   // release: this is not in the browser build.
   const requests = new AbortController();
-  // Requests come with a signal of their own (their timeout, or the stream's stop): either aborts.
-  // The listener on `requests` goes when the request's own signal fires, which it always does
-  // (a timeout fires after the request is done; a stream is aborted when stopped), so none pile up.
+  // Requests with a signal of their own (their timeout, the stream's stop) get one that either
+  // aborts: close() calls the `aborts` still registered, each leaving the set when its request's
+  // own signal fires, which it always does (a timeout fires after the request is done; a stream is
+  // aborted when stopped). Not listeners on `requests.signal`: past 10 of them Node warns of a leak.
   // (AbortSignal.any would do this, but Node 18 has none.)
+  const aborts = new Set<() => void>();
   const signalOf = (own?: AbortSignal | null) => {
     if (!own) return requests.signal;
     const both = new AbortController();
-    const onClose = () => both.abort(requests.signal.reason);
-    if (requests.signal.aborted) onClose();
-    else if (own.aborted) both.abort(own.reason);
+    const abort = () => both.abort(requests.signal.aborted ? requests.signal.reason : own.reason);
+    if (requests.signal.aborted || own.aborted) abort();
     else {
-      requests.signal.addEventListener('abort', onClose);
+      aborts.add(abort);
       own.addEventListener('abort', () => {
-        requests.signal.removeEventListener('abort', onClose);
-        both.abort(own.reason);
+        aborts.delete(abort);
+        abort();
       });
     }
     return both.signal;
@@ -69,6 +70,7 @@ export function createClient(options: ClientOptions): FlagstaffClient {
       } finally {
         clearInterval(hold);
         requests.abort();
+        for (const abort of aborts) abort();
       }
     })());
   return client;

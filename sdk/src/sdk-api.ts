@@ -38,10 +38,11 @@ export function createSdkApi({
     // (browsers refuse a fetch called as some other object's method).
     send(path, init = {}) {
       // A request that never answers fails after requestTimeoutMs (headers and body), so retries and
-      // polling go on. Not the stream, which brings its own signal: it is long-lived. An unref'ed
+      // polling go on. Not the stream, which brings its own signal: it is long-lived. `Infinity`
+      // disables it like 0 (a timer per request, each living ~23 days, would pile up). An unref'ed
       // timer, not AbortSignal.timeout (missing in Safari 15; in Node it throws on a fraction or
       // past 2^32 - 1 ms). The caller's init is always its own literal: setting its signal is safe.
-      if (!init.signal && requestTimeoutMs > 0) {
+      if (!init.signal && requestTimeoutMs > 0 && requestTimeoutMs < Infinity) {
         const timeout = new AbortController();
         init.signal = timeout.signal;
         unrefTimeout(() => timeout.abort(Error('timeout')), requestTimeoutMs);

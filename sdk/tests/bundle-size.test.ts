@@ -35,9 +35,11 @@ import { describe, expect, it } from 'vitest';
 // Evaluation errors mapped to GENERAL instead of PARSE_ERROR: -8 B, 7,998 B. Raised by 10 B to 8,017
 // for skipping a payload text identical to the one in use (+18 B, 8 B of it within the budget
 // that change freed): a cache entry identical to the network ruleset was compiled twice and
-// announced to subscribers twice; 8,016 B.)
+// announced to subscribers twice; 8,016 B. Raised by the measured 6 B to 8,023 because
+// `requestTimeoutMs: Infinity` left a ~23-day timer per request, piling up: it disables the
+// timeout like 0; 8,022 B.)
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 8_017; // bytes, min+gzip
+const BUDGET = 8_023; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

@@ -230,6 +230,26 @@ describe('client: event delivery', () => {
     expect(c.stats()).toMatchObject({ sent: 1, retries: 1, queued: 0 });
   });
 
+  it('sends many requests within the request timeout without piling listeners on one signal', async () => {
+    // Each request's timeout was linked to close()'s abort by a listener on one shared signal,
+    // removed only when the timeout fired: past 10 requests in 10 s Node warned of a leak.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const { s, c } = await setup({ maxBatchSize: 1 });
+      for (let i = 0; i < 30; i++) {
+        c.track(`e${i}`);
+        await c.flush();
+      }
+      await waitFor(() => s.events.length === 30, 3000, 'all events');
+      await new Promise((r) => setTimeout(r, 20));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it('flushes on close and stops sending afterwards', async () => {
     const { s, c } = await setup();
     c.track('last');

@@ -330,6 +330,21 @@ describe('client: requests that hang', () => {
     await waitFor(() => c.getValue('color', '') === 'streamed', 3000, 'streamed ruleset');
   });
 
+  it('takes requestTimeoutMs: Infinity (like 0) as no timeout, not as a timer per request', async () => {
+    // Capped at the timer limit, each request left a ~23-day timer behind: a pile-up in a server.
+    const s = await server(payload(true));
+    const timers = vi.spyOn(globalThis, 'setTimeout');
+    try {
+      for (const requestTimeoutMs of [Infinity, 0]) {
+        const c = client(s, { streaming: false, pollIntervalMs: 0, requestTimeoutMs });
+        expect(await c.ready()).toEqual({ source: 'network' });
+      }
+      expect(timers.mock.calls.filter(([, ms]) => (ms ?? 0) >= 2e9)).toEqual([]);
+    } finally {
+      timers.mockRestore();
+    }
+  });
+
   it('leaves the stream itself untimed: it is long-lived', async () => {
     const s = await server(payload(false));
     const c = client(s, { requestTimeoutMs: 50 });
