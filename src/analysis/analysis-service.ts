@@ -1,9 +1,10 @@
 // Results on demand and from cache: GET answers from the newest snapshot (computing one when there
 // is none, or when it was computed for other settings, variations or metrics), refresh computes a
-// new one. Both bring the experiment's kept analysis state up to date
-// with what arrived since the last refresh (analysis-state.ts; rebuilt from the events when missing
-// or stale). For a database file the computation runs on a worker thread with its own connection
-// (analysis-thread.ts), so it never blocks the event loop.
+// new one. Both bring the experiment's kept analysis state up to date with what arrived since the
+// last refresh (analysis-state.ts; rebuilt from the events when missing or stale); a shipped or
+// abandoned experiment has none and is computed from scratch. For a database file the computation
+// runs on a worker thread with its own connection (analysis-thread.ts), so it never blocks the
+// event loop.
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import { analysisSpecHash, type AnalysisSpec } from './analysis-spec.ts';
@@ -73,8 +74,11 @@ export class AnalysisService {
   private async compute(spec: AnalysisSpec, rebuild = false): Promise<Snapshot> {
     const now = this.deps.clock.now();
     const { db } = this.deps;
+    // A shipped or abandoned experiment's results no longer change: the ship dropped its kept state,
+    // and building one again (every analysed unit) would only take space that nothing frees.
+    const finished = FINISHED.has(spec.experiment.status);
     const options = {
-      computation: rebuild ? 'rebuild' : 'incremental',
+      computation: finished ? 'from-scratch' : rebuild ? 'rebuild' : 'incremental',
       ...this.deps.options,
     } satisfies Partial<ResultsOptions>;
     const thread = (this.deps.useThread ?? true) && db.location !== ':memory:';

@@ -127,7 +127,7 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(kept()).toEqual({ tables: 0, pending: 0 });
   });
 
-  it('shipping an experiment drops its kept state; results stay readable and can be rebuilt', async () => {
+  it('shipping an experiment drops its kept state for good; results stay readable and can be recomputed', async () => {
     const { sqlite } = t.db;
     const states = () =>
       (
@@ -146,11 +146,12 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(shipped.status, shipped.text).toBe(200);
     expect(states()).toBe(0);
     // Shipping a running experiment ends its phase: GET computes the final results (from the events,
-    // the state being gone), then answers from them.
+    // the state being gone, and not kept again), then answers from them.
     const read = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
     expect(read.json.snapshotId).toBeGreaterThan(refreshed.json.snapshotId);
     expect(read.json.experiment.status).toBe('shipped');
     expect(read.json.units.analysed).toBe(refreshed.json.units.analysed);
+    expect(states()).toBe(0);
     const cached = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
     expect(cached.json.snapshotId).toBe(read.json.snapshotId);
     const again = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
@@ -158,6 +159,7 @@ describe('GET /api/v1/experiments/:key/results', () => {
     });
     expect(again.status).toBe(200);
     expect(again.json.units.analysed).toBe(refreshed.json.units.analysed);
+    expect(states()).toBe(0);
   });
 
   it('documents the routes and the response schema', async () => {
