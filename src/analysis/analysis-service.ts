@@ -42,11 +42,15 @@ export class AnalysisService {
     const spec = await this.deps.experiments.getAnalysisSpec(key);
     const snapshot = this.deps.snapshots.latest(spec.experiment.id, spec.phase.number);
     const hash = analysisSpecHash(spec);
-    // A shipped or abandoned experiment's snapshot from before spec_hash was kept is its record:
-    // its state went with the ship, and retention may since have deleted its events, so computing
-    // again could replace the results with ones from what is left (POST …/refresh still can).
-    const legacyRecord = snapshot?.specHash === null && FINISHED.has(spec.experiment.status);
-    if (snapshot?.specHash !== hash && !legacyRecord) {
+    // A shipped or abandoned experiment's results are its record once a snapshot covers its phase
+    // to the end (or is from before spec_hash was kept): its state went with the ship, and
+    // retention may since have deleted its events, so an edit of a metric it shares with other
+    // experiments must not recompute them from what is left (POST …/refresh still can).
+    const record =
+      snapshot !== undefined &&
+      FINISHED.has(spec.experiment.status) &&
+      (snapshot.specHash === null || snapshot.results.window.end === spec.phase.endedAt?.toISOString());
+    if (snapshot?.specHash !== hash && !record) {
       // After an edit (or the migration that added spec_hash) every reader finds the snapshot stale
       // at once: they share one computation instead of each starting a thread of its own.
       const slot = `${spec.experiment.id}/${spec.phase.number}/${hash}`;

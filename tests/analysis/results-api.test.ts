@@ -154,6 +154,15 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(states()).toBe(0);
     const cached = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
     expect(cached.json.snapshotId).toBe(read.json.snapshotId);
+    // Those final results stay the record when a metric it shares is edited later (retention may
+    // have deleted the events they came from).
+    const renamed = await t.request('PATCH', '/api/v1/metrics/purchase', {
+      as: t.admin,
+      body: { name: 'Purchases (all)' },
+    });
+    expect(renamed.status, renamed.text).toBe(200);
+    const record = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
+    expect(record.json.snapshotId).toBe(read.json.snapshotId);
     const again = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
       as: editor,
     });
