@@ -34,6 +34,8 @@ const ping = new TextEncoder().encode(': ping\n\n');
 export class StreamHub {
   private readonly byEnvironment = new Map<string, Set<StreamClient>>();
   private readonly pending = new Set<string>();
+  /** The newest revision this hub wrote to each stream (not one a client only claimed). */
+  private readonly delivered = new WeakMap<StreamClient, number>();
   private heartbeat: NodeJS.Timeout | undefined;
   /** Streams dropped because their peer stopped reading (for /metrics). */
   droppedSlow = 0;
@@ -80,7 +82,8 @@ export class StreamHub {
     const remove = this.add(environmentId, client);
     try {
       const built = await this.deps.cache.get(environmentId);
-      if (client.revision === built.revision) this.write(client, currentEvent(built.revision));
+      if (!this.delivered.has(client) && client.revision === built.revision)
+        this.write(client, currentEvent(built.revision));
       else this.send(client, built);
     } catch (error) {
       remove();
@@ -94,7 +97,13 @@ export class StreamHub {
    * client takes them and has the revision the patch starts from, else whole.
    */
   send(client: StreamClient, built: BuiltRuleset): void {
-    if (client.revision === built.revision) return;
+    // A change pushed while the stream was connecting can be written before the older ruleset the
+    // connect fetched first; that one must then not follow it. Revisions only grow on the server,
+    // but a client's Last-Event-ID is only compared for equality (it may come from another
+    // database).
+    const delivered = this.delivered.get(client);
+    if (client.revision === built.revision || (delivered !== undefined && built.revision < delivered)) return;
+    this.delivered.set(client, built.revision);
     const served = client.pick(built);
     const patch = client.patches && served.patch?.base === client.revision ? served.patch : undefined;
     client.revision = built.revision;
