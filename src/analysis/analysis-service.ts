@@ -41,7 +41,7 @@ export class AnalysisService {
   async latest(key: string): Promise<Snapshot> {
     const spec = await this.deps.experiments.getAnalysisSpec(key);
     const snapshot = this.deps.snapshots.latest(spec.experiment.id, spec.phase.number);
-    const hash = analysisSpecHash(spec);
+    const hash = analysisSpecHash(spec, this.deps.options);
     // A shipped or abandoned experiment's results are its record once a snapshot covers its phase
     // to the end (or is from before spec_hash was kept): its state went with the ship, and
     // retention may since have deleted its events, so an edit of a metric it shares with other
@@ -94,7 +94,7 @@ export class AnalysisService {
       spec.phase.number,
       now,
       results,
-      analysisSpecHash(spec),
+      analysisSpecHash(spec, this.deps.options),
     );
   }
 }

@@ -40,10 +40,11 @@ export interface AnalysisSpec {
 
 /**
  * What results depend on besides the events: settings, variations, phase (and its end) and
- * metrics, not the status. A snapshot computed for another hash is stale (an edited α, engine or
+ * metrics, not the status, and the service's analysis options (breakdown limits, power target,
+ * from its configuration). A snapshot computed for another hash is stale (an edited α, engine or
  * metric must not keep showing the old analysis until the next scheduled refresh).
  */
-export function analysisSpecHash(spec: AnalysisSpec): string {
-  const basis = { ...spec, experiment: { ...spec.experiment, status: undefined } };
+export function analysisSpecHash(spec: AnalysisSpec, options: object = {}): string {
+  const basis = { ...spec, experiment: { ...spec.experiment, status: undefined }, options };
   return createHash('sha256').update(JSON.stringify(basis)).digest('hex');
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AnalysisService } from '../../src/analysis/analysis-service.ts';
 import { computeResultsInThread } from '../../src/analysis/analysis-thread.ts';
-import { computeResults } from '../../src/analysis/experiment-results.ts';
+import { computeResults, type ResultsOptions } from '../../src/analysis/experiment-results.ts';
 import type { Snapshot, SnapshotStore } from '../../src/analysis/snapshot-store.ts';
 import { makeEventsApp } from '../events/helpers.ts';
 import { expectClose } from './helpers.ts';
@@ -63,12 +63,8 @@ it('reports a failure in the thread as a rejected promise', async () => {
   await expect(computeResultsInThread('/nonexistent/flagstaff.db', spec, new Date())).rejects.toThrow();
 });
 
-it('shares one computation between reads that arrive together for a stale snapshot', async () => {
-  const data = scenario({ key: 'together', units: 200, doubleExposed: 0, seed: 13 });
-  for (let i = 0; i < data.events.length; i += 1000) {
-    expect((await t.post(secret, { events: data.events.slice(i, i + 1000) })).status).toBe(202);
-  }
-  const spec = scenarioSpec('together', environmentId, data.start);
+/** Snapshots kept in an array, newest last. */
+function memorySnapshots() {
   const stored: Snapshot[] = [];
   const snapshots: SnapshotStore = {
     latest: () => stored.at(-1),
@@ -78,6 +74,16 @@ it('shares one computation between reads that arrive together for a stale snapsh
       return snapshot;
     },
   };
+  return { stored, snapshots };
+}
+
+it('shares one computation between reads that arrive together for a stale snapshot', async () => {
+  const data = scenario({ key: 'together', units: 200, doubleExposed: 0, seed: 13 });
+  for (let i = 0; i < data.events.length; i += 1000) {
+    expect((await t.post(secret, { events: data.events.slice(i, i + 1000) })).status).toBe(202);
+  }
+  const spec = scenarioSpec('together', environmentId, data.start);
+  const { stored, snapshots } = memorySnapshots();
   const analysis = new AnalysisService({
     db: t.db,
     clock: { now: () => new Date(data.now) },
@@ -88,4 +94,26 @@ it('shares one computation between reads that arrive together for a stale snapsh
   expect(stored).toHaveLength(1);
   expect(reads.map((r) => r.id)).toEqual([1, 1]);
   expect((await analysis.latest('together')).id).toBe(1);
+});
+
+it('computes anew when the service runs with other analysis options than the snapshot', async () => {
+  const data = scenario({ key: 'options', units: 100, doubleExposed: 0, seed: 17 });
+  expect((await t.post(secret, { events: data.events.slice(0, 1000) })).status).toBe(202);
+  const spec = scenarioSpec('options', environmentId, data.start);
+  const { stored, snapshots } = memorySnapshots();
+  const service = (options: Partial<ResultsOptions>) =>
+    new AnalysisService({
+      db: t.db,
+      clock: { now: () => new Date(data.now) },
+      experiments: { getAnalysisSpec: async () => spec },
+      snapshots,
+      options,
+      useThread: false,
+    });
+  expect((await service({ breakdownDimensions: 10 }).latest('options')).id).toBe(1);
+  expect((await service({ breakdownDimensions: 10 }).latest('options')).id).toBe(1);
+  // A restart with another configuration: the stored results were computed with the old one.
+  const narrower = await service({ breakdownDimensions: 1 }).latest('options');
+  expect(narrower.id).toBe(2);
+  expect(narrower.results.breakdowns.dimensions.length).toBeLessThanOrEqual(1);
 });
