@@ -100,7 +100,7 @@ it('computes anew when the service runs with other analysis options than the sna
   const data = scenario({ key: 'options', units: 100, doubleExposed: 0, seed: 17 });
   expect((await t.post(secret, { events: data.events.slice(0, 1000) })).status).toBe(202);
   const spec = scenarioSpec('options', environmentId, data.start);
-  const { stored, snapshots } = memorySnapshots();
+  const { snapshots } = memorySnapshots();
   const service = (options: Partial<ResultsOptions>) =>
     new AnalysisService({
       db: t.db,
