@@ -30,14 +30,14 @@ export function clusteredAggregation(
   const { names, columns } = tables.valueColumns(p, events);
   const codes = events.map((e, k) => `WHEN ${p.add(e)} THEN ${k}`).join(' ');
   sqlite.exec(
-    `CREATE TABLE bench_clustered_events (unit TEXT, rid INTEGER, e INTEGER, ts INTEGER, v REAL,
+    `CREATE TEMP TABLE bench_clustered_events (unit TEXT, rid INTEGER, e INTEGER, ts INTEGER, v REAL,
        PRIMARY KEY (unit, rid)) WITHOUT ROWID;
      CREATE TEMP TABLE bench_units (unit TEXT PRIMARY KEY, f INTEGER) WITHOUT ROWID;`,
   );
   try {
     sqlite
       .prepare(
-        `INSERT INTO bench_clustered_events
+        `INSERT INTO temp.bench_clustered_events
          SELECT t.unit, t.rowid, CASE t.event ${codes} END, t.ts, coalesce(t.value, 1)
          FROM track_events t WHERE ${where} ORDER BY t.unit, t.rowid`,
       )
@@ -51,7 +51,7 @@ export function clusteredAggregation(
     const query = sqlite.prepare(
       `SELECT count(*) AS units, ${totals} FROM (
          SELECT t.unit, ${columns.join(', ')}
-         FROM bench_clustered_events t JOIN temp.bench_units u ON u.unit = t.unit
+         FROM temp.bench_clustered_events t JOIN temp.bench_units u ON u.unit = t.unit
          GROUP BY t.unit)`,
     );
     let floor: Record<string, number> = {};
@@ -76,6 +76,6 @@ export function clusteredAggregation(
     }
     return { ms, units: floor.units! };
   } finally {
-    sqlite.exec('DROP TABLE IF EXISTS bench_clustered_events; DROP TABLE IF EXISTS temp.bench_units;');
+    sqlite.exec('DROP TABLE IF EXISTS temp.bench_clustered_events; DROP TABLE IF EXISTS temp.bench_units;');
   }
 }
