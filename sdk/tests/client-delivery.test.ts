@@ -391,21 +391,7 @@ describe('client: event delivery', () => {
       console.log('closed');
     `;
     const started = Date.now();
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--conditions=flagstaff-source', '--input-type=module', '-e', script],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const killer = setTimeout(() => child.kill('SIGKILL'), 8000);
-      child.on('exit', (c) => {
-        clearTimeout(killer);
-        resolve(c);
-      });
-    });
+    const { out, code } = await runScript(script);
     expect(out).toContain('closed');
     expect(code).toBe(0);
     expect(Date.now() - started).toBeLessThan(8000);
