@@ -5,25 +5,16 @@ import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { EnvironmentStore } from '../environments/environment-store.ts';
-import { conflict, notFound } from '../errors.ts';
+import { conflict } from '../errors.ts';
 import type { FlagReferenceCheck, FlagService } from '../flags/flag-service.ts';
-import type { Rule } from '../flags/flag-schemas.ts';
 import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
 import type { MetricStore } from '../metrics/metric-store.ts';
 import type { AnalysisSpec, ExperimentStatus } from './analysis-spec.ts';
 import { ExperimentReader, ROLES, roleField, type ExperimentView } from './experiment-reader.ts';
-import {
-  definedOnly,
-  experimentRule,
-  experimentRuleId,
-  fail,
-  shipRuleId,
-  variationIssues,
-  wrongStatus,
-  type Issue,
-} from './experiment-rules.ts';
+import { definedOnly, fail, variationIssues, wrongStatus, type Issue } from './experiment-rules.ts';
 import type { CreateExperiment, ShipExperiment, UpdateExperiment } from './experiment-schemas.ts';
 import type { ExperimentRow, ExperimentStore } from './experiment-store.ts';
+import { ExperimentFlagWriter } from './experiment-flag-writer.ts';
 
 export type { ExperimentView } from './experiment-reader.ts';
 export { experimentRuleId, shipRuleId } from './experiment-rules.ts';
@@ -33,7 +24,7 @@ const HOLDING: ExperimentStatus[] = ['draft', 'running', 'stopped'];
 
 /**
  * Creates, changes and moves experiments through `draft → running → stopped → shipped | abandoned`,
- * writing their rules into the flag's environment config in the same transaction (FlagService.applyConfigChange).
+ * writing their rules into the flag's environment config in the same transaction (experiment-flag-writer.ts).
  */
 export class ExperimentService {
   constructor(
@@ -205,12 +196,7 @@ export class ExperimentService {
           weights: updated.variations.map((v) => v.weight),
           coverage: updated.coverage,
         });
-        publish = await this.writeRules(updated, actor, requestId, (config) => ({
-          enabled: config.enabled,
-          rules: config.rules.some((r) => r.id === experimentRuleId(key))
-            ? config.rules.map((r) => (r.id === experimentRuleId(key) ? experimentRule(updated, number) : r))
-            : [...config.rules, experimentRule(updated, number)],
-        }));
+        publish = await this.flagWriter(actor, requestId).newPhase(updated, number);
         warnings.push(
           `Weights or coverage changed while running: phase ${number} started. Users may be re-bucketed into a different variation (or in or out of the experiment); results count phase ${number} only.`,
         );
@@ -251,14 +237,7 @@ export class ExperimentService {
         weights: row.variations.map((v) => v.weight),
         coverage: row.coverage,
       });
-      let flagEnabled = false;
-      const publish = await this.writeRules(row, actor, requestId, (config) => {
-        flagEnabled = !config.enabled;
-        return {
-          enabled: true,
-          rules: [...config.rules.filter((r) => r.id !== experimentRuleId(row.key)), experimentRule(row, 1)],
-        };
-      });
+      const { publish, flagEnabled } = await this.flagWriter(actor, requestId).start(row);
       return { publish, extra: { flagEnabled }, patch: { enabledFlag: flagEnabled } };
     });
   }
@@ -270,7 +249,7 @@ export class ExperimentService {
   async stop(key: string, actor: Actor, requestId?: string): Promise<ExperimentView> {
     return this.transition(key, 'stop', ['running'], 'stopped', actor, requestId, async (row, now) => {
       await this.endPhase(row, now);
-      return { publish: await this.removeExperimentRule(row, actor, requestId), extra: {} };
+      return { publish: await this.flagWriter(actor, requestId).remove(row), extra: {} };
     });
   }
 
@@ -302,19 +281,7 @@ export class ExperimentService {
             },
           ]);
         if (row.status === 'running') await this.endPhase(row, now);
-        const shipRule: Rule = {
-          id: shipRuleId(row.key),
-          type: 'force',
-          enabled: true,
-          value: variation.value,
-        };
-        const publish = await this.writeRules(row, actor, requestId, (config) => ({
-          enabled: true,
-          rules: [
-            shipRule,
-            ...config.rules.filter((r) => r.id !== experimentRuleId(row.key) && r.id !== shipRuleId(row.key)),
-          ],
-        }));
+        const publish = await this.flagWriter(actor, requestId).ship(row, variation.value);
         return { publish, extra: {}, patch: { shippedVariation: variation.key } };
       },
     );
@@ -332,7 +299,7 @@ export class ExperimentService {
       async (row, now) => {
         if (row.status !== 'running') return { publish: () => {}, extra: {} };
         await this.endPhase(row, now);
-        return { publish: await this.removeExperimentRule(row, actor, requestId), extra: {} };
+        return { publish: await this.flagWriter(actor, requestId).remove(row), extra: {} };
       },
     );
   }
@@ -376,30 +343,8 @@ export class ExperimentService {
     return result;
   }
 
-  private async writeRules(
-    row: ExperimentRow,
-    actor: Actor,
-    requestId: string | undefined,
-    next: (config: { enabled: boolean; rules: Rule[] }) => { enabled: boolean; rules: Rule[] },
-  ): Promise<() => void> {
-    const env = await this.deps.environments.byId(row.environmentId);
-    if (!env) throw notFound('environment', row.environmentId);
-    const { publish } = await this.deps.flagService.applyConfigChange(
-      row.flagKey,
-      env.key,
-      actor,
-      requestId,
-      next,
-    );
-    return publish;
-  }
-
-  /** Also switches the flag off again if starting switched it on: it serves what it did before. */
-  private removeExperimentRule(row: ExperimentRow, actor: Actor, requestId: string | undefined) {
-    return this.writeRules(row, actor, requestId, (config) => ({
-      enabled: config.enabled && !row.enabledFlag,
-      rules: config.rules.filter((r) => r.id !== experimentRuleId(row.key)),
-    }));
+  private flagWriter(actor: Actor, requestId: string | undefined): ExperimentFlagWriter {
+    return new ExperimentFlagWriter(this.deps, actor, requestId);
   }
 
   private async endPhase(row: ExperimentRow, now: Date): Promise<void> {
