@@ -45,8 +45,11 @@ const jsonType = /^(application\/([a-z-.]+\+)?json|text\/plain)\s*(;|$)/i;
 
 export function eventRoutes(app: AppRouter, events: EventsService): void {
   // Documented from the zod schemas, but not validated by them as a whole: see the file comment.
-  app.openAPIRegistry.registerPath(ingest);
-  app.post(ingest.path, ...ingest.middleware, async (c) => {
+  // The document gets the route without its middleware: app.openapi() strips it, registerPath not,
+  // and a `middleware` key makes the operation invalid OpenAPI.
+  const { middleware, ...documented } = ingest;
+  app.openAPIRegistry.registerPath(documented);
+  app.post(ingest.path, ...middleware, async (c) => {
     const key = sdkKeyOf(c);
     events.admit(key);
     if (!jsonType.test(requestHeader(c, 'content-type') ?? '')) {
