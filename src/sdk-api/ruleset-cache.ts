@@ -18,8 +18,9 @@ export interface ServedBody {
   event: Uint8Array;
   /**
    * The change from the ruleset built before this one (revision `base`) as one `patch` event:
-   * only the features that changed (null for removed ones). Absent when there is no earlier
-   * build, when saved groups changed, or when the patch would not be smaller.
+   * only the features that changed (null for removed ones; encrypted as one JSON object in the
+   * encrypted body's patch). Absent when there is no earlier build, when saved groups changed, or
+   * when the patch would not be smaller.
    */
   patch?: { base: number; event: Uint8Array };
 }
@@ -59,19 +60,14 @@ const served = (body: string, revision: number): ServedBody => ({
 });
 
 /**
- * The `patch` event from `before` to a ruleset with these features, or undefined when a full
- * event is the better answer.
+ * The features that changed from `before` to a ruleset with these features, as the inside of a
+ * JSON object (null for removed ones), or undefined when only a whole ruleset will do: no earlier
+ * build, or saved groups changed.
  */
-function patchEvent(
+function changedFeatures(
   before: BuiltRuleset | undefined,
-  after: {
-    revision: number;
-    featureJson: Map<string, string>;
-    savedGroupsJson: string;
-    dateUpdated?: string;
-  },
-  fullSize: number,
-): ServedBody['patch'] {
+  after: { revision: number; featureJson: Map<string, string>; savedGroupsJson: string },
+): string | undefined {
   if (!before || before.revision >= after.revision || before.savedGroupsJson !== after.savedGroupsJson)
     return;
   const changed: string[] = [];
@@ -81,9 +77,19 @@ function patchEvent(
   for (const key of before.featureJson.keys()) {
     if (!after.featureJson.has(key)) changed.push(`${JSON.stringify(key)}:null`);
   }
-  const data = `{"base":${before.revision},"features":{${changed.join(',')}},"dateUpdated":${JSON.stringify(after.dateUpdated ?? null)}}`;
-  if (data.length >= fullSize) return;
-  return { base: before.revision, event: sseEvent(after.revision, 'patch', data) };
+  return changed.join(',');
+}
+
+/** The `patch` event with these fields (`"features"` or `"encryptedFeatures"`), when smaller than `whole`. */
+function patchEvent(
+  base: number,
+  revision: number,
+  fields: string,
+  dateUpdated: string | undefined,
+  whole: ServedBody,
+) {
+  const data = `{"base":${base},${fields},"dateUpdated":${JSON.stringify(dateUpdated ?? null)}}`;
+  if (data.length < whole.body.length) whole.patch = { base, event: sseEvent(revision, 'patch', data) };
 }
 
 export class RulesetCache {
@@ -149,20 +155,6 @@ export class RulesetCache {
       segmentList,
       new Date(Math.max(env.updatedAt.getTime(), ...times)),
     );
-    let encrypted: ServedBody | null = null;
-    if (env.encryptionKey) {
-      const key = env.encryptionKey;
-      encrypted = served(
-        JSON.stringify({
-          encryptedFeatures: encryptString(JSON.stringify(payload.features), key),
-          ...(payload.savedGroups
-            ? { encryptedSavedGroups: encryptString(JSON.stringify(payload.savedGroups), key) }
-            : {}),
-          dateUpdated: payload.dateUpdated,
-        }),
-        env.revision,
-      );
-    }
     let compiled: CompiledRuleset | undefined;
     const featureJson = new Map(
       Object.entries(payload.features ?? {}).map(([key, f]) => [key, JSON.stringify(f)]),
@@ -173,13 +165,36 @@ export class RulesetCache {
     const featuresText = [...featureJson].map(([key, json]) => `${JSON.stringify(key)}:${json}`).join(',');
     const others = JSON.stringify(rest).slice(1, -1);
     const plain = served(`{"features":{${featuresText}}${others && `,${others}`}}`, env.revision);
-    // Encrypted rulesets always go whole: a patch would need its own encryption and key handling
-    // in every client, for the browsers that get them.
-    plain.patch = patchEvent(
-      this.latest.get(environmentId),
-      { revision: env.revision, featureJson, savedGroupsJson, dateUpdated: payload.dateUpdated },
-      plain.body.length,
-    );
+    const { revision } = env;
+    const before = this.latest.get(environmentId);
+    const changed = changedFeatures(before, { revision, featureJson, savedGroupsJson });
+    const { dateUpdated } = payload;
+    if (changed !== undefined)
+      patchEvent(before!.revision, revision, `"features":{${changed}}`, dateUpdated, plain);
+    let encrypted: ServedBody | null = null;
+    if (env.encryptionKey) {
+      const key = env.encryptionKey;
+      encrypted = served(
+        JSON.stringify({
+          encryptedFeatures: encryptString(JSON.stringify(payload.features), key),
+          ...(payload.savedGroups
+            ? { encryptedSavedGroups: encryptString(JSON.stringify(payload.savedGroups), key) }
+            : {}),
+          dateUpdated,
+        }),
+        revision,
+      );
+      // The same change, encrypted once like the whole ruleset, for clients that decrypt patches
+      // (`?patches=2`).
+      if (changed !== undefined)
+        patchEvent(
+          before!.revision,
+          revision,
+          `"encryptedFeatures":${JSON.stringify(encryptString(`{${changed}}`, key))}`,
+          dateUpdated,
+          encrypted,
+        );
+    }
     return {
       environmentId,
       revision: env.revision,

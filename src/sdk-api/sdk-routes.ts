@@ -80,7 +80,7 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
     pick(await deps.cache.get(environmentId)); // refuse before the stream starts
     const resumed = Number(requestHeader(c, 'last-event-id'));
     const revision = Number.isInteger(resumed) ? resumed : undefined;
-    const patches = c.req.valid('query').patches === '1';
+    const patches = Number(c.req.valid('query').patches ?? 0);
     const head = {
       'Content-Type': 'text/event-stream',
       'Cache-Control': 'no-cache',

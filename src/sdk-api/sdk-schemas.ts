@@ -55,8 +55,8 @@ export const StreamQuery = z.object({
     .max(200)
     .optional()
     .openapi({ description: 'The SDK key, for EventSource, which cannot send headers' }),
-  patches: z.enum(['0', '1']).optional().openapi({
+  patches: z.enum(['0', '1', '2']).optional().openapi({
     description:
-      '`1`: after the first ruleset, send each change as `event: patch` with only the changed features (`{"base": revision it applies to, "features": {key: definition or null when removed}, "dateUpdated"}`) when that is smaller; whole `ruleset` events otherwise (and always for encrypted rulesets)',
+      '`1`: after the first ruleset, send each change as `event: patch` with only the changed features (`{"base": revision it applies to, "features": {key: definition or null when removed}, "dateUpdated"}`) when that is smaller; whole `ruleset` events otherwise (and always for encrypted rulesets). `2`: the same, and encrypted rulesets too as patches (`{"base", "encryptedFeatures": the changed features\' JSON encrypted like the ruleset\'s, "dateUpdated"}`)',
   }),
 });

@@ -25,8 +25,11 @@ export interface StreamClient {
   drop?: () => void;
   /** The revision this stream already has (sent, or named in Last-Event-ID). */
   revision?: number;
-  /** The client understands `patch` events (it asked with `?patches=1`). */
-  patches?: boolean;
+  /**
+   * Which `patch` events the client understands: 1 plain ones (it asked with `?patches=1`), 2
+   * encrypted ones too (`?patches=2`). Older SDKs ask with 1 and cannot apply an encrypted patch.
+   */
+  patches?: number;
 }
 
 const ping = new TextEncoder().encode(': ping\n\n');
@@ -105,7 +108,8 @@ export class StreamHub {
     if (client.revision === built.revision || (delivered !== undefined && built.revision < delivered)) return;
     this.delivered.set(client, built.revision);
     const served = client.pick(built);
-    const patch = client.patches && served.patch?.base === client.revision ? served.patch : undefined;
+    const patches = (client.patches ?? 0) > (served === built.encrypted ? 1 : 0);
+    const patch = patches && served.patch?.base === client.revision ? served.patch : undefined;
     client.revision = built.revision;
     this.write(client, patch ? patch.event : served.event);
   }

@@ -199,6 +199,77 @@ describe('GET /sdk/v1/stream on a real server', () => {
     expect(JSON.parse(removal[2]!.slice('data: '.length)).features).toEqual({ banner: null });
   });
 
+  it('sends encrypted streams that ask with patches=2 encrypted patches, whole rulesets otherwise', async () => {
+    const env = await t.request('PATCH', '/api/v1/environments/production', {
+      as: t.admin,
+      body: { allowClientRuleset: true, encryptRuleset: true },
+    });
+    const key = env.json.encryptionKey as string;
+    const client = (await t.sdkKey('client')).secret;
+    const data = (block: string) => JSON.parse(block.split('\n')[2]!.slice('data: '.length));
+    const typeOf = (block: string) => block.split('\n')[1];
+    // One flag, changed whole: a patch of it would not be smaller than the whole ruleset.
+    await toggle(false);
+    const patched = open({}, `/sdk/v1/stream?key=${client}&patches=2`);
+    const old = open({}, `/sdk/v1/stream?key=${client}&patches=1`);
+    expect(typeOf(await patched.event())).toBe('event: ruleset');
+    await old.event();
+    await toggle(true);
+    expect(typeOf(await patched.event())).toBe('event: ruleset');
+    expect(typeOf(await old.event())).toBe('event: ruleset');
+
+    // More flags: a change of one goes as an encrypted patch of exactly that one.
+    for (let i = 0; i < 5; i++) {
+      await t.request('POST', '/api/v1/flags', {
+        as: t.admin,
+        body: { key: `other-${i}`, valueType: 'string', defaultValue: `value ${i} `.repeat(20) },
+      });
+      expect(typeOf(await patched.event())).toBe('event: patch');
+      await old.event();
+    }
+    await toggle(false);
+    const patch = await patched.event();
+    expect(typeOf(patch)).toBe('event: patch');
+    const body = data(patch);
+    expect(body.features).toBeUndefined();
+    expect(body.base).toBe(idOf(patch) - 1);
+    expect(body.dateUpdated).toEqual(expect.any(String));
+    // Old SDKs (patches=1) cannot read an encrypted patch: they keep getting whole rulesets.
+    const whole = await old.event();
+    expect(typeOf(whole)).toBe('event: ruleset');
+    expect(patch.length).toBeLessThan(whole.length);
+    const { decrypt } = await import('@flagstaff/sdk/core');
+    const features = JSON.parse((await decrypt(data(whole).encryptedFeatures, key))!);
+    expect(Object.keys(features)).toHaveLength(6);
+    expect(JSON.parse((await decrypt(body.encryptedFeatures, key))!)).toEqual({
+      checkout: features.checkout,
+    });
+
+    // A removal is null inside the encrypted features.
+    await t.request('DELETE', '/api/v1/flags/other-0', { as: t.admin });
+    const removal = data(await patched.event());
+    expect(JSON.parse((await decrypt(removal.encryptedFeatures, key))!)).toEqual({ 'other-0': null });
+    await old.event();
+
+    // A saved-group change goes whole.
+    await t.request('POST', '/api/v1/segments', {
+      as: t.admin,
+      body: { key: 'beta', name: 'Beta', kind: 'ids', ids: ['u1'] },
+    });
+    const put = await t.request('PUT', '/api/v1/flags/checkout/environments/production', {
+      as: t.admin,
+      headers: { 'if-match': '3' }, // three toggles so far
+      body: { enabled: true, rules: [{ type: 'force', value: 'beta', segments: ['beta'] }] },
+    });
+    expect(put.status, put.text).toBe(200);
+    expect(typeOf(await patched.event())).toBe('event: ruleset');
+    await t.request('PUT', '/api/v1/segments/beta', {
+      as: t.admin,
+      body: { name: 'Beta', kind: 'ids', ids: ['u2'] },
+    });
+    expect(typeOf(await patched.event())).toBe('event: ruleset');
+  });
+
   it('keeps an SDK client current through patches', async () => {
     const client = createClient({ apiHost: base, sdkKey: secret, cache: false, logger: silent });
     try {
