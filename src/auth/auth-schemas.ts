@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { Name, Slug, Timestamp } from '../http/schemas.ts';
+import { Name, Slug, NullableTimestamp, Timestamp } from '../http/schemas.ts';
 import { roles } from './access.ts';
 
 export const KeyKind = z.enum(['client', 'server', 'admin']);
@@ -14,8 +14,8 @@ export const ApiKey = z
     prefix: z.string().openapi({ description: 'The first characters of the secret, to recognise it' }),
     createdAt: Timestamp,
     createdBy: z.string(),
-    lastUsedAt: Timestamp.nullable(),
-    revokedAt: Timestamp.nullable(),
+    lastUsedAt: NullableTimestamp,
+    revokedAt: NullableTimestamp,
   })
   .openapi('ApiKey');
 
@@ -39,7 +39,7 @@ export const User = z
     role: Role,
     createdAt: Timestamp,
     updatedAt: Timestamp,
-    disabledAt: Timestamp.nullable(),
+    disabledAt: NullableTimestamp,
   })
   .openapi('User');
 

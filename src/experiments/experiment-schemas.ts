@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { ExperimentVariation } from '../flags/flag-schemas.ts';
-import { Name, Slug, Timestamp } from '../http/schemas.ts';
+import { Name, Slug, NullableTimestamp, Timestamp } from '../http/schemas.ts';
 
 /** Short enough that the rule ids `exp_<key>` and `ship_<key>` stay within 64 characters. */
 export const ExperimentKey = Slug.max(59);
@@ -117,7 +117,7 @@ export const ExperimentPhase = z
   .object({
     number: z.number().int(),
     startedAt: Timestamp,
-    endedAt: Timestamp.nullable(),
+    endedAt: NullableTimestamp,
     weights: z.array(z.number()),
     coverage: z.number(),
   })

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { Slug, Timestamp } from '../http/schemas.ts';
+import { Slug, NullableTimestamp, Timestamp } from '../http/schemas.ts';
 
 export const ValueType = z.enum(['boolean', 'string', 'number', 'json']);
 
@@ -101,7 +101,7 @@ export const FlagEnvironmentConfig = z
     enabled: z.boolean(),
     rules: z.array(Rule),
     version: z.number().int(),
-    updatedAt: Timestamp.nullable(),
+    updatedAt: NullableTimestamp,
     updatedBy: z.string().nullable(),
   })
   .openapi('FlagEnvironmentConfig');

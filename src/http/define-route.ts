@@ -5,7 +5,7 @@ import { createMiddleware } from 'hono/factory';
 import { describeAccess, isAllowed, type Access } from '../auth/access.ts';
 import { AppError } from '../errors.ts';
 import type { AppEnv } from './app-env.ts';
-import { errorResponses } from './error-schema.ts';
+import { errorContent, errorResponses, notFoundResponse } from './error-schema.ts';
 
 const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -35,6 +35,17 @@ export function requireAccess(access: Access) {
   });
 }
 
+/** A route's own error answers (`404: { description }`) carry the error body like every other. */
+function withErrorBodies(responses: RouteConfig['responses']): RouteConfig['responses'] {
+  return Object.fromEntries(
+    Object.entries(responses).map(([status, response]) =>
+      Number(status) >= 400 && !('content' in response && response.content)
+        ? [status, { ...errorContent, ...response }]
+        : [status, response],
+    ),
+  );
+}
+
 /**
  * A route with its access rule.
  * @example defineRoute({ method: 'get', path: '/api/v1/environments', access: { role: 'viewer' }, ... })
@@ -45,7 +56,11 @@ export function defineRoute<const R extends Omit<RouteConfig, 'middleware'>>(con
     'public' in access ? [] : 'role' in access ? [{ bearer: [] }, { session: [] }] : [{ bearer: [] }];
   return createRoute({
     ...route,
-    responses: { ...errorResponses, ...route.responses },
+    responses: {
+      ...errorResponses,
+      ...(route.path.includes('{') ? notFoundResponse : {}),
+      ...withErrorBodies(route.responses),
+    },
     security,
     'x-flagstaff-access': describeAccess(access),
     middleware: [requireAccess(access)] as const,

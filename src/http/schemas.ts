@@ -12,6 +12,14 @@ export const Name = z.string().trim().min(1).max(200);
 
 /** Timestamps leave the API as ISO-8601 strings. */
 export const Timestamp = z.date().openapi({ type: 'string', format: 'date-time' });
+/**
+ * A timestamp that may be null. `Timestamp.nullable()` documents plain `string`: the type given to
+ * `Timestamp` for the document wins over the null that `nullable()` adds.
+ */
+export const NullableTimestamp = z
+  .date()
+  .nullable()
+  .openapi({ type: ['string', 'null'], format: 'date-time' });
 
 export const IdParam = (name: string, prefix: string) =>
   z.object({

@@ -32,7 +32,9 @@ export const Segment = z
     name: z.string(),
     description: z.string(),
     kind: z.enum(['condition', 'ids']),
-    condition: Condition.nullable(),
+    // A union, not `Condition.nullable()`: that documents `allOf: [Condition, {type: [object, null]}]`,
+    // which null does not satisfy (Condition is an object).
+    condition: z.union([Condition, z.null()]),
     attribute: z.string().nullable(),
     idCount: z.number().int(),
     ids: z.array(z.string()).optional().openapi({ description: 'Only when asked for, with ?include=ids' }),
