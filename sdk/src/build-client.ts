@@ -28,7 +28,7 @@ import type {
 import { createEventQueue } from './event-queue.js';
 import { randomId } from './random-id.js';
 import { defaultCache } from './ruleset-cache.js';
-import { syncRuleset, type StreamConnector } from './ruleset-sync.js';
+import { mergePatch, syncRuleset, type StreamConnector } from './ruleset-sync.js';
 import { createSdkApi } from './sdk-api.js';
 
 /**
@@ -204,16 +204,24 @@ export function buildClient(
 
   // A payload from any source; one that fails to parse or decrypt is logged and ignored (the
   // previous ruleset stays). A plain one is in use at once (a bootstrap, for the first render);
-  // encrypted ones are decrypted in turn, so they apply in arrival order.
+  // encrypted ones are decrypted in turn, so they apply in arrival order. An encrypted patch
+  // (`base`) applies only onto the payload that arrived just before it (the stream's revision
+  // `base`), and only if that one is in use; else the stream starts over for a whole ruleset.
   const apply = (input: string | FeaturePayload, from: RulesetSourceKind, n = ++arrived) => {
     const bad = (error: unknown) => fail(`bad ${from} ruleset`, error);
     try {
-      const text = typeof input === 'string' ? input : undefined;
+      let text = typeof input === 'string' ? input : undefined;
       const payload: FeaturePayload = text ? JSON.parse(text) : input;
       if (!payload.encryptedFeatures) return use(payload, from, n, text);
       applied = applied
         .then(async () => {
-          const plain = decrypt && decryptionKey && (await decrypt(payload, decryptionKey));
+          let plain = decrypt && decryptionKey && (await decrypt(payload, decryptionKey));
+          if ('base' in payload) {
+            if (!plain || inUse !== n - 1) return sync.resync();
+            const { payload: held } = ruleset!;
+            plain = mergePatch({ ...held, features: { ...held.features } }, plain);
+            text = undefined; // not a payload, to cache or compare
+          }
           if (!plain)
             throw new Error('cannot decrypt: needs decrypt: decryptPayload and the right decryptionKey');
           if (!closed && n > inUse) use(plain, from, n, text);

@@ -1,5 +1,6 @@
 import { backoffDelay, unrefTimeout } from './backoff.js';
 import type { ClientOptions } from './client-types.js';
+import type { FeaturePayload } from './core/types.js';
 import type { SdkApi } from './sdk-api.js';
 
 /**
@@ -42,11 +43,27 @@ const FAILURES_BEFORE_POLLING = 3;
 const HEALTHY_MS = 30_000;
 
 /**
+ * Applies a patch's features (`null`: removed) and date onto `payload`, which it changes and returns.
+ *
+ * @example
+ * const next = mergePatch({ ...payload, features: { ...payload.features } }, decryptedPatch);
+ */
+export const mergePatch = (payload: FeaturePayload, { features, dateUpdated }: FeaturePayload) => {
+  for (const key in features) {
+    if (features[key]) payload.features![key] = features[key];
+    else delete payload.features![key];
+  }
+  payload.dateUpdated = dateUpdated;
+  return payload;
+};
+
+/**
  * The network side of the client, one state machine: a conditional GET of the ruleset (ETag), then
  * an SSE stream of whole rulesets and patches, reconnecting with backoff and resuming after the
  * last event id (one connection at a time, so handlers never multiply), and polling while
  * streaming is off, refused or keeps failing. `take` receives each payload text that differs from
- * the previous one.
+ * the previous one; an encrypted patch as it came, for the client to decrypt and apply (with
+ * `mergePatch`) onto the payload delivered just before it, or else to call `resync`.
  *
  * @example
  * const sync = syncRuleset(options, api, connectEventSource, apply, warn);
@@ -70,6 +87,8 @@ export function syncRuleset(
   let retryTimer: ReturnType<typeof setTimeout> | undefined;
   let stop: (() => void) | undefined;
   let lastEventId = '';
+  // The payload text the stream gave at revision lastEventId: a patch applies onto it only.
+  let at: string | undefined;
   let retryMs: number | undefined;
   let failures = 0;
   let opened = false;
@@ -122,27 +141,31 @@ export function syncRuleset(
     poll();
   };
 
-  // A patch holds the features changed since revision `base`: the payload it makes, or
-  // `undefined` when we hold another revision (or it is unreadable).
+  // A patch holds the features changed since revision `base`: the payload it makes (an encrypted
+  // patch as it is, for the client), or `undefined` when we hold another revision (also when a
+  // poll replaced the stream's payload) or it is unreadable.
   const patched = (data: string) => {
     try {
-      const { base, features, dateUpdated } = JSON.parse(data);
+      const patch = JSON.parse(data);
       const payload = JSON.parse(last!);
-      if (String(base) !== lastEventId || !payload.features) return;
-      for (const key in features) {
-        if (features[key] === null) delete payload.features[key];
-        else payload.features[key] = features[key];
-      }
-      payload.dateUpdated = dateUpdated;
-      return JSON.stringify(payload);
+      if (String(patch.base) !== lastEventId || last !== at) return;
+      if (patch.encryptedFeatures) return data;
+      return payload.features && JSON.stringify(mergePatch(payload, patch));
     } catch {
       return;
     }
   };
 
   const open = () => {
-    // Changes come as patches (only what changed) when the server finds them smaller.
-    if (!closed) stop = connect('stream?patches=1', lastEventId, report, options, api);
+    // Changes come as patches (only what changed) when the server finds them smaller; `2`: encrypted
+    // rulesets too (`1` keeps those whole, for SDKs that cannot apply them).
+    if (!closed) stop = connect('stream?patches=2', lastEventId, report, options, api);
+  };
+  // Starts over without Last-Event-ID, for a whole ruleset.
+  const resync = () => {
+    lastEventId = '';
+    stop?.();
+    open();
   };
 
   const report: StreamReport = (type, data, id) => {
@@ -167,12 +190,8 @@ export function syncRuleset(
         setPolling(false);
         deliver(text, 'stream');
         lastEventId = id!;
-      } else {
-        // A patch for a revision we do not hold: reconnect without Last-Event-ID for a whole one.
-        lastEventId = '';
-        stop?.();
-        open();
-      }
+        at = last;
+      } else resync(); // a patch for a revision we do not hold
     } else {
       stop?.();
       stop = undefined;
@@ -190,6 +209,7 @@ export function syncRuleset(
 
   return {
     refresh,
+    resync,
     /** Starts streaming (or polling). */
     start: () => (streaming ? open() : setPolling(true)),
     close() {

@@ -65,7 +65,7 @@ describe.each([
     clients.push(c);
     await c.ready();
     const first = await waitFor(() => FakeEventSource.instances[0], 2000, 'EventSource');
-    expect(first.url).toBe(`${s.url}/sdk/v1/stream?patches=1&key=client%20key%2F1`);
+    expect(first.url).toBe(`${s.url}/sdk/v1/stream?patches=2&key=client%20key%2F1`);
     first.onopen?.();
     first.send('ruleset', JSON.stringify(payload('green')), '3');
     await waitFor(() => c.getValue('color', '') === 'green', 2000, 'update');

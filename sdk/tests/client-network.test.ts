@@ -1,3 +1,4 @@
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ClientOptions, type FlagstaffClient, type RulesetCache } from '@flagstaff/sdk';
 import { startTestServer, waitFor, type TestServer } from './client-test-server.js';
@@ -119,7 +120,7 @@ describe('client: streaming', () => {
     await c.ready();
     await waitFor(() => s.streams.size === 1, 3000, 'stream');
     const stream = s.requests.find((r) => r.path === '/sdk/v1/stream')!;
-    expect(stream.query).toBe('?patches=1');
+    expect(stream.query).toBe('?patches=2');
     // The stream's first event was revision 1 (see the test server).
     s.writeRaw(
       'event: patch\nid: 2\ndata: {"base":1,"features":{"color":{"defaultValue":"plum"},"archived":null}}\n\n',
@@ -135,6 +136,106 @@ describe('client: streaming', () => {
     const fresh = s.requests.filter((r) => r.path === '/sdk/v1/stream').at(-1)!;
     expect(fresh.headers['last-event-id']).toBeUndefined();
     await waitFor(() => c.getValue('color', '') === 'blue', 3000, 'whole ruleset again');
+  });
+
+  describe('encrypted patches', () => {
+    // The service's format: `<iv base64>.<AES-128-CBC ciphertext base64>`.
+    const key = randomBytes(16).toString('base64');
+    const encrypt = (value: unknown) => {
+      const iv = randomBytes(16);
+      const cipher = createCipheriv('aes-128-cbc', Buffer.from(key, 'base64'), iv);
+      const data = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+      return `${iv.toString('base64')}.${data.toString('base64')}`;
+    };
+    const encrypted = (on: boolean, color = 'blue') => {
+      const { features, dateUpdated } = payload(on, color);
+      return { encryptedFeatures: encrypt(features), dateUpdated };
+    };
+    const patch = (id: number, base: number, features: unknown, encryptedFeatures = encrypt(features)) =>
+      `event: patch\nid: ${id}\ndata: ${JSON.stringify({ base, encryptedFeatures, dateUpdated: 'd' })}\n\n`;
+    const streams = (s: TestServer) => s.requests.filter((r) => r.path === '/sdk/v1/stream');
+    const start = async (options: Partial<ClientOptions> = {}) => {
+      const s = await server(encrypted(false));
+      const c = client(s, { decryptionKey: key, ...options });
+      await c.ready();
+      await waitFor(() => s.streams.size === 1, 3000, 'stream');
+      let changes = 0; // after the first ruleset
+      c.subscribe(() => changes++);
+      return { s, c, changes: () => changes };
+    };
+
+    it('decrypts a patch and applies it onto the revision it starts from, once', async () => {
+      const { s, c, changes } = await start();
+      expect(streams(s)[0]!.query).toBe('?patches=2');
+      s.writeRaw(patch(2, 1, { color: { defaultValue: 'plum' }, archived: null }));
+      await waitFor(() => c.getValue('color', '') === 'plum', 3000, 'patched');
+      expect(c.isOn('new-checkout')).toBe(false); // untouched features stay
+      expect(c.evaluate('archived').reason).toBe('FLAG_NOT_FOUND');
+      expect(c.stats().source).toBe('stream');
+      // Patches in a row apply each onto the one before.
+      s.writeRaw(patch(3, 2, { 'new-checkout': { defaultValue: true, rules: [] } }));
+      await waitFor(() => c.isOn('new-checkout'), 3000, 'second patch');
+      expect(c.getValue('color', '')).toBe('plum');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(changes()).toBe(2);
+      expect(s.streamConnections).toBe(1);
+      expect(c.getPayload()?.features).not.toHaveProperty('archived');
+    });
+
+    it('reconnects without Last-Event-ID for a whole ruleset when the base is not the revision it holds', async () => {
+      const { s, c } = await start();
+      s.writeRaw(patch(2, 1, { color: { defaultValue: 'plum' } }));
+      await waitFor(() => c.getValue('color', '') === 'plum', 3000, 'patched');
+      s.writeRaw(patch(6, 5, { color: { defaultValue: 'gold' } }));
+      await waitFor(() => s.streamConnections === 2, 3000, 'fresh stream');
+      expect(streams(s).at(-1)!.headers['last-event-id']).toBeUndefined();
+      await new Promise((r) => setTimeout(r, 50));
+      expect(c.getValue('color', '')).toBe('blue');
+    });
+
+    it('reconnects for a whole ruleset when a patch cannot be decrypted', async () => {
+      const { s, c } = await start();
+      s.writeRaw(patch(2, 1, { color: { defaultValue: 'plum' } }));
+      await waitFor(() => c.getValue('color', '') === 'plum', 3000, 'patched');
+      s.writeRaw(patch(3, 2, {}, 'AAAAAAAAAAAAAAAAAAAAAA==.AAAAAAAAAAAAAAAAAAAAAA=='));
+      await waitFor(() => s.streamConnections === 2, 3000, 'fresh stream');
+      expect(streams(s).at(-1)!.headers['last-event-id']).toBeUndefined();
+      await waitFor(() => c.getValue('color', '') === 'blue', 3000, 'whole ruleset again');
+      // ...and without a decryption key at all.
+      const other = await start({ decryptionKey: undefined, logger: silent });
+      other.s.writeRaw(patch(2, 1, { color: { defaultValue: 'gold' } }));
+      await waitFor(() => other.s.streamConnections === 2, 3000, 'fresh stream without a key');
+      expect(streams(other.s).at(-1)!.headers['last-event-id']).toBeUndefined();
+    });
+
+    it('never applies a patch onto another revision than its base', async () => {
+      // Decryption held back: events queue up, and must apply in the order they arrived.
+      const { decryptPayload } = await import('@flagstaff/sdk/core');
+      let hold = Promise.resolve();
+      const decrypt: ClientOptions['decrypt'] = async (p, k) => {
+        await hold;
+        return p.encryptedFeatures === 'broken' ? null : decryptPayload(p, k);
+      };
+      const { s, c } = await start({ decrypt });
+      let release = () => {};
+      hold = new Promise((resolve) => (release = resolve));
+      // A patch of revision 1, then a whole revision 3: the patch must not land on revision 3.
+      s.writeRaw(patch(2, 1, { color: { defaultValue: 'plum' } }));
+      s.publish({ ...encrypted(true, 'three') });
+      release();
+      await waitFor(() => c.getValue('color', '') === 'three', 3000, 'whole ruleset');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(c.getValue('color', '')).toBe('three');
+      expect(s.streamConnections).toBe(1);
+
+      // A revision that could not be decrypted is not held: a patch of it must not land on the
+      // one before.
+      s.publish({ encryptedFeatures: 'broken', dateUpdated: 'd' });
+      s.writeRaw(patch(4, 3, { color: { defaultValue: 'gold' } }));
+      await waitFor(() => s.streamConnections === 2, 3000, 'fresh stream');
+      expect(streams(s).at(-1)!.headers['last-event-id']).toBeUndefined();
+      expect(c.getValue('color', '')).toBe('three');
+    });
   });
 
   it('hears nothing more from a connection it dropped, even later events of the same chunk', async () => {
