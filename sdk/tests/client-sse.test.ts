@@ -7,6 +7,8 @@ import { backoffDelay, parseRetryAfter } from '../src/backoff.js';
 import { randomId } from '../src/random-id.js';
 // eslint-disable-next-line no-restricted-imports
 import { createSseParser, type SseEvent } from '../src/sse-reader.js';
+// eslint-disable-next-line no-restricted-imports
+import { syncRuleset, type StreamReport } from '../src/ruleset-sync.js';
 
 const parse = (chunks: string[], lastId = '') => {
   const events: SseEvent[] = [];
@@ -114,5 +116,40 @@ describe('event ids', () => {
     } finally {
       vi.unstubAllGlobals();
     }
+  });
+});
+
+describe('ruleset sync', () => {
+  it('applies a patch only onto the payload the stream gave at its base, not one a GET put in between', async () => {
+    const bodies = ['{"features":{"a":{"defaultValue":1}}}', '{"features":{"a":{"defaultValue":3}}}'];
+    const api = {
+      send: async () => new Response(bodies.shift()!, { headers: { ETag: '"x"' } }),
+      url: (path: string) => path,
+    };
+    const connections: string[] = [];
+    let report: StreamReport = () => {};
+    const connect = (_path: string, lastEventId: string, r: StreamReport) => {
+      connections.push(lastEventId);
+      report = r;
+      return () => {};
+    };
+    const taken: string[] = [];
+    const sync = syncRuleset({ apiHost: '', sdkKey: 'k', pollIntervalMs: 0 }, api, connect, (text) =>
+      taken.push(text),
+    );
+    await sync.refresh();
+    sync.start();
+    report('open');
+    report('ruleset', '{"features":{"a":{"defaultValue":1}}}', '1'); // revision 1, as loaded
+    // The stream drops and comes back; the GET made on reopening brings a newer payload (revision 3).
+    report('open');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(taken.at(-1)).toContain('"defaultValue":3');
+    // A patch of revision 1 must not land on it: a whole ruleset is asked for instead.
+    report('patch', '{"base":1,"features":{"b":{"defaultValue":2}}}', '2');
+    expect(taken.at(-1)).toContain('"defaultValue":3');
+    expect(taken.at(-1)).not.toContain('"b"');
+    expect(connections).toEqual(['', '']);
+    sync.close();
   });
 });
