@@ -291,6 +291,49 @@ describe('GET /sdk/v1/stream on a real server', () => {
     }
   });
 
+  it('keeps an SDK client with a decryption key current through encrypted patches', async () => {
+    const env = await t.request('PATCH', '/api/v1/environments/production', {
+      as: t.admin,
+      body: { allowClientRuleset: true, encryptRuleset: true },
+    });
+    for (let i = 0; i < 5; i++)
+      await t.request('POST', '/api/v1/flags', {
+        as: t.admin,
+        body: { key: `other-${i}`, valueType: 'string', defaultValue: `value ${i} `.repeat(20) },
+      });
+    const connects = vi.spyOn(t.services.streams, 'connect');
+    const client = createClient({
+      apiHost: base,
+      sdkKey: (await t.sdkKey('client')).secret,
+      decryptionKey: env.json.encryptionKey,
+      cache: false,
+      logger: silent,
+    });
+    try {
+      await client.ready({ timeoutMs: 2000 });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the stream is up
+      expect(client.getValue('checkout', '')).toBe('old');
+      let changes = 0;
+      client.subscribe(() => changes++);
+      await t.request('PUT', '/api/v1/flags/checkout/environments/production', {
+        as: t.admin,
+        headers: { 'if-match': '0' },
+        body: { enabled: true, rules: [{ type: 'force', value: 'new' }] },
+      });
+      const deadline = Date.now() + 3000;
+      while (client.getValue('checkout', '') !== 'new' && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(client.getValue('checkout', '')).toBe('new');
+      expect(client.getValue('other-3', '')).toBe('value 3 '.repeat(20));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(changes).toBe(1);
+      expect(connects).toHaveBeenCalledTimes(1); // the patch applied: no reconnect for a whole ruleset
+      expect((await t.services.rulesets.get(env.json.id)).encrypted?.patch).toBeDefined();
+    } finally {
+      await client.close({ timeoutMs: 100 });
+    }
+  });
+
   it('refuses bad keys with 401 and ends open streams on shutdown, so the server can close', async () => {
     const refused = open({}, '/sdk/v1/stream?key=fs_server_nope');
     expect((await refused.response).statusCode).toBe(401);
