@@ -128,6 +128,7 @@ const patchConfig = defineRoute({
   responses: {
     200: jsonResponse(FlagEnvironmentConfig, 'The new configuration'),
     409: { description: 'Stale version' },
+    428: { description: 'Version missing (rule order or rules on/off; `enabled` alone needs none)' },
   },
 });
 const playground = defineRoute({

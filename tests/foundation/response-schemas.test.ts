@@ -105,6 +105,11 @@ it('answers match the documented response schemas along the README tour', async 
     as: admin,
     body: { enabled: false },
   });
+  const reorder = await call('PATCH', '/api/v1/flags/checkout-banner/environments/production', {
+    as: admin,
+    body: { ruleEnabled: { nope: false } },
+  });
+  expect(reorder.status).toBe(428);
   await call('GET', '/api/v1/flags', { as: admin });
   await call('GET', '/api/v1/flags/checkout-banner', { as: admin });
   await call('GET', '/api/v1/flags/nope', { as: admin }); // 404
@@ -181,5 +186,5 @@ it('answers match the documented response schemas along the README tour', async 
     },
   });
   await call('GET', '/api/v1/audit?limit=5', { as: admin });
-  expect(new Set(checked).size).toBeGreaterThanOrEqual(29);
+  expect(new Set(checked).size).toBeGreaterThanOrEqual(30);
 });
