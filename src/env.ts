@@ -29,7 +29,7 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
   /** Mark the session cookie `Secure`; set it when the service is reached over HTTPS. */
   COOKIE_SECURE: z.stringbool().default(false),
-  /** Seconds an idle dashboard session stays valid. */
+  /** Seconds a dashboard session stays valid after sign-in (a fixed expiry, not an idle timeout). */
   SESSION_TTL_SECONDS: z.coerce
     .number()
     .int()
