@@ -216,18 +216,20 @@ describe('client: event delivery', () => {
       retryBaseMs: 20,
       retryMaxMs: 50,
       flushIntervalMs: 10_000,
-      requestTimeoutMs: 100,
+      // Long enough that the answered retry never times out on a busy CI machine too.
+      requestTimeoutMs: 400,
     });
     clients.push(c);
     await c.ready();
     c.track('stuck');
     const settled = await Promise.race([
       c.flush().then(() => 'settled'),
-      new Promise((r) => setTimeout(r, 1500, 'still waiting')),
+      new Promise((r) => setTimeout(r, 3000, 'still waiting')),
     ]);
     expect(settled).toBe('settled');
-    await waitFor(() => s.events.length === 1, 3000, 'the batch retried');
-    expect(c.stats()).toMatchObject({ sent: 1, retries: 1, queued: 0 });
+    await waitFor(() => s.events.length === 1, 5000, 'the batch retried');
+    expect(c.stats()).toMatchObject({ sent: 1, queued: 0 });
+    expect(c.stats().retries).toBeGreaterThanOrEqual(1);
   });
 
   it('sends many requests within the request timeout without piling listeners on one signal', async () => {
