@@ -208,7 +208,10 @@ export function buildClient(
   // (`base`) applies only onto the payload that arrived just before it (the stream's revision
   // `base`), and only if that one is in use; else the stream starts over for a whole ruleset.
   const apply = (input: string | FeaturePayload, from: RulesetSourceKind, n = ++arrived) => {
-    const bad = (error: unknown) => fail(`bad ${from} ruleset`, error);
+    const bad = (error: unknown) => {
+      if (from === 'network') unusable = String(error);
+      fail(`bad ${from} ruleset`, error);
+    };
     try {
       let text = typeof input === 'string' ? input : undefined;
       const payload: FeaturePayload = text ? JSON.parse(text) : input;
@@ -232,6 +235,7 @@ export function buildClient(
     }
   };
 
+  let unusable: string | undefined;
   const sync = syncRuleset(options, api, connect, apply, warn);
   if (bootstrap) apply(bootstrap, 'bootstrap');
 
@@ -251,7 +255,8 @@ export function buildClient(
     if (error) await cached;
     await applied;
     await refreshOwnDocs();
-    return { source, error };
+    // A network ruleset that arrived unusable (unreadable, undecryptable) is why, too.
+    return { source, error: error ?? unusable };
   })().catch((error: unknown) => ({ source, error: String(error) }));
 
   const emit = (type: SdkEvent['type'], unit: string, fields: object) =>

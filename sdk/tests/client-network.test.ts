@@ -164,6 +164,13 @@ describe('client: streaming', () => {
       return { s, c, changes: () => changes };
     };
 
+    it('ready() says why an encrypted ruleset went unused (no key)', async () => {
+      const s = await server(encrypted(false));
+      const status = await client(s, {}).ready();
+      expect(status.source).toBe('none');
+      expect(status.error).toMatch(/cannot decrypt/);
+    });
+
     it('decrypts a patch and applies it onto the revision it starts from, once', async () => {
       const { s, c, changes } = await start();
       expect(streams(s)[0]!.query).toBe('?patches=2');
