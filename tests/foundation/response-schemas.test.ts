@@ -4,6 +4,7 @@
 // against the schema the document gives for its route and status, with an independent JSON Schema
 // validator (Ajv, draft 2020-12 as OpenAPI 3.1 uses).
 import Ajv2020 from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import type { ValidateFunction } from 'ajv';
 import { beforeAll, expect, it } from 'vitest';
 import { makeTestApp, type Caller, type TestApp } from '../helpers/test-app.ts';
@@ -15,6 +16,7 @@ interface Operation {
 let t: TestApp;
 let operations: { method: string; pattern: RegExp; template: string; op: Operation }[];
 const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv); // date-time, email, uri… are checked too, not ignored
 const validators = new Map<string, ValidateFunction>();
 const checked: string[] = [];
 
