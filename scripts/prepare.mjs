@@ -6,12 +6,17 @@ import { spawnSync } from 'node:child_process';
 import console from 'node:console';
 import { createRequire } from 'node:module';
 import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 
+let tsc;
 try {
-  createRequire(import.meta.url).resolve('typescript');
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 } catch {
   console.log('prepare: TypeScript is not installed (a production install): skipping the SDK build');
   process.exit(0);
 }
-const build = spawnSync('npm', ['run', 'build', '-w', 'sdk'], { stdio: 'inherit' });
+// The SDK's own build (`npm run build -w sdk`), run with this node: spawning `npm` needs a shell
+// on Windows.
+const sdk = fileURLToPath(new URL('../sdk/', import.meta.url));
+const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: sdk, stdio: 'inherit' });
 process.exit(build.status ?? 1);
