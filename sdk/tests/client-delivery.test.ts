@@ -227,7 +227,8 @@ describe('client: event delivery', () => {
       new Promise((r) => setTimeout(r, 3000, 'still waiting')),
     ]);
     expect(settled).toBe('settled');
-    await waitFor(() => s.events.length === 1, 5000, 'the batch retried');
+    // The server stores the batch before the client reads the answer: wait for both.
+    await waitFor(() => s.events.length === 1 && c.stats().sent === 1, 5000, 'the batch retried');
     expect(c.stats()).toMatchObject({ sent: 1, queued: 0 });
     expect(c.stats().retries).toBeGreaterThanOrEqual(1);
   });
