@@ -49,5 +49,12 @@ export class AppError extends Error {
   }
 }
 
+/** Bad input as one 400 naming every field: `body.rules.2.value: …; body.key: …`, issues in details. */
+export function validationFailed(issues: { path: string; message: string }[]): AppError {
+  return new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
+    issues,
+  });
+}
+
 export const notFound = (what: string, id: string) => new AppError('not_found', `${what} '${id}' not found`);
 export const conflict = (message: string, details?: unknown) => new AppError('conflict', message, details);

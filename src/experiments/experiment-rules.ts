@@ -17,12 +17,6 @@ export interface Issue {
 export { experimentRuleId };
 export const shipRuleId = (key: string) => `ship_${key}`;
 
-export function fail(issues: Issue[]): never {
-  throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-    issues,
-  });
-}
-
 export function wrongStatus(row: ExperimentRow, action: string, allowed: ExperimentStatus[]): AppError {
   return conflict(
     `experiment '${row.key}' is ${row.status}; it can ${action} only when ${allowed.join(' or ')}`,

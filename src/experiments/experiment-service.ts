@@ -5,13 +5,13 @@ import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { EnvironmentStore } from '../environments/environment-store.ts';
-import { conflict } from '../errors.ts';
+import { conflict, validationFailed } from '../errors.ts';
 import type { FlagReferenceCheck, FlagService } from '../flags/flag-service.ts';
 import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
 import type { MetricStore } from '../metrics/metric-store.ts';
 import type { AnalysisSpec, ExperimentStatus } from './analysis-spec.ts';
 import { ExperimentReader, ROLES, roleField, type ExperimentView } from './experiment-reader.ts';
-import { definedOnly, fail, variationIssues, wrongStatus, type Issue } from './experiment-rules.ts';
+import { definedOnly, variationIssues, wrongStatus, type Issue } from './experiment-rules.ts';
 import type { CreateExperiment, ShipExperiment, UpdateExperiment } from './experiment-schemas.ts';
 import type { ExperimentRow, ExperimentStore } from './experiment-store.ts';
 import { ExperimentFlagWriter } from './experiment-flag-writer.ts';
@@ -76,7 +76,7 @@ export class ExperimentService {
       const { flag, env } = await this.reader.target(input.flag, input.environment, issues);
       if (flag) issues.push(...variationIssues(flag, input.variations));
       const refs = await this.reader.metricRefs(input, issues);
-      if (issues.length > 0) fail(issues);
+      if (issues.length > 0) throw validationFailed(issues);
       const now = this.deps.clock.now();
       const row: ExperimentRow = {
         id: newId('exp'),
@@ -176,7 +176,7 @@ export class ExperimentService {
       const refs = metricsChanged
         ? await this.reader.metricRefs({ ...before, ...definedOnly(patch) }, issues, patch)
         : null;
-      if (issues.length > 0) fail(issues);
+      if (issues.length > 0) throw validationFailed(issues);
 
       const now = this.deps.clock.now();
       const updated: ExperimentRow = { ...row, ...next, updatedAt: now };
@@ -274,7 +274,7 @@ export class ExperimentService {
       async (row, now) => {
         const variation = row.variations.find((v) => v.key === input.variation);
         if (!variation)
-          fail([
+          throw validationFailed([
             {
               path: 'body.variation',
               message: `no variation '${input.variation}'; one of ${row.variations.map((v) => v.key).join(', ')}`,

@@ -6,14 +6,14 @@ import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
+import { AppError, conflict, notFound, validationFailed } from '../errors.ts';
 import type { RulesetChanges } from '../sdk-api/ruleset-changes.ts';
 import type { SegmentStore } from '../segments/segment-store.ts';
 import type { CreateFlag, PatchFlagConfig, PutFlagConfig, Rule, UpdateFlag } from './flag-schemas.ts';
 import type { FlagConfigRow, FlagFilter, FlagRow, FlagStore } from './flag-store.ts';
 import { valueTypeError } from './flag-values.ts';
 import { flagsRequiredBy } from './rule-references.ts';
-import { checkRules, fail } from './rule-checks.ts';
+import { checkRules } from './rule-checks.ts';
 
 export interface FlagConfig {
   environment: string;
@@ -74,7 +74,7 @@ export class FlagService {
 
   async create(input: z.output<typeof CreateFlag>, actor: Actor, requestId?: string): Promise<FlagView> {
     const typeError = valueTypeError(input.valueType, input.defaultValue);
-    if (typeError) fail([{ path: 'body.defaultValue', message: typeError }]);
+    if (typeError) throw validationFailed([{ path: 'body.defaultValue', message: typeError }]);
     return this.mutate(async () => {
       if (await this.deps.flags.byKey(input.key)) throw conflict(`flag '${input.key}' already exists`);
       const now = this.deps.clock.now();
@@ -109,7 +109,7 @@ export class FlagService {
       const before = await this.row(key);
       if (patch.defaultValue !== undefined) {
         const typeError = valueTypeError(before.valueType, patch.defaultValue);
-        if (typeError) fail([{ path: 'body.defaultValue', message: typeError }]);
+        if (typeError) throw validationFailed([{ path: 'body.defaultValue', message: typeError }]);
       }
       await this.deps.flags.update(before.id, { ...patch, updatedAt: this.deps.clock.now() });
       const after = await this.row(key);
@@ -225,7 +225,7 @@ export class FlagService {
         if (input.ruleOrder) {
           const ids = current.rules.map((r) => r.id);
           if (input.ruleOrder.length !== ids.length || !ids.every((id) => input.ruleOrder!.includes(id))) {
-            fail([
+            throw validationFailed([
               {
                 path: 'body.ruleOrder',
                 message: `must list every rule id exactly once: ${ids.join(', ') || '(no rules)'}`,
@@ -236,7 +236,7 @@ export class FlagService {
         }
         for (const [id, enabled] of Object.entries(input.ruleEnabled ?? {})) {
           if (!rules.some((r) => r.id === id))
-            fail([{ path: `body.ruleEnabled.${id}`, message: 'no rule with this id' }]);
+            throw validationFailed([{ path: `body.ruleEnabled.${id}`, message: 'no rule with this id' }]);
           rules = rules.map((r) => (r.id === id ? { ...r, enabled } : r));
         }
         checkManagedRules(current.rules, rules);

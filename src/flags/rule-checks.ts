@@ -3,20 +3,13 @@
 // and reported at once, each with its path (`body.rules.2.value`), as one validation error.
 import type { z } from '@hono/zod-openapi';
 import { randomToken } from '../auth/secrets.ts';
-import { AppError } from '../errors.ts';
+import { validationFailed } from '../errors.ts';
 import type { SegmentStore } from '../segments/segment-store.ts';
 import { validateCondition, type ConditionIssue } from './condition-validator.ts';
 import type { PutFlagConfig, Rule } from './flag-schemas.ts';
 import type { FlagRow, FlagStore } from './flag-store.ts';
 import { valueTypeError } from './flag-values.ts';
 import { segmentsUsedBy } from './rule-references.ts';
-
-/** Throws the validation error (400) listing every issue with its path. */
-export function fail(issues: ConditionIssue[]): never {
-  throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-    issues,
-  });
-}
 
 /** Validates rules against the flag's type, known segments and flags; gives rules their ids. */
 export async function checkRules(
@@ -77,6 +70,6 @@ export async function checkRules(
         });
     }
   }
-  if (issues.length > 0) fail(issues);
+  if (issues.length > 0) throw validationFailed(issues);
   return withIds;
 }

@@ -4,7 +4,7 @@ import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { AppError, type ErrorCode } from '../errors.ts';
+import { AppError, validationFailed, type ErrorCode } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { AppEnv } from './app-env.ts';
 
@@ -53,8 +53,7 @@ export function validationError(target: string, error: ZodError): AppError {
     const path = [target, ...issue.path.map(String)].join('.');
     return { path: keys.length === 1 ? `${path}.${keys[0]}` : path, message: issue.message };
   });
-  const message = issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ');
-  return new AppError('validation_failed', message, { issues });
+  return validationFailed(issues);
 }
 
 const targetNames: Record<string, string> = {

@@ -4,7 +4,7 @@ import type { AuditLog } from '../audit/audit-log.ts';
 import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
 import type { CreateMetric, UpdateMetric } from './metric-schemas.ts';
 import type { MetricRow, MetricStore } from './metric-store.ts';
 
@@ -120,8 +120,5 @@ export class MetricService {
 
 function check(definition: Definition): void {
   const issues = metricIssues(definition);
-  if (issues.length > 0)
-    throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-      issues,
-    });
+  if (issues.length > 0) throw validationFailed(issues);
 }

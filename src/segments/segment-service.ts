@@ -5,7 +5,7 @@ import { newId } from '../auth/secrets.ts';
 import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { EnvironmentStore } from '../environments/environment-store.ts';
-import { AppError, conflict, notFound } from '../errors.ts';
+import { conflict, notFound, validationFailed } from '../errors.ts';
 import { validateCondition } from '../flags/condition-validator.ts';
 import type { Rule } from '../flags/flag-schemas.ts';
 import type { FlagStore } from '../flags/flag-store.ts';
@@ -121,9 +121,7 @@ export class SegmentService {
     if (definition.kind === 'condition') {
       const issues = validateCondition(definition.condition, 'body.condition');
       if (issues.length > 0) {
-        throw new AppError('validation_failed', issues.map((i) => `${i.path}: ${i.message}`).join('; '), {
-          issues,
-        });
+        throw validationFailed(issues);
       }
       return {
         name: definition.name,
