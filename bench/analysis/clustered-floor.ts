@@ -9,7 +9,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { AnalysisTables } from '../../src/analysis/analysis-tables.ts';
 import type { AnalysisSpec } from '../../src/analysis/analysis-spec.ts';
-import { ANALYSED_UNITS } from '../../src/analysis/metric-sql.ts';
+import { ANALYSED_UNITS, eventCode } from '../../src/analysis/metric-sql.ts';
 
 export interface ClusteredFloor {
   /** Best time of the per-unit aggregation over the unit-clustered copy, in ms. */
@@ -28,7 +28,6 @@ export function clusteredAggregation(
   const tables = new AnalysisTables(sqlite, spec, now);
   const { where, params: p, events } = tables.eventFilter();
   const { names, columns } = tables.valueColumns(p, events);
-  const codes = events.map((e, k) => `WHEN ${p.add(e)} THEN ${k}`).join(' ');
   sqlite.exec(
     `CREATE TEMP TABLE bench_clustered_events (unit TEXT, rid INTEGER, e INTEGER, ts INTEGER, v REAL,
        PRIMARY KEY (unit, rid)) WITHOUT ROWID;
@@ -38,7 +37,7 @@ export function clusteredAggregation(
     sqlite
       .prepare(
         `INSERT INTO temp.bench_clustered_events
-         SELECT t.unit, t.rowid, CASE t.event ${codes} END, t.ts, coalesce(t.value, 1)
+         SELECT t.unit, t.rowid, ${eventCode(events, p.add.bind(p))}, t.ts, coalesce(t.value, 1)
          FROM track_events t WHERE ${where} ORDER BY t.unit, t.rowid`,
       )
       .run(p.values);

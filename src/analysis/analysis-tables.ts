@@ -10,6 +10,7 @@ import { metricCap } from './metric-caps.ts';
 import {
   ANALYSED_UNITS,
   DAY_MS,
+  eventCode,
   maxLookback,
   metricColumns,
   metricEvents,
@@ -106,7 +107,6 @@ export class AnalysisTables {
   buildUnits(): string[] {
     const { where, params: p, events } = this.eventFilter();
     const { names, columns } = this.valueColumns(p, events);
-    const eventCodes = events.map((e, k) => `WHEN ${p.add(e)} THEN ${k}`).join(' ');
     this.drop();
     this.buildDimensions();
     // The analysed units keyed by unit alone: a smaller key than experiment_units' for the lookup
@@ -134,7 +134,7 @@ export class AnalysisTables {
         .prepare(
           `INSERT INTO temp.analysis_units
            SELECT t.unit, ${columns.join(',\n  ')}
-           FROM (SELECT t.unit AS unit, CASE t.event ${eventCodes} END AS e, t.ts AS ts, coalesce(t.value, 1) AS v
+           FROM (SELECT t.unit AS unit, ${eventCode(events, p.add.bind(p))} AS e, t.ts AS ts, coalesce(t.value, 1) AS v
                  FROM track_events t ${this.readsWholeTable(where, p.values) ? 'NOT INDEXED' : ''}
                  WHERE ${where}
                  ORDER BY t.unit) t

@@ -57,6 +57,11 @@ export function metricColumns(
   return columns;
 }
 
+/** The event of `t` as its position in `events`: the per-metric conditions then compare integers. */
+export function eventCode(events: string[], add: (value: string) => string): string {
+  return `CASE t.event ${events.map((e, k) => `WHEN ${add(e)} THEN ${k}`).join(' ')} END`;
+}
+
 export function metricEvents(spec: AnalysisSpec): string[] {
   const names = new Set<string>();
   for (const m of spec.metrics) {

@@ -3,7 +3,8 @@
 // of those events. Applied to the state by refresh-apply.ts.
 import type { AnalysisTables } from './analysis-tables.ts';
 import { ANALYSED_UNITS, DAY_MS, maxLookback } from './metric-sql.ts';
-import { createPendingTable, eventCode, unitsTable, type Marks, type StateRow } from './state-tables.ts';
+import { createPendingTable, unitsTable, type Marks, type StateRow } from './state-tables.ts';
+import { eventCode } from './metric-sql.ts';
 
 /**
  * The changes since the state's watermarks, in temp tables: the units that became analysed, and

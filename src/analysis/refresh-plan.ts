@@ -4,7 +4,6 @@
 import { prepareDelta } from './refresh-delta.ts';
 import {
   createPendingTable,
-  eventCode,
   readMarks,
   readState,
   specFingerprint,
@@ -12,7 +11,7 @@ import {
   type StateRow,
 } from './state-tables.ts';
 import type { AnalysisTables } from './analysis-tables.ts';
-import { DAY_MS, maxLookback } from './metric-sql.ts';
+import { DAY_MS, eventCode, maxLookback } from './metric-sql.ts';
 
 export interface Plan {
   kind: 'rebuild' | 'delta';

@@ -134,10 +134,6 @@ export function insertStateRow(tables: AnalysisTables, fingerprint: string): num
   );
 }
 
-export function eventCode(events: string[], add: (value: string) => string): string {
-  return `CASE t.event ${events.map((e, k) => `WHEN ${add(e)} THEN ${k}`).join(' ')} END`;
-}
-
 export function createPendingTable(sqlite: BetterSqlite3.Database): void {
   sqlite.exec('CREATE TEMP TABLE analysis_new_pending (unit TEXT, event INTEGER, ts INTEGER, value REAL)');
 }
