@@ -11,8 +11,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 let servers: TestServer[] = [];
 let clients: FlagstaffClient[] = [];
-const setup = async (options: Partial<ClientOptions> = {}) => {
-  const s = await startTestServer({ features: {} });
+const setup = async (
+  options: Partial<ClientOptions> = {},
+  serverOptions: Parameters<typeof startTestServer>[1] = {},
+) => {
+  const s = await startTestServer({ features: {} }, serverOptions);
   servers.push(s);
   const c = createClient({
     apiHost: s.url,
@@ -201,26 +204,11 @@ describe('client: event delivery', () => {
   it('settles flush() when an events POST never answers, and retries the batch', async () => {
     // A POST that hung held the queue (and flush()) until the connection died, if ever.
     let posts = 0;
-    const s = await startTestServer(
-      { features: {} },
+    const { s, c } = await setup(
+      // Long enough that the answered retry never times out on a busy CI machine too.
+      { retryMaxMs: 50, requestTimeoutMs: 400 },
       { hang: (r) => r.path === '/sdk/v1/events' && ++posts === 1 },
     );
-    servers.push(s);
-    const c = createClient({
-      apiHost: s.url,
-      sdkKey: s.sdkKey,
-      attributes: { id: 'u1' },
-      logger: silent,
-      cache: false,
-      streaming: false,
-      retryBaseMs: 20,
-      retryMaxMs: 50,
-      flushIntervalMs: 10_000,
-      // Long enough that the answered retry never times out on a busy CI machine too.
-      requestTimeoutMs: 400,
-    });
-    clients.push(c);
-    await c.ready();
     c.track('stuck');
     const settled = await Promise.race([
       c.flush().then(() => 'settled'),
