@@ -147,9 +147,10 @@ export function syncRuleset(
   const patched = (data: string) => {
     try {
       const patch = JSON.parse(data);
-      const payload = JSON.parse(last!);
       if (String(patch.base) !== lastEventId || last !== at) return;
       if (patch.encryptedFeatures) return data;
+      // Parsed only for a patch that applies: the held payload is the whole ruleset.
+      const payload = JSON.parse(last!);
       return payload.features && JSON.stringify(mergePatch(payload, patch));
     } catch {
       return;
