@@ -110,6 +110,22 @@ describe('OpenFeature server provider', () => {
     await OpenFeature.clearProviders();
   });
 
+  /** A provider on `s` (no stream), set and ready, and its OpenFeature client. */
+  const readyClient = async (s: TestServer, options: Partial<ClientOptions> = {}) => {
+    servers.push(s);
+    const provider = new FlagstaffServerProvider({
+      apiHost: s.url,
+      sdkKey: s.sdkKey,
+      logger: silent,
+      cache: false,
+      streaming: false,
+      ...options,
+    });
+    const name = `test-${domain++}`;
+    await OpenFeature.setProviderAndWait(name, provider);
+    return OpenFeature.getClient(name);
+  };
+
   it('maps an evaluation that fails at run time (an attribute getter that throws) to GENERAL, not PARSE_ERROR', async () => {
     // PARSE_ERROR is for flag configuration that cannot be parsed; the engine's ERROR is a failure
     // while evaluating (here the context's own getter), which OpenFeature calls GENERAL.
@@ -118,17 +134,7 @@ describe('OpenFeature server provider', () => {
         tier: { defaultValue: 'basic', rules: [{ condition: { 'org.plan': 'pro' }, force: 'gold' }] },
       },
     });
-    servers.push(s);
-    const provider = new FlagstaffServerProvider({
-      apiHost: s.url,
-      sdkKey: s.sdkKey,
-      logger: silent,
-      cache: false,
-      streaming: false,
-    });
-    const name = `test-${domain++}`;
-    const client = OpenFeature.getClient(name);
-    await OpenFeature.setProviderAndWait(name, provider);
+    const client = await readyClient(s);
     const org = {
       get plan(): string {
         throw new Error('boom');
@@ -153,18 +159,7 @@ describe('OpenFeature server provider', () => {
         loop: { defaultValue: 1, rules: [{ parentConditions: [{ id: 'loop', condition: { value: 1 } }] }] },
       },
     });
-    servers.push(s);
-    const provider = new FlagstaffServerProvider({
-      apiHost: s.url,
-      sdkKey: s.sdkKey,
-      logger: silent,
-      cache: false,
-      streaming: false,
-      forcedValues: { forced: 'qa' },
-    });
-    const name = `test-${domain++}`;
-    const client = OpenFeature.getClient(name);
-    await OpenFeature.setProviderAndWait(name, provider);
+    const client = await readyClient(s, { forcedValues: { forced: 'qa' } });
     expect(await client.getStringDetails('gated', 'fallback', { targetingKey: 'u' })).toMatchObject({
       value: 'fallback',
       reason: 'PREREQUISITE_FAILED',
