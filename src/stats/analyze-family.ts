@@ -1,7 +1,7 @@
-import { analyzeDetailed, type DetailedComparison } from './analyze.js';
+import { analyze, analyzeDetailed, resolveSettings, type DetailedComparison } from './analyze.js';
 import { adjustedIntervalAlpha, adjustPValues, type CorrectionMethod } from './corrections.js';
-import type { AnalyzeRequest, AnalyzeResponse, EffectResult } from './types.js';
-import { StatsInputError } from './validate-request.js';
+import type { AnalyzeRequest, AnalyzeResponse, EffectResult, ResolvedSettings } from './types.js';
+import { StatsInputError, validateRequest } from './validate-request.js';
 
 export interface FamilyOptions {
   method: CorrectionMethod;
@@ -62,4 +62,20 @@ export function analyzeFamily(requests: AnalyzeRequest[], options: FamilyOptions
     });
   }
   return responses;
+}
+
+/**
+ * One metric analysed as an experiment reports its only goal metric: every treatment against the
+ * control, the comparisons corrected together with the settings' correction (none for one
+ * treatment or the Bayesian engine), and the settings resolved from ANALYSIS_DEFAULTS. What
+ * `POST /api/v1/analyze` answers.
+ */
+export function analyzeCorrected(request: AnalyzeRequest): AnalyzeResponse & { settings: ResolvedSettings } {
+  validateRequest(request);
+  const settings = resolveSettings(request);
+  const [response] =
+    settings.correction === 'none'
+      ? [analyze(request)]
+      : analyzeFamily([request], { method: settings.correction, alpha: settings.alpha });
+  return { ...response!, settings };
 }

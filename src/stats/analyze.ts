@@ -1,7 +1,8 @@
 import { chanceToWin, credibleInterval, expectedLoss, gaussianPosterior } from './bayesian.js';
 import { cupedAdjust } from './cuped.js';
 import { absoluteEffect, relativeEffect, tTest, type TestResult } from './frequentist.js';
-import { DEFAULT_SEQUENTIAL_TUNING, mixtureRho, sequentialTest } from './sequential.js';
+import { ANALYSIS_DEFAULTS } from './defaults.js';
+import { mixtureRho, sequentialTest } from './sequential.js';
 import { srmTest } from './srm.js';
 import { summarize } from './summary.js';
 import type {
@@ -12,31 +13,34 @@ import type {
   EffectResult,
   Estimate,
   MetricKind,
-  Sided,
+  ResolvedSettings,
   VariationInput,
 } from './types.js';
 import { validateRequest } from './validate-request.js';
 
-/** Settings with every default filled in. */
-export interface ResolvedSettings {
-  alpha: number;
-  sided: Sided;
-  engine: 'frequentist' | 'bayesian';
-  sequential: boolean;
-  sequentialTuning: number;
-  cuped: boolean;
-  prior: { mean: number; variance: number } | null;
-}
-
-export function resolveSettings(settings: AnalyzeRequest['settings'] = {}): ResolvedSettings {
+/**
+ * Every setting the request leaves out, from ANALYSIS_DEFAULTS. CUPED's default applies only where
+ * it can: every variation has pre-period sums and the metric is not a ratio. The sequential test
+ * is a frequentist one: the Bayesian engine resolves it to off, and its correction to none (there
+ * is no p-value to adjust).
+ */
+export function resolveSettings(
+  request: Pick<AnalyzeRequest, 'settings' | 'metric' | 'variations'>,
+): ResolvedSettings {
+  const settings = request.settings ?? {};
+  const engine = settings.engine ?? ANALYSIS_DEFAULTS.engine;
+  const frequentist = engine === 'frequentist';
+  const cupedPossible =
+    request.metric.kind !== 'ratio' && request.variations.every((v) => v.pre !== undefined);
   return {
-    alpha: settings.alpha ?? 0.05,
-    sided: settings.sided ?? 'two',
-    engine: settings.engine ?? 'frequentist',
-    sequential: settings.sequential ?? false,
-    sequentialTuning: settings.sequentialTuning ?? DEFAULT_SEQUENTIAL_TUNING,
-    cuped: settings.cuped ?? false,
-    prior: settings.prior ?? null,
+    alpha: settings.alpha ?? ANALYSIS_DEFAULTS.alpha,
+    sided: settings.sided ?? ANALYSIS_DEFAULTS.sided,
+    engine,
+    sequential: frequentist && (settings.sequential ?? ANALYSIS_DEFAULTS.sequential),
+    sequentialTuning: settings.sequentialTuning ?? ANALYSIS_DEFAULTS.sequentialTuning,
+    cuped: settings.cuped ?? (ANALYSIS_DEFAULTS.cuped && cupedPossible),
+    correction: frequentist ? (settings.correction ?? ANALYSIS_DEFAULTS.correction) : 'none',
+    prior: frequentist ? null : (settings.prior ?? ANALYSIS_DEFAULTS.prior),
   };
 }
 
@@ -206,7 +210,7 @@ export function analyzeDetailed(request: AnalyzeRequest): {
   settings: ResolvedSettings;
 } {
   validateRequest(request);
-  const settings = resolveSettings(request.settings);
+  const settings = resolveSettings(request);
   const { variations } = request;
   const srm = srmTest(
     variations.map((v) => v.n),

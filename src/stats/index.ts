@@ -3,10 +3,13 @@
  * squares). No I/O, no database, no HTTP — see docs/decisions/0003-sequential-testing.md.
  */
 export { analyze, analyzeDetailed, resolveSettings, intervalMethod } from './analyze.js';
-export type { DetailedComparison, IntervalMethod, ResolvedSettings } from './analyze.js';
-export { analyzeFamily } from './analyze-family.js';
+export type { DetailedComparison, IntervalMethod } from './analyze.js';
+export { ANALYSIS_DEFAULTS } from './defaults.js';
+export { analyzeFamily, analyzeCorrected } from './analyze-family.js';
 export type { FamilyOptions } from './analyze-family.js';
 export { verdict } from './verdict.js';
+export { headline } from './headline.js';
+export type { Headline, HeadlineEffect, HeadlineOptions } from './headline.js';
 export type { Verdict, VerdictOptions } from './verdict.js';
 export { StatsInputError, validateRequest } from './validate-request.js';
 export { summarize, sampleVariance, sampleCovariance } from './summary.js';
@@ -28,6 +31,6 @@ export { srmTest, sequentialSrmTest, SRM_THRESHOLD, DEFAULT_SRM_CONCENTRATION } 
 export type { SrmTest, SequentialSrmTest } from './srm.js';
 export { holm, benjaminiHochberg, adjustPValues, adjustedIntervalAlpha } from './corrections.js';
 export type { CorrectionMethod } from './corrections.js';
-export { power, minimumDetectableEffect, requiredSampleSize } from './power.js';
+export { power, minimumDetectableEffect, requiredSampleSize, plannedSampleSize } from './power.js';
 export type { PlanningInput } from './power.js';
 export type * from './types.js';

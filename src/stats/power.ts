@@ -85,3 +85,26 @@ export function requiredSampleSize(
   while (gap(hi) < 0 && hi < 1e15) hi *= 2;
   return bisect(gap, hi / 2, hi, 1e-12);
 }
+
+/**
+ * The plan of a sequential experiment: the control units `n` at which the confidence sequence,
+ * tuned to be tightest at that very size (N* = n(1 + ratio), the pair's total), reaches
+ * `targetPower` against `effect`. At N = N* the boundary in standard errors does not depend on N
+ * (Nρ² is fixed by α alone), so power grows with n and the root is unique. A fixed-horizon plan is
+ * `requiredSampleSize` as is. Returns the control units; the pair's total is `n(1 + ratio)`.
+ *
+ * @example
+ * // 10% baseline conversion, +5% relative (0.005 absolute), equal split, 80% power:
+ * plannedSampleSize({ variance: 0.09, effect: 0.005, sequential: true }); // ≈ 90,000 control units
+ */
+export function plannedSampleSize(
+  input: Omit<PlanningInput, 'n' | 'sequentialTuning'> & { effect: number; power?: number },
+): number {
+  if (!input.sequential) return requiredSampleSize(input);
+  const ratio = input.ratio ?? 1;
+  const targetPower = input.power ?? 0.8;
+  const gap = (n: number) => power({ ...input, n, sequentialTuning: n * (1 + ratio) }) - targetPower;
+  let hi = 2;
+  while (gap(hi) < 0 && hi < 1e15) hi *= 2;
+  return bisect(gap, hi / 2, hi, 1e-12);
+}

@@ -1,9 +1,10 @@
+import { ANALYSIS_DEFAULTS } from './defaults.js';
 import { bisect, normalCdf } from './distributions.js';
 import type { TestOptions, TestResult } from './frequentist.js';
 import type { Estimate } from './types.js';
 
 /** Default N*: the total sample size at which the confidence sequence is tightest. */
-export const DEFAULT_SEQUENTIAL_TUNING = 5000;
+export const DEFAULT_SEQUENTIAL_TUNING: number = ANALYSIS_DEFAULTS.sequentialTuning;
 
 /**
  * Mixing scale ρ of the normal-mixture confidence sequence, chosen so that the boundary is

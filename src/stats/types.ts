@@ -7,6 +7,7 @@ export type MetricKind = 'mean' | 'binomial' | 'ratio';
 export type Direction = 'higher' | 'lower';
 export type Sided = 'two' | 'greater' | 'less';
 export type Engine = 'frequentist' | 'bayesian';
+export type Correction = 'holm' | 'benjamini-hochberg' | 'none';
 
 /** Sums of a second per-unit quantity y alongside the metric x: Σy, Σy², Σx·y. */
 export interface CrossMoments {
@@ -39,15 +40,18 @@ export interface GaussianPrior {
 }
 
 export interface AnalyzeSettings {
-  /** Significance level; 0.05 when omitted. */
+  /** Significance level. Every default: ANALYSIS_DEFAULTS (defaults.ts). */
   alpha?: number;
   sided?: Sided;
   engine?: Engine;
-  /** Always-valid (peeking-safe) inference; frequentist engine only. */
+  /** Always-valid (peeking-safe) inference; frequentist engine only. On by default. */
   sequential?: boolean;
   /** N* of the normal-mixture confidence sequence: the total sample size where it is tightest. */
   sequentialTuning?: number;
+  /** On by default where every variation has `pre` sums (and the metric is not a ratio). */
   cuped?: boolean;
+  /** Across the comparisons of a family (`analyzeFamily`); `analyze` alone does not correct. */
+  correction?: Correction;
   /** Bayesian engine only; a flat prior when omitted. */
   prior?: GaussianPrior | null;
 }
@@ -97,6 +101,18 @@ export interface SrmResult {
 export interface AnalyzeResponse {
   srm: SrmResult;
   comparisons: Comparison[];
+}
+
+/** Settings with every default filled in: what an analysis actually used. */
+export interface ResolvedSettings {
+  alpha: number;
+  sided: Sided;
+  engine: Engine;
+  sequential: boolean;
+  sequentialTuning: number;
+  cuped: boolean;
+  correction: Correction;
+  prior: GaussianPrior | null;
 }
 
 /** Per-arm sufficient statistics after reduction: `variance / n` is the squared standard error. */

@@ -56,6 +56,7 @@ export function validateRequest(request: AnalyzeRequest): void {
   }
   requireOneOf(settings.sided, ['two', 'greater', 'less'], 'settings.sided');
   requireOneOf(settings.engine, ['frequentist', 'bayesian'], 'settings.engine');
+  requireOneOf(settings.correction, ['holm', 'benjamini-hochberg', 'none'], 'settings.correction');
   if (sequentialTuning !== undefined && !(requireFinite(sequentialTuning, 'settings.sequentialTuning') > 0)) {
     throw new StatsInputError('settings.sequentialTuning', 'must be positive');
   }

@@ -51,9 +51,10 @@ describe('analyze: degenerate data gives nulls, not NaN', () => {
   ])('%s', (_name, variations) => {
     for (const settings of [
       {},
+      { sequential: false },
       { sequential: true },
       { engine: 'bayesian' as const },
-      { cuped: false, sided: 'less' as const },
+      { sequential: false, cuped: false, sided: 'less' as const },
     ]) {
       const response = analyze(request(variations, settings));
       expectJsonSafe(response);
@@ -156,9 +157,10 @@ describe('analyze: behaviour', () => {
   });
 
   it('halves the p-value one-sided in the direction of the estimate', () => {
-    const two = analyze(request(variations)).comparisons[0].absolute;
-    const greater = analyze(request(variations, { sided: 'greater' })).comparisons[0].absolute;
-    const less = analyze(request(variations, { sided: 'less' })).comparisons[0].absolute;
+    const fixed = { sequential: false };
+    const two = analyze(request(variations, fixed)).comparisons[0].absolute;
+    const greater = analyze(request(variations, { ...fixed, sided: 'greater' })).comparisons[0].absolute;
+    const less = analyze(request(variations, { ...fixed, sided: 'less' })).comparisons[0].absolute;
     expect(greater.pValue).toBeCloseTo((two.pValue as number) / 2, 14);
     expect(less.pValue).toBeCloseTo(1 - (two.pValue as number) / 2, 14);
     expect(greater.ci[1]).toBeNull();
@@ -177,7 +179,7 @@ describe('analyze: behaviour', () => {
   });
 
   it('sequential intervals are wider than fixed-horizon ones', () => {
-    const fixed = analyze(request(variations)).comparisons[0].absolute;
+    const fixed = analyze(request(variations, { sequential: false })).comparisons[0].absolute;
     const seq = analyze(request(variations, { sequential: true })).comparisons[0].absolute;
     expect((seq.ci[1] as number) - (seq.ci[0] as number)).toBeGreaterThan(
       (fixed.ci[1] as number) - (fixed.ci[0] as number),
@@ -209,7 +211,7 @@ describe('analyze: behaviour', () => {
     });
     const vs = [mean('a', 100, 1000, 10400), mean('b', 110, 1150, 12300)];
     const base: AnalyzeRequest = { metric: { kind: 'mean', direction: 'higher' }, variations: vs };
-    const plain = analyze(base).comparisons[0];
+    const plain = analyze({ ...base, settings: { cuped: false } }).comparisons[0];
     const cuped = analyze({ ...base, settings: { cuped: true } }).comparisons[0];
     expect(cuped.absolute.estimate).toBeCloseTo(plain.absolute.estimate as number, 12);
     expect(cuped.absolute.se).toBeCloseTo(plain.absolute.se as number, 12);

@@ -44,7 +44,7 @@ afterAll(() => {
 
 describe('fixed-horizon Welch tests and delta-method relative effects', () => {
   it.each(fixtures.welch.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const [comparison] = analyze(requestFor(c, {})).comparisons;
+    const [comparison] = analyze(requestFor(c, { sequential: false })).comparisons;
     expectEffect(comparison.absolute, c.absolute, 'absolute');
     expectEffect(comparison.relative, c.relative, 'relative');
     const a = summarize(c.control, c.kind);
@@ -58,7 +58,7 @@ describe('fixed-horizon Welch tests and delta-method relative effects', () => {
 
 describe('CUPED against an ANCOVA regression', () => {
   it.each(fixtures.cuped.map((c) => [c.name, c] as const))('%s', (_name, c) => {
-    const [comparison] = analyze(requestFor(c, { cuped: true })).comparisons;
+    const [comparison] = analyze(requestFor(c, { sequential: false, cuped: true })).comparisons;
     expectEffect(comparison.absolute, c.absolute, 'absolute');
     expectEffect(comparison.relative, c.relative, 'relative');
     const { pre: preA } = c.control;
@@ -138,7 +138,7 @@ describe('corrected families: adjusted p-values and intervals across goal metric
     const requests = c.metrics.map((arms) => ({
       metric: { kind: 'mean' as const, direction: 'higher' as const },
       variations: arms.map((arm, i) => ({ key: `v${i}`, weight: 1, ...arm })),
-      settings: { alpha: c.alpha },
+      settings: { alpha: c.alpha, sequential: false },
     }));
     const comparisons = analyzeFamily(requests, { method: c.method }).flatMap((r) => r.comparisons);
     expect(comparisons).toHaveLength(c.absolute.length);

@@ -3,6 +3,12 @@ import { analyze, sequentialSrmTest, srmTest, type AnalyzeRequest } from '../../
 import { Accumulator, binomialBand, mulberry32, normalSampler } from './simulation-helpers.js';
 
 const ALPHA = 0.05;
+/**
+ * The analyses these simulations mean, spelled out: the defaults (ANALYSIS_DEFAULTS) are sequential,
+ * and CUPED wherever the variations carry pre-period sums, which `Accumulator.variation` always does.
+ */
+const FIXED_HORIZON = { sequential: false, cuped: false } as const;
+const SEQUENTIAL = { sequential: true, cuped: false } as const;
 
 function request(a: Accumulator, b: Accumulator, settings: AnalyzeRequest['settings']): AnalyzeRequest {
   return {
@@ -35,11 +41,11 @@ describe('A/A test with daily peeking over 30 days', () => {
           b.add(10 + 3 * draw());
         }
         if (!fixedRejected) {
-          const p = analyze(request(a, b, {})).comparisons[0].absolute.pValue;
+          const p = analyze(request(a, b, FIXED_HORIZON)).comparisons[0].absolute.pValue;
           fixedRejected = p !== null && p < ALPHA;
         }
         if (!sequentialRejected) {
-          const p = analyze(request(a, b, { sequential: true })).comparisons[0].absolute.pValue;
+          const p = analyze(request(a, b, SEQUENTIAL)).comparisons[0].absolute.pValue;
           sequentialRejected = p !== null && p < ALPHA;
         }
       }
@@ -86,9 +92,9 @@ describe('interval coverage with a known effect', () => {
         a.add(...unit(0));
         b.add(...unit(effect));
       }
-      const [plain] = analyze(request(a, b, {})).comparisons;
-      const [cuped] = analyze(request(a, b, { cuped: true })).comparisons;
-      const [bayes] = analyze(request(a, b, { engine: 'bayesian' })).comparisons;
+      const [plain] = analyze(request(a, b, FIXED_HORIZON)).comparisons;
+      const [cuped] = analyze(request(a, b, { ...FIXED_HORIZON, cuped: true })).comparisons;
+      const [bayes] = analyze(request(a, b, { engine: 'bayesian', cuped: false })).comparisons;
       if (covers(plain.absolute.ci, effect)) hits.absolute += 1;
       if (covers(plain.relative.ci, effect / controlMean)) hits.relative += 1;
       if (covers(cuped.absolute.ci, effect)) hits.cuped += 1;
@@ -126,7 +132,7 @@ describe('interval coverage with a known effect', () => {
           { key: 'control', weight: 1, n, sum: convA, sumSquares: convA },
           { key: 'treatment', weight: 1, n, sum: convB, sumSquares: convB },
         ],
-        settings: { alpha: ALPHA },
+        settings: { alpha: ALPHA, sequential: false },
       }).comparisons;
       if (covers(c.absolute.ci, pB - pA)) absoluteHits += 1;
       if (covers(c.relative.ci, (pB - pA) / pA)) relativeHits += 1;
@@ -155,8 +161,8 @@ describe('interval coverage with a known effect', () => {
           a.add(...unit(0));
           b.add(...unit(effect));
         }
-        const [two] = analyze(request(a, b, { sequential: true })).comparisons;
-        const [greater] = analyze(request(a, b, { sequential: true, sided: 'greater' })).comparisons;
+        const [two] = analyze(request(a, b, SEQUENTIAL)).comparisons;
+        const [greater] = analyze(request(a, b, { ...SEQUENTIAL, sided: 'greater' })).comparisons;
         ok &&= covers(two.absolute.ci, effect);
         okOneSided &&= covers(greater.absolute.ci, effect);
       }

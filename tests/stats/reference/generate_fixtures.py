@@ -14,7 +14,9 @@ the raw data with scipy / statsmodels / numpy rather than re-implementing the Ty
 - binomial: statsmodels test_proportions_2indep (Wald statistic, unpooled p(1-p) variance),
   then Student t with Welch-Satterthwaite df;
 - relative effects and ratio metrics: delta method as a gradient quadratic form g' Σ g with
-  numpy's covariance matrix;
+  numpy's covariance matrix; the relative effect's degrees of freedom are Welch's from the two arms'
+  variances (the absolute effect's df: statsmodels' from the raw values where there are raw values
+  of the analysed quantity), the convention of GrowthBook's gbstats (`TTest.dof`);
 - CUPED: statsmodels OLS post ~ 1 + arm + pre (θ and the adjusted effect), then Welch on the
   adjusted raw values;
 - sequential: the normal mixture evaluated by numerical integration (scipy.integrate.quad),
@@ -83,13 +85,12 @@ def satterthwaite(components, ns):
     return sum(components) ** 2 / sum(c * c / (n - 1) for c, n in zip(components, ns))
 
 
-def delta_relative(mu_a, mu_b, var_mean_a, var_mean_b, n_a, n_b, alpha, sided):
-    """(μB−μA)/|μA| by the delta method: gradient of the function times the covariance of the means."""
+def delta_relative(mu_a, mu_b, var_mean_a, var_mean_b, df, alpha, sided):
+    """(μB−μA)/|μA| by the delta method: gradient of the function times the covariance of the means.
+    `df` is Welch's from the arms' variances, as gbstats takes it for the relative effect too."""
     g = np.array([-mu_b * np.sign(mu_a) / mu_a**2, 1 / abs(mu_a)])
     cov = np.diag([var_mean_a, var_mean_b])
     var = float(g @ cov @ g)
-    components = [g[0] ** 2 * var_mean_a, g[1] ** 2 * var_mean_b]
-    df = satterthwaite(components, [n_a, n_b])
     est = (mu_b - mu_a) / abs(mu_a)
     return {"estimate": est, "se": math.sqrt(var), "df": df, **t_result(est, math.sqrt(var), df, alpha, sided)}
 
@@ -106,12 +107,13 @@ def welch_raw(a, b, alpha, sided):
 
 
 def mean_case(name, a, b, alpha, sided):
+    absolute = welch_raw(a, b, alpha, sided)
     return {
         "name": name, "kind": "mean", "alpha": alpha, "sided": sided,
         "control": sums(a), "treatment": sums(b),
-        "absolute": welch_raw(a, b, alpha, sided),
+        "absolute": absolute,
         "relative": delta_relative(np.mean(a), np.mean(b), np.var(a, ddof=1) / len(a),
-                                   np.var(b, ddof=1) / len(b), len(a), len(b), alpha, sided),
+                                   np.var(b, ddof=1) / len(b), absolute["df"], alpha, sided),
     }
 
 
@@ -130,7 +132,7 @@ def binomial_case(name, n_a, p_a, n_b, p_b, alpha, sided):
         "name": name, "kind": "binomial", "alpha": alpha, "sided": sided,
         "control": sums(a), "treatment": sums(b),
         "absolute": {"estimate": est, "se": se, "df": df, **t_result(est, se, df, alpha, sided)},
-        "relative": delta_relative(pa, pb, va, vb, n_a, n_b, alpha, sided),
+        "relative": delta_relative(pa, pb, va, vb, df, alpha, sided),
     }
 
 
@@ -159,7 +161,7 @@ def ratio_case(name, n_a, n_b, lift, alpha, sided):
         "control": {**sums(xa), "denominator": cross(ya, xa)},
         "treatment": {**sums(xb), "denominator": cross(yb, xb)},
         "absolute": {"estimate": rb - ra, "se": se, "df": df, **t_result(rb - ra, se, df, alpha, sided)},
-        "relative": delta_relative(ra, rb, va, vb, n_a, n_b, alpha, sided),
+        "relative": delta_relative(ra, rb, va, vb, df, alpha, sided),
     }
 
 
@@ -216,7 +218,7 @@ def cuped_cases():
             "adjustedMeans": [float(adj_a.mean()), float(adj_b.mean())],
             "absolute": absolute,
             "relative": delta_relative(adj_a.mean(), adj_b.mean(), np.var(adj_a, ddof=1) / n_a,
-                                       np.var(adj_b, ddof=1) / n_b, n_a, n_b, 0.05, sided),
+                                       np.var(adj_b, ddof=1) / n_b, absolute["df"], 0.05, sided),
         })
     # Binary outcome: the engine's binomial convention s²_y = p(1 − p), covariances with n − 1.
     for i, (n_a, n_b, sided) in enumerate([(3000, 3100, "two"), (800, 820, "greater")]):
@@ -241,7 +243,7 @@ def cuped_cases():
             "treatment": {**sums(post_b), "pre": cross(pre_b, post_b)},
             "theta": theta, "adjustedMeans": [mu_a, mu_b],
             "absolute": {"estimate": mu_b - mu_a, "se": se, "df": df, **t_result(mu_b - mu_a, se, df, 0.05, sided)},
-            "relative": delta_relative(mu_a, mu_b, v_a, v_b, n_a, n_b, 0.05, sided),
+            "relative": delta_relative(mu_a, mu_b, v_a, v_b, df, 0.05, sided),
         })
     return out
 
@@ -297,7 +299,7 @@ def sequential_cases():
     ]):
         a, b = rng.normal(1, 1, n_a), rng.normal(1 + effect, 1, n_b)
         absolute = welch_raw(a, b, alpha, sided)
-        relative = delta_relative(a.mean(), b.mean(), np.var(a, ddof=1) / n_a, np.var(b, ddof=1) / n_b, n_a, n_b, alpha, sided)
+        relative = delta_relative(a.mean(), b.mean(), np.var(a, ddof=1) / n_a, np.var(b, ddof=1) / n_b, absolute["df"], alpha, sided)
         n = n_a + n_b
         out.append({
             "name": f"sequential-{i}", "kind": "mean", "alpha": alpha, "sided": sided, "tuning": tuning,
@@ -432,9 +434,10 @@ def family_cases():
         for values in data:
             a = values[0]
             for b in values[1:]:
-                raw["absolute"].append((welch_raw(a, b, 0.05, "two"), a, b))
+                absolute = welch_raw(a, b, 0.05, "two")
+                raw["absolute"].append((absolute, a, b))
                 rel = delta_relative(a.mean(), b.mean(), np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b),
-                                     len(a), len(b), 0.05, "two")
+                                     absolute["df"], 0.05, "two")
                 raw["relative"].append((rel, a, b))
         expected = {}
         for which, items in raw.items():
