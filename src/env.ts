@@ -75,6 +75,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
   /** Minutes between background refreshes of running experiments' results; 0 = only on demand. */
   ANALYSIS_REFRESH_MINUTES: z.coerce.number().nonnegative().default(15),
+  /** A refresh asked for within this many seconds of the newest snapshot returns that snapshot. */
+  ANALYSIS_REFRESH_MIN_AGE_SECONDS: z.coerce.number().nonnegative().default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -143,6 +143,7 @@ export function createServices({
     snapshots: sqliteSnapshotStore(db),
     // The kept state holds pre-exposure events only as far back as ingestion still accepts exposures.
     options: { eventsMaxAgeDays: config.EVENTS_MAX_AGE_DAYS },
+    refreshMinAgeSeconds: config.ANALYSIS_REFRESH_MIN_AGE_SECONDS,
   });
   const analysisScheduler = new AnalysisScheduler({
     analysis,

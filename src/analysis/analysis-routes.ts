@@ -21,9 +21,13 @@ const results = defineRoute({
 const refresh = defineRoute({
   method: 'post',
   path: '/api/v1/experiments/{key}/results/refresh',
-  access: { role: 'editor' },
+  access: { role: 'viewer' },
   tags,
   summary: 'Recompute the results now and store them as the newest snapshot',
+  description:
+    'Open to every reader. Coalesced: while a computation of the experiment runs, a refresh waits for it and ' +
+    'returns its results. Limited: a snapshot younger than ANALYSIS_REFRESH_MIN_AGE_SECONDS (for the same ' +
+    'settings and metrics) is returned as it is; `computedAt` tells its age.',
   request: { params: ExperimentKeyParam },
   responses: { 200: jsonResponse(ExperimentResults, 'The fresh results') },
 });
@@ -36,5 +40,7 @@ const view = (snapshot: Snapshot) => ({
 
 export function analysisRoutes(app: AppRouter, analysis: AnalysisService): void {
   app.openapi(results, async (c) => c.json(view(await analysis.latest(c.req.valid('param').key)), 200));
-  app.openapi(refresh, async (c) => c.json(view(await analysis.refresh(c.req.valid('param').key)), 200));
+  app.openapi(refresh, async (c) =>
+    c.json(view(await analysis.requestRefresh(c.req.valid('param').key)), 200),
+  );
 }

@@ -18,12 +18,30 @@ const Comparison = z.object({
   }),
 });
 
+const Headline = z
+  .object({
+    effect: z.enum(['relative', 'absolute']).openapi({
+      description: "The metric's `headlineEffect`; the other one when it cannot be formed (a control mean of 0)",
+    }),
+    estimate: Num,
+    ci: Interval,
+    pValue: Num.optional().openapi({ description: 'Frequentist engine (adjusted for goal metrics)' }),
+    chanceToWin: Num.optional().openapi({ description: 'Bayesian engine' }),
+    verdict: VerdictName,
+    interval: z.enum(['always-valid', 'fixed-horizon', 'credible']).openapi({
+      description:
+        '`always-valid`: the sequential interval, valid at every look; `fixed-horizon`: valid at one planned look; `credible`: Bayesian',
+    }),
+  })
+  .openapi('Headline', { description: 'The answer of a comparison; the absolute and relative details are beside it' });
+
 const MetricResult = z.object({
   key: z.string(),
   name: z.string(),
   role: z.enum(['goal', 'secondary', 'guardrail']),
-  kind: z.enum(['binomial', 'mean', 'count', 'ratio', 'retention']),
+  kind: z.enum(['binomial', 'mean', 'count', 'ratio', 'retention', 'nps', 'repeat']),
   direction: z.enum(['higher', 'lower']),
+  headlineEffect: z.enum(['relative', 'absolute']),
   correction: z.enum(['holm', 'benjamini-hochberg', 'none']).openapi({
     description:
       'Goal metrics are corrected together across metrics × variations; the others, and Bayesian results, are not corrected',
@@ -32,6 +50,10 @@ const MetricResult = z.object({
   variations: z.array(z.object({ key: z.string(), units: z.number().int(), sum: z.number(), mean: Num })),
   comparisons: z.array(
     Comparison.extend({
+      headline: Headline,
+      summary: z.string().openapi({
+        description: 'The headline in a sentence, e.g. "Treatment raised *checkout completed* by 39% (95% CI +12% to +66%), always-valid interval: improved, winning."',
+      }),
       significant: z.boolean(),
       verdict: VerdictName.openapi({ description: 'Direction-aware: winning means better for the metric' }),
     }),
@@ -55,12 +77,38 @@ const SeriesPoint = z.object({
 const PowerEstimate = z.object({
   metric: z.string(),
   variation: z.string(),
-  targetRelativeEffect: z.number(),
+  targetRelativeEffect: z.number().openapi({ description: "The plan's minimum detectable effect, or the default" }),
+  targetSource: z.enum(['plan', 'default']),
+  targetPower: z.number(),
   currentRelativeMde: Num,
   requiredControlUnits: Num,
   controlUnitsPerDay: Num,
-  daysLeft: Num,
+  daysLeft: Num.openapi({ description: 'null once the comparison is decisive, or without traffic (see reason)' }),
+  reason: z.string().nullable(),
 });
+
+const Decision = z
+  .object({
+    status: z.enum(['ship', 'rollback', 'keep-running', 'unhealthy', 'no-data']),
+    reason: z.string(),
+    variation: z.string().nullable().openapi({ description: 'The variation to ship, or the one that regressed' }),
+  })
+  .openapi('ExperimentDecision', { description: 'Rule: docs/decisions/0010-experiment-decision.md' });
+
+export const ResolvedSettings = z
+  .object({
+    alpha: z.number(),
+    sided: z.enum(['two', 'greater', 'less']),
+    engine: z.enum(['frequentist', 'bayesian']),
+    sequential: z.boolean(),
+    sequentialTuning: z.number(),
+    cuped: z.boolean(),
+    correction: z.enum(['holm', 'benjamini-hochberg', 'none']),
+    prior: z.object({ mean: z.number(), variance: z.number() }).nullable(),
+  })
+  .openapi('ResolvedAnalysisSettings', {
+    description: 'The settings the analysis used, every default filled in (the same defaults everywhere)',
+  });
 
 const BreakdownValue = z.object({
   value: z.string(),
@@ -81,7 +129,13 @@ export const ExperimentResults = z
     experiment: z.object({ key: z.string(), status: z.string() }),
     phase: z.object({ number: z.number().int(), startedAt: z.string(), endedAt: z.string().nullable() }),
     window: z.object({ start: z.string(), end: z.string() }),
-    settings: z.record(z.string(), z.unknown()),
+    settings: ResolvedSettings.extend({
+      interval: z.enum(['always-valid', 'fixed-horizon', 'credible']),
+      sequentialTuningSource: z.enum(['plan', 'explicit', 'default']).nullable().openapi({
+        description: "Where N* came from (the start's planning); null for experiments started before plans",
+      }),
+    }),
+    decision: Decision,
     units: z.object({
       total: z.number().int(),
       analysed: z.number().int(),

@@ -24,12 +24,18 @@ export interface AnalysisServiceDeps {
   options?: Partial<ResultsOptions>;
   /** Compute on a worker thread (database files only); on by default for files. */
   useThread?: boolean;
+  /** A refresh asked for within this many seconds of the newest snapshot returns that snapshot. */
+  refreshMinAgeSeconds?: number;
 }
 
 const FINISHED = new Set(['shipped', 'abandoned']);
 
 export class AnalysisService {
-  /** GET computations under way, by experiment, phase and spec hash. */
+  /**
+   * Computations under way, by experiment, phase and spec hash: a reader or a refresh that arrives
+   * while one runs waits for it instead of starting another (ten viewers pressing refresh at once
+   * cost one computation).
+   */
   private readonly computing = new Map<string, Promise<Snapshot>>();
 
   constructor(private readonly deps: AnalysisServiceDeps) {}
@@ -50,17 +56,7 @@ export class AnalysisService {
       snapshot !== undefined &&
       FINISHED.has(spec.experiment.status) &&
       (snapshot.specHash === null || snapshot.results.window.end === spec.phase.endedAt?.toISOString());
-    if (snapshot?.specHash !== hash && !record) {
-      // After an edit (or the migration that added spec_hash) every reader finds the snapshot stale
-      // at once: they share one computation instead of each starting a thread of its own.
-      const slot = `${spec.experiment.id}/${spec.phase.number}/${hash}`;
-      let computing = this.computing.get(slot);
-      if (!computing) {
-        computing = this.compute(spec).finally(() => this.computing.delete(slot));
-        this.computing.set(slot, computing);
-      }
-      return computing;
-    }
+    if (snapshot?.specHash !== hash && !record) return this.computeOnce(spec, hash);
     // Stopping after the last computation moves the phase's end (a new hash); shipping or
     // abandoning a stopped experiment changes only its status, which the analysis does not read.
     snapshot.results.experiment.status = spec.experiment.status;
@@ -68,11 +64,47 @@ export class AnalysisService {
   }
 
   /**
-   * Computes and stores a new snapshot of the experiment's current phase; `rebuild`: from the events
-   * alone, the kept state rebuilt.
+   * Computes and stores a new snapshot of the experiment's current phase, unless one is being
+   * computed (then its result) or the newest snapshot, computed for the same spec, is younger than
+   * `minAgeSeconds` (then that one: refreshes are open to every reader, so they are limited).
+   * `rebuild`: from the events alone, the kept state rebuilt, whatever the age.
    */
-  async refresh(key: string, { rebuild = false }: { rebuild?: boolean } = {}): Promise<Snapshot> {
-    return this.compute(await this.deps.experiments.getAnalysisSpec(key), rebuild);
+  async refresh(
+    key: string,
+    { rebuild = false, minAgeSeconds = 0 }: { rebuild?: boolean; minAgeSeconds?: number } = {},
+  ): Promise<Snapshot> {
+    const spec = await this.deps.experiments.getAnalysisSpec(key);
+    const hash = analysisSpecHash(spec, this.deps.options);
+    if (rebuild) return this.compute(spec, true);
+    const running = this.computing.get(this.slot(spec, hash));
+    if (running) return running;
+    const snapshot = this.deps.snapshots.latest(spec.experiment.id, spec.phase.number);
+    const age = snapshot ? this.deps.clock.now().getTime() - snapshot.computedAt.getTime() : Infinity;
+    if (snapshot?.specHash === hash && age < minAgeSeconds * 1000) {
+      snapshot.results.experiment.status = spec.experiment.status;
+      return snapshot;
+    }
+    return this.computeOnce(spec, hash);
+  }
+
+  /** Refresh as a reader asks for it: limited by the service's REFRESH minimum age. */
+  requestRefresh(key: string): Promise<Snapshot> {
+    return this.refresh(key, { minAgeSeconds: this.deps.refreshMinAgeSeconds ?? 0 });
+  }
+
+  private slot(spec: AnalysisSpec, hash: string): string {
+    return `${spec.experiment.id}/${spec.phase.number}/${hash}`;
+  }
+
+  /** One computation per experiment, phase and spec at a time; later callers share it. */
+  private computeOnce(spec: AnalysisSpec, hash: string): Promise<Snapshot> {
+    const slot = this.slot(spec, hash);
+    let computing = this.computing.get(slot);
+    if (!computing) {
+      computing = this.compute(spec).finally(() => this.computing.delete(slot));
+      this.computing.set(slot, computing);
+    }
+    return computing;
   }
 
   private async compute(spec: AnalysisSpec, rebuild = false): Promise<Snapshot> {

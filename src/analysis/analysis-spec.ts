@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 
 export type MetricRole = 'goal' | 'secondary' | 'guardrail';
-export type AnalysisMetricKind = 'binomial' | 'mean' | 'count' | 'ratio' | 'retention';
+export type AnalysisMetricKind = 'binomial' | 'mean' | 'count' | 'ratio' | 'retention' | 'nps' | 'repeat';
 
 export interface AnalysisMetric {
   role: MetricRole;
@@ -18,6 +18,10 @@ export interface AnalysisMetric {
   retention: { fromDays: number; toDays: number } | null;
   capping: { type: 'value'; value: number } | { type: 'percentile'; percentile: number } | null;
   cupedLookbackDays: number;
+  /** Repeat metrics: at least this many events make a unit count. */
+  repeat?: { atLeast: number } | null;
+  /** Which effect the headline reports; relative when omitted. */
+  headlineEffect?: 'relative' | 'absolute';
 }
 
 export interface AnalysisSettings {
@@ -27,12 +31,29 @@ export interface AnalysisSettings {
   sequential: boolean;
   sequentialTuning: number;
   cuped: boolean;
-  correction: 'holm' | 'benjamini-hochberg';
+  correction: 'holm' | 'benjamini-hochberg' | 'none';
   prior?: { mean: number; variance: number } | null;
 }
 
+/** The experiment's plan (experiments/analysis-spec.ts has the full shapes). */
+export interface AnalysisPlan {
+  minimumDetectableEffect: number | Record<string, number>;
+  power: number;
+  expectedUnitsPerDay: number | null;
+}
+
 export interface AnalysisSpec {
-  experiment: { id: string; key: string; environmentId: string; status: string; settings: AnalysisSettings };
+  experiment: {
+    id: string;
+    key: string;
+    environmentId: string;
+    status: string;
+    settings: AnalysisSettings;
+    /** What the power block plans for; none: the service's default target. */
+    plan?: AnalysisPlan | null;
+    /** Where the sequential tuning came from (set at the start). */
+    planning?: { source: 'plan' | 'explicit' | 'default'; reason: string } | null;
+  };
   phase: { number: number; startedAt: Date; endedAt: Date | null; weights: number[]; coverage: number };
   variations: { key: string; weight: number }[];
   metrics: AnalysisMetric[];

@@ -1,7 +1,14 @@
 // Results assembly: sufficient statistics (SQL) → the stats engine → what the dashboard shows.
 // Conventions (corrections, series, power, exclusions): docs/decisions/0005-analysis-conventions.md.
 import type BetterSqlite3 from 'better-sqlite3';
-import { analyze, analyzeFamily, verdict, type AnalyzeResponse, type Comparison } from '../stats/index.ts';
+import {
+  analyze,
+  analyzeFamily,
+  headline,
+  type AnalyzeResponse,
+  type Comparison,
+  type Headline,
+} from '../stats/index.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
 import { withIncrementalTables } from './analysis-state.ts';
 import { computeBreakdowns, type Breakdowns } from './breakdowns.ts';
@@ -17,9 +24,11 @@ import { withAnalysisTables } from './analysis-tables.ts';
 import { addSums, emptySums, type DayRow, type MetricSums } from './metric-sums.ts';
 import { dailySeries, type SeriesPoint } from './daily-series.ts';
 import { powerEstimates, type PowerEstimate } from './power-estimates.ts';
+import { experimentDecision, type Decision } from './experiment-decision.ts';
+import { summarySentence } from './summary-sentence.ts';
 
 export interface ResultsOptions {
-  /** Relative effect the "days left" estimate plans for (0.05 = a 5% lift). */
+  /** Relative effect the "days left" estimate plans for when the experiment has no plan (0.05 = a 5% lift). */
   targetRelativeEffect: number;
   breakdownValues: number;
   breakdownDimensions: number;
@@ -45,7 +54,11 @@ export const DEFAULT_RESULTS_OPTIONS: ResultsOptions = {
 };
 
 export interface ResultComparison extends Comparison {
-  /** p-value (or chance to win) beats α after the correction that applies to the metric's role. */
+  /** The answer: the metric's headline effect, its interval, p-value or chance to win, and verdict. */
+  headline: Headline;
+  /** The headline as a sentence to paste into a channel. */
+  summary: string;
+  /** The headline's p-value (or chance to win) beats α after the correction of the metric's role. */
   significant: boolean;
   verdict: 'winning' | 'losing' | 'inconclusive';
 }
@@ -56,6 +69,7 @@ export interface MetricResult {
   role: AnalysisMetric['role'];
   kind: AnalysisMetric['kind'];
   direction: AnalysisMetric['direction'];
+  headlineEffect: 'relative' | 'absolute';
   /** Goal metrics: Holm or BH across goal metrics × variations; others and Bayesian results: uncorrected. */
   correction: 'holm' | 'benjamini-hochberg' | 'none';
   cap: number | null;
@@ -69,13 +83,35 @@ export interface ExperimentResults {
   /** The analysed window: [phase start, phase end or the computation time]. */
   window: { start: string; end: string };
   computedAt: string;
-  settings: AnalysisSpec['experiment']['settings'];
+  settings: ResultSettings;
+  /** Ship, roll back, keep running, unhealthy or no data, with the reason (docs/decisions/0010). */
+  decision: Decision;
   units: { total: number; analysed: number; perVariation: { key: string; units: number; weight: number }[] };
   health: Health;
   metrics: MetricResult[];
   series: { metric: string; points: SeriesPoint[] }[];
   power: PowerEstimate[];
   breakdowns: Breakdowns;
+}
+
+/** The settings an analysis used, and what kind of interval they give. */
+export type ResultSettings = AnalysisSpec['experiment']['settings'] & {
+  interval: Headline['interval'];
+  /** Where the sequential tuning came from (the start's planning), or null for older experiments. */
+  sequentialTuningSource: 'plan' | 'explicit' | 'default' | null;
+};
+
+function resultSettings(spec: AnalysisSpec): ResultSettings {
+  const s = spec.experiment.settings;
+  const frequentist = s.engine === 'frequentist';
+  return {
+    ...s,
+    sequential: frequentist && s.sequential,
+    correction: frequentist ? s.correction : 'none',
+    prior: frequentist ? null : (s.prior ?? null),
+    interval: !frequentist ? 'credible' : s.sequential ? 'always-valid' : 'fixed-horizon',
+    sequentialTuningSource: spec.experiment.planning?.source ?? null,
+  };
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -97,30 +133,41 @@ function comparisonsOf(
   metric: AnalysisMetric,
   response: AnalyzeResponse,
 ): ResultComparison[] {
-  const alpha = spec.experiment.settings.alpha;
+  const settings = resultSettings(spec);
+  const effect = metric.headlineEffect ?? 'relative';
   return response.comparisons.map((c) => {
-    const call = verdict(c, { direction: metric.direction, alpha });
-    const p = c.relative.pValue ?? c.absolute.pValue;
-    const significant = c.chanceToWin !== undefined ? call !== 'inconclusive' : p !== null && p < alpha;
-    return { ...c, significant, verdict: call };
+    const head = headline(c, { direction: metric.direction, effect, settings });
+    const significant =
+      head.chanceToWin !== undefined
+        ? head.verdict !== 'inconclusive'
+        : head.pValue != null && head.pValue < settings.alpha;
+    const summary = summarySentence({
+      variation: c.variation,
+      metricName: metric.name,
+      kind: metric.kind,
+      direction: metric.direction,
+      alpha: settings.alpha,
+      headline: head,
+    });
+    return { ...c, headline: head, summary, significant, verdict: head.verdict };
   });
 }
 
 /** Analyses every metric: the goal metrics as one corrected family, the others one by one. */
 function metricResults(spec: AnalysisSpec, sums: MetricSums[][], caps: (number | null)[]): MetricResult[] {
-  const { correction, engine } = spec.experiment.settings;
-  // analyzeFamily leaves Bayesian results as they are: there is no p-value to adjust.
-  const goalCorrection = engine === 'bayesian' ? 'none' : correction;
+  // Bayesian results have no p-value to adjust.
+  const goalCorrection = resultSettings(spec).correction;
   const goals = spec.metrics.map((m, i) => i).filter((i) => spec.metrics[i]!.role === 'goal');
   const requests = spec.metrics.map((m, i) => statsRequest(spec, m, sums[i]!));
   const responses: AnalyzeResponse[] = spec.metrics.map((m, i) =>
     m.role === 'goal' ? null : analyze(requests[i]!),
   ) as AnalyzeResponse[];
   if (goals.length) {
-    const family = analyzeFamily(
-      goals.map((i) => requests[i]!),
-      { method: correction, alpha: spec.experiment.settings.alpha },
-    );
+    const goalRequests = goals.map((i) => requests[i]!);
+    const family =
+      goalCorrection === 'none'
+        ? goalRequests.map((r) => analyze(r))
+        : analyzeFamily(goalRequests, { method: goalCorrection, alpha: spec.experiment.settings.alpha });
     goals.forEach((i, k) => (responses[i] = family[k]!));
   }
   return spec.metrics.map((metric, i) => ({
@@ -129,6 +176,7 @@ function metricResults(spec: AnalysisSpec, sums: MetricSums[][], caps: (number |
     role: metric.role,
     kind: metric.kind,
     direction: metric.direction,
+    headlineEffect: metric.headlineEffect ?? 'relative',
     correction: metric.role === 'goal' ? goalCorrection : 'none',
     cap: caps[i] ?? null,
     variations: spec.variations.map((v, j) => {
@@ -182,6 +230,19 @@ export function computeResults(
     enoughDataCheck(keys, units, noConversions),
     unknownVariationCheck(data.counts),
   ];
+  const health = { healthy: checks.every((c) => c.status !== 'unhealthy'), checks };
+  const verdictOf = new Map(
+    metrics.flatMap((m) => m.comparisons.map((c) => [`${m.key}/${c.variation}`, c.verdict] as const)),
+  );
+  const power = powerEstimates(
+    spec,
+    sums,
+    data.start,
+    data.end,
+    opts.targetRelativeEffect,
+    (metric, variation) => (verdictOf.get(`${metric}/${variation}`) ?? 'inconclusive') !== 'inconclusive',
+  );
+  const analysed = units.reduce((s, u) => s + u, 0);
   return {
     experiment: { key: spec.experiment.key, status: spec.experiment.status },
     phase: {
@@ -191,16 +252,17 @@ export function computeResults(
     },
     window: { start: iso(data.start), end: iso(data.end) },
     computedAt: now.toISOString(),
-    settings: spec.experiment.settings,
+    settings: resultSettings(spec),
+    decision: experimentDecision({ metrics, health, analysedUnits: analysed, power }),
     units: {
       total: data.counts.total,
-      analysed: units.reduce((s, u) => s + u, 0),
+      analysed,
       perVariation: keys.map((key, i) => ({ key, units: units[i]!, weight: weights[i]! })),
     },
-    health: { healthy: checks.every((c) => c.status !== 'unhealthy'), checks },
+    health,
     metrics,
     series: dailySeries(spec, data.days, data.start, data.end),
-    power: powerEstimates(spec, sums, data.start, data.end, opts.targetRelativeEffect),
+    power,
     breakdowns: data.breakdowns,
   };
 }

@@ -3,7 +3,7 @@
 // (src/*/*-store.ts) are what the services depend on, not these tables.
 import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import type { ExperimentSettings } from '../experiments/analysis-spec.ts';
+import type { ExperimentPlan, ExperimentPlanning, ExperimentSettings } from '../experiments/analysis-spec.ts';
 
 const createdAt = () =>
   integer('created_at', { mode: 'timestamp_ms' })
@@ -222,7 +222,7 @@ export const metrics = sqliteTable('metrics', {
   key: text('key').notNull().unique(),
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
-  kind: text('kind', { enum: ['binomial', 'mean', 'count', 'ratio', 'retention'] }).notNull(),
+  kind: text('kind', { enum: ['binomial', 'mean', 'count', 'ratio', 'retention', 'nps', 'repeat'] }).notNull(),
   eventName: text('event_name').notNull(),
   /** Ratio metrics: the denominator's event. */
   denominatorEventName: text('denominator_event_name'),
@@ -236,6 +236,12 @@ export const metrics = sqliteTable('metrics', {
     { type: 'value'; value: number } | { type: 'percentile'; percentile: number }
   >(),
   cupedLookbackDays: integer('cuped_lookback_days').notNull().default(14),
+  /** Repeat metrics: `{ atLeast }`, the number of events that makes a unit count. */
+  repeat: text('repeat', { mode: 'json' }).$type<{ atLeast: number }>(),
+  /** Which effect a comparison's headline reports: `relative` (a lift) or `absolute` (a difference). */
+  headlineEffect: text('headline_effect', { enum: ['relative', 'absolute'] })
+    .notNull()
+    .default('relative'),
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),
 });
@@ -260,6 +266,10 @@ export const experiments = sqliteTable(
     coverage: real('coverage').notNull(),
     hashAttribute: text('hash_attribute').notNull(),
     settings: text('settings', { mode: 'json' }).$type<ExperimentSettings>().notNull(),
+    /** What the PM plans for: the minimum effect that matters, the power wanted, the expected traffic. */
+    plan: text('plan', { mode: 'json' }).$type<ExperimentPlan>(),
+    /** What the start derived from the plan and the pre-period baseline (the sequential tuning above all). */
+    planning: text('planning', { mode: 'json' }).$type<ExperimentPlanning>(),
     status: text('status', { enum: ['draft', 'running', 'stopped', 'shipped', 'abandoned'] }).notNull(),
     shippedVariation: text('shipped_variation'),
     /** Starting turned the flag on in its environment: stopping or abandoning turns it off again. */

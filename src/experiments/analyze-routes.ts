@@ -2,7 +2,7 @@ import { AppError } from '../errors.ts';
 import type { AppRouter } from '../http/app-env.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
-import { analyze, StatsInputError } from '../stats/index.ts';
+import { analyzeCorrected, StatsInputError } from '../stats/index.ts';
 import { AnalyzeRequest, AnalyzeResponse } from './analyze-schemas.ts';
 
 const analyzeRoute = defineRoute({
@@ -12,8 +12,11 @@ const analyzeRoute = defineRoute({
   tags: ['Experiments'],
   summary: 'Analyse sufficient statistics (counts and sums per variation) with the statistics engine',
   description:
-    'Frequentist (optionally sequential and CUPED-adjusted) or Bayesian comparison of every variation with ' +
-    'the first (the control), plus a sample-ratio-mismatch check. Nothing is stored.',
+    'Frequentist (always-valid by default, CUPED-adjusted where `pre` sums are given) or Bayesian comparison of ' +
+    'every variation with the first (the control), corrected across the variations, plus a sample-ratio-mismatch ' +
+    'check. Settings left out take the same defaults as experiments (ANALYSIS_DEFAULTS), so the same sums give ' +
+    'the same numbers as an experiment with this metric as its only goal metric; `settings` in the answer says ' +
+    'which were used. Nothing is stored.',
   request: { body: jsonBody(AnalyzeRequest) },
   responses: { 200: jsonResponse(AnalyzeResponse, 'The comparisons') },
 });
@@ -24,7 +27,7 @@ export const bodyPath = (field: string) => `body.${field.replace(/\[(\d+)\]/g, '
 export function analyzeRoutes(app: AppRouter): void {
   app.openapi(analyzeRoute, (c) => {
     try {
-      return c.json(analyze(c.req.valid('json')), 200);
+      return c.json(analyzeCorrected(c.req.valid('json')), 200);
     } catch (error) {
       if (!(error instanceof StatsInputError)) throw error;
       const path = bodyPath(error.field);

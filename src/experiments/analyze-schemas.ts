@@ -1,6 +1,9 @@
 // `POST /api/v1/analyze`: the request and response of the statistics engine (src/stats/types.ts), as
-// zod schemas for validation and the OpenAPI document. Settings left out take the engine's defaults.
+// zod schemas for validation and the OpenAPI document. Settings left out take ANALYSIS_DEFAULTS,
+// the same as experiments'.
 import { z } from '@hono/zod-openapi';
+import { ResolvedSettings } from '../analysis/analysis-schemas.ts';
+import { ANALYSIS_DEFAULTS as D } from '../stats/index.ts';
 
 const Moments = (description: string) =>
   z
@@ -36,18 +39,43 @@ export const AnalyzeRequest = z
       .openapi({ description: 'The first variation is the control' }),
     settings: z
       .strictObject({
-        alpha: z.number().gt(0).lt(1).optional().openapi({ description: 'Default 0.05' }),
-        sided: z.enum(['two', 'greater', 'less']).optional().openapi({ description: "Default 'two'" }),
+        alpha: z
+          .number()
+          .gt(0)
+          .lt(1)
+          .optional()
+          .openapi({ description: `Default ${D.alpha}` }),
+        sided: z
+          .enum(['two', 'greater', 'less'])
+          .optional()
+          .openapi({ description: `Default '${D.sided}'` }),
         engine: z
           .enum(['frequentist', 'bayesian'])
           .optional()
-          .openapi({ description: "Default 'frequentist'" }),
-        sequential: z.boolean().optional().openapi({ description: 'Always-valid inference; default false' }),
-        sequentialTuning: z.number().positive().optional().openapi({ description: 'N*; default 5000' }),
-        cuped: z
+          .openapi({ description: `Default '${D.engine}'` }),
+        sequential: z
           .boolean()
           .optional()
-          .openapi({ description: 'Needs `pre` on every variation; default false' }),
+          .openapi({
+            description: `Always-valid inference (frequentist engine); default ${D.sequential}, as for experiments`,
+          }),
+        sequentialTuning: z
+          .number()
+          .positive()
+          .optional()
+          .openapi({
+            description: `N*, the total units where the interval is tightest; default ${D.sequentialTuning}`,
+          }),
+        cuped: z.boolean().optional().openapi({
+          description:
+            'true needs `pre` on every variation; by default on exactly when every variation has `pre`',
+        }),
+        correction: z
+          .enum(['holm', 'benjamini-hochberg', 'none'])
+          .optional()
+          .openapi({
+            description: `Across the treatments (more than one); default '${D.correction}'`,
+          }),
         prior: z
           .strictObject({ mean: z.number(), variance: z.number().positive() })
           .nullable()
@@ -94,4 +122,5 @@ export const AnalyzeResponse = z
       }),
     ),
   })
+  .extend({ settings: ResolvedSettings })
   .openapi('AnalyzeResponse');

@@ -3,7 +3,16 @@ import { conflict, notFound } from '../errors.ts';
 import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
 import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
 import type { MetricStore } from '../metrics/metric-store.ts';
-import type { AnalysisSpec, ExperimentSettings, ExperimentStatus, MetricRole } from './analysis-spec.ts';
+import { ANALYSIS_DEFAULTS } from '../stats/index.ts';
+import type {
+  AnalysisMetric,
+  AnalysisSpec,
+  ExperimentPlan,
+  ExperimentPlanning,
+  ExperimentSettings,
+  ExperimentStatus,
+  MetricRole,
+} from './analysis-spec.ts';
 import type { Issue, Variation } from './experiment-rules.ts';
 import type { ExperimentMetricRef, ExperimentRow, ExperimentStore, PhaseRow } from './experiment-store.ts';
 
@@ -21,6 +30,8 @@ export interface ExperimentView {
   secondaryMetrics: string[];
   guardrailMetrics: string[];
   settings: ExperimentSettings;
+  plan: ExperimentPlan | null;
+  planning: ExperimentPlanning | null;
   status: ExperimentStatus;
   shippedVariation: string | null;
   phases: Omit<PhaseRow, 'experimentId'>[];
@@ -65,11 +76,10 @@ export class ExperimentReader {
       throw phaseNumber === undefined
         ? conflict(`experiment '${key}' is a draft: it has no phase to analyse yet`, { status: row.status })
         : notFound('phase', `${key}/${phaseNumber}`);
-    const [env, refs] = await Promise.all([
+    const [env, metrics] = await Promise.all([
       this.deps.environments.byId(row.environmentId),
-      this.deps.experiments.metrics(row.id),
+      this.analysisMetrics(row),
     ]);
-    const byId = new Map((await this.deps.metrics.byIds(refs.map((r) => r.metricId))).map((m) => [m.id, m]));
     return {
       experiment: {
         id: row.id,
@@ -78,7 +88,13 @@ export class ExperimentReader {
         environmentKey: env?.key ?? row.environmentId,
         flagKey: row.flagKey,
         status: row.status,
-        settings: row.settings,
+        // Set at the start; an experiment started before plans existed kept its explicit N*.
+        settings: {
+          ...row.settings,
+          sequentialTuning: row.settings.sequentialTuning ?? ANALYSIS_DEFAULTS.sequentialTuning,
+        },
+        plan: row.plan,
+        planning: row.planning,
       },
       phase: {
         number: phase.number,
@@ -88,23 +104,32 @@ export class ExperimentReader {
         coverage: phase.coverage,
       },
       variations: row.variations.map((v, i) => ({ key: v.key, weight: phase.weights[i] ?? v.weight })),
-      metrics: refs.map(({ role, metricId }) => {
-        const m = byId.get(metricId)!;
-        return {
-          role,
-          key: m.key,
-          name: m.name,
-          kind: m.kind,
-          eventName: m.eventName,
-          denominatorEventName: m.denominatorEventName,
-          direction: m.direction,
-          windowHours: m.windowHours,
-          retention: m.retention,
-          capping: m.capping,
-          cupedLookbackDays: m.cupedLookbackDays,
-        };
-      }),
+      metrics,
     };
+  }
+
+  /** The experiment's metrics with their full definitions: goal, then secondary, then guardrail. */
+  async analysisMetrics(row: ExperimentRow): Promise<AnalysisMetric[]> {
+    const refs = await this.deps.experiments.metrics(row.id);
+    const byId = new Map((await this.deps.metrics.byIds(refs.map((r) => r.metricId))).map((m) => [m.id, m]));
+    return refs.map(({ role, metricId }) => {
+      const m = byId.get(metricId)!;
+      return {
+        role,
+        key: m.key,
+        name: m.name,
+        kind: m.kind,
+        eventName: m.eventName,
+        denominatorEventName: m.denominatorEventName,
+        direction: m.direction,
+        windowHours: m.windowHours,
+        retention: m.retention,
+        capping: m.capping,
+        cupedLookbackDays: m.cupedLookbackDays,
+        repeat: m.repeat,
+        headlineEffect: m.headlineEffect,
+      };
+    });
   }
 
   async row(key: string): Promise<ExperimentRow> {
@@ -137,6 +162,8 @@ export class ExperimentReader {
       secondaryMetrics: keys('secondary'),
       guardrailMetrics: keys('guardrail'),
       settings: row.settings,
+      plan: row.plan,
+      planning: row.planning,
       status: row.status,
       shippedVariation: row.shippedVariation,
       phases: phases.map(({ experimentId: _, ...phase }) => phase),

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { ExperimentVariation } from '../flags/flag-schemas.ts';
 import { Name, Slug, NullableTimestamp, Timestamp } from '../http/schemas.ts';
+import { ANALYSIS_DEFAULTS as D } from '../stats/index.ts';
 
 /** Short enough that the rule ids `exp_<key>` and `ship_<key>` stay within 64 characters. */
 export const ExperimentKey = Slug.max(59);
@@ -18,23 +19,34 @@ const settingsShape = {
   alpha: z.number().gt(0).lt(0.5),
   sided: z.enum(['two', 'greater', 'less']),
   engine: z.enum(['frequentist', 'bayesian']),
-  sequential: z.boolean().openapi({ description: 'Always-valid (peeking-safe) inference' }),
-  sequentialTuning: z.number().positive().openapi({ description: 'N* of the confidence sequence' }),
+  sequential: z.boolean().openapi({
+    description: 'Always-valid (peeking-safe) intervals: valid at every look, as results refresh all day',
+  }),
+  sequentialTuning: z
+    .number()
+    .positive()
+    .nullable()
+    .openapi({
+      description:
+        'N* of the confidence sequence (total units where it is tightest). null: set when the experiment starts, ' +
+        `to the plan's sample size (or ${D.sequentialTuning} without a plan or a baseline); fixed once started`,
+    }),
   cuped: z.boolean(),
-  correction: z.enum(['holm', 'benjamini-hochberg']),
+  correction: z.enum(['holm', 'benjamini-hochberg', 'none']),
   prior: Prior.nullable().openapi({ description: 'Bayesian engine only; null = flat prior' }),
 };
 
+/** Defaults: ANALYSIS_DEFAULTS, shared with /api/v1/analyze and rollout guardrails. */
 export const ExperimentSettings = z
   .strictObject({
-    alpha: settingsShape.alpha.default(0.05),
-    sided: settingsShape.sided.default('two'),
-    engine: settingsShape.engine.default('frequentist'),
-    sequential: settingsShape.sequential.default(true),
-    sequentialTuning: settingsShape.sequentialTuning.default(5000),
-    cuped: settingsShape.cuped.default(true),
-    correction: settingsShape.correction.default('holm'),
-    prior: settingsShape.prior.default(null),
+    alpha: settingsShape.alpha.default(D.alpha),
+    sided: settingsShape.sided.default(D.sided),
+    engine: settingsShape.engine.default(D.engine),
+    sequential: settingsShape.sequential.default(D.sequential),
+    sequentialTuning: settingsShape.sequentialTuning.default(null),
+    cuped: settingsShape.cuped.default(D.cuped),
+    correction: settingsShape.correction.default(D.correction),
+    prior: settingsShape.prior.default(D.prior),
   })
   .openapi('ExperimentSettings');
 
@@ -45,12 +57,72 @@ export const ExperimentSettingsPatch = z
     sided: settingsShape.sided.optional(),
     engine: settingsShape.engine.optional(),
     sequential: settingsShape.sequential.optional(),
-    sequentialTuning: settingsShape.sequentialTuning.optional(),
+    sequentialTuning: settingsShape.sequentialTuning.optional().openapi({ description: 'Draft only' }),
     cuped: settingsShape.cuped.optional(),
     correction: settingsShape.correction.optional(),
     prior: settingsShape.prior.optional(),
   })
   .openapi('ExperimentSettingsPatch');
+
+const Mde = z.number().gt(0).max(10);
+const planShape = {
+  minimumDetectableEffect: z.union([Mde, z.record(Slug, Mde)]).openapi({
+    description:
+      'The smallest relative effect worth detecting (0.05 = 5%): one for every goal metric, or by goal metric key',
+  }),
+  power: z
+    .number()
+    .gt(0)
+    .lt(1)
+    .openapi({ description: `Power wanted at that effect; default ${D.power}` }),
+  expectedUnitsPerDay: z
+    .number()
+    .positive()
+    .nullable()
+    .openapi({ description: 'Units expected per day across the experiment, for the planned duration' }),
+};
+
+export const ExperimentPlan = z
+  .strictObject({
+    minimumDetectableEffect: planShape.minimumDetectableEffect,
+    power: planShape.power.default(D.power),
+    expectedUnitsPerDay: planShape.expectedUnitsPerDay.default(null),
+  })
+  .openapi('ExperimentPlan', {
+    description:
+      "What the experiment is planned for. At the start the service measures each goal metric's baseline over " +
+      'its pre-period and sets `settings.sequentialTuning` (when null) to the planned sample size',
+  });
+
+export const MetricPlanning = z
+  .object({
+    metric: z.string(),
+    minimumDetectableEffect: z.number(),
+    baseline: z
+      .object({ units: z.number().int(), mean: z.number(), variance: z.number() })
+      .nullable()
+      .openapi({ description: 'The metric over its pre-period before the start; null without events' }),
+    plannedUnits: z.number().int().nullable().openapi({
+      description:
+        'Units in the control and the treatment together that reach the power; null without a baseline',
+    }),
+  })
+  .openapi('MetricPlanning');
+
+export const ExperimentPlanning = z
+  .object({
+    derivedAt: Timestamp,
+    sequentialTuning: z.number(),
+    source: z.enum(['plan', 'explicit', 'default']).openapi({
+      description:
+        '`plan`: the planned sample size; `explicit`: set in the settings; `default`: no plan or baseline',
+    }),
+    reason: z.string(),
+    plannedUnits: z.number().int().nullable().openapi({ description: 'Units across all variations' }),
+    plannedDays: z.number().nullable().openapi({ description: 'From `expectedUnitsPerDay`, when given' }),
+    metrics: z.array(MetricPlanning),
+  })
+  .openapi('ExperimentPlanning', { description: 'What the start derived from the plan; fixed from then on' });
 
 const MetricKeys = (role: string) =>
   z
@@ -82,6 +154,7 @@ export const CreateExperiment = z
     secondaryMetrics: MetricKeys('secondary').default([]),
     guardrailMetrics: MetricKeys('guardrail').default([]),
     settings: ExperimentSettings.prefault({}),
+    plan: ExperimentPlan.nullable().default(null),
   })
   .openapi('CreateExperiment');
 
@@ -93,6 +166,9 @@ export const UpdateExperiment = z
     secondaryMetrics: MetricKeys('secondary').optional(),
     guardrailMetrics: MetricKeys('guardrail').optional(),
     settings: ExperimentSettingsPatch.optional(),
+    plan: ExperimentPlan.nullable().optional().openapi({
+      description: 'Changes the power estimates anytime; the sequential tuning stays what the start set',
+    }),
     variations: Variations.optional().openapi({
       description:
         'Draft: anything. Running: only the weights may change (same keys and values), which starts a new phase',
@@ -138,6 +214,8 @@ export const Experiment = z
     secondaryMetrics: z.array(Slug),
     guardrailMetrics: z.array(Slug),
     settings: ExperimentSettings,
+    plan: ExperimentPlan.nullable(),
+    planning: ExperimentPlanning.nullable(),
     status: ExperimentStatus,
     shippedVariation: z.string().nullable(),
     phases: z.array(ExperimentPhase),

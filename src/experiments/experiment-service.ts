@@ -9,7 +9,9 @@ import { conflict, validationFailed } from '../errors.ts';
 import type { FlagReferenceCheck, FlagService } from '../flags/flag-service.ts';
 import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
 import type { MetricStore } from '../metrics/metric-store.ts';
-import type { AnalysisSpec, ExperimentStatus } from './analysis-spec.ts';
+import { measureBaseline } from '../analysis/metric-baseline.ts';
+import type { AnalysisSpec, ExperimentPlanning, ExperimentStatus } from './analysis-spec.ts';
+import { derivePlanning, planEffect, planIssues } from './experiment-planning.ts';
 import { ExperimentReader, ROLES, roleField, type ExperimentView } from './experiment-reader.ts';
 import { definedOnly, variationIssues, wrongStatus, type Issue } from './experiment-rules.ts';
 import type { CreateExperiment, ShipExperiment, UpdateExperiment } from './experiment-schemas.ts';
@@ -76,6 +78,7 @@ export class ExperimentService {
       const { flag, env } = await this.reader.target(input.flag, input.environment, issues);
       if (flag) issues.push(...variationIssues(flag, input.variations));
       const refs = await this.reader.metricRefs(input, issues);
+      issues.push(...planIssues(input.plan, input.goalMetrics));
       if (issues.length > 0) throw validationFailed(issues);
       const now = this.deps.clock.now();
       const row: ExperimentRow = {
@@ -90,6 +93,8 @@ export class ExperimentService {
         coverage: input.coverage,
         hashAttribute: input.hashAttribute,
         settings: input.settings,
+        plan: input.plan,
+        planning: null,
         status: 'draft',
         shippedVariation: null,
         enabledFlag: false,
@@ -167,6 +172,10 @@ export class ExperimentService {
       if (patch.coverage !== undefined) next.coverage = patch.coverage;
       if (patch.name !== undefined) next.name = patch.name;
       if (patch.hypothesis !== undefined) next.hypothesis = patch.hypothesis;
+      const tuning = patch.settings?.sequentialTuning;
+      if (tuning !== undefined && !draft && tuning !== row.settings.sequentialTuning)
+        throw draftOnly('settings.sequentialTuning');
+      if (patch.plan !== undefined) next.plan = patch.plan;
       if (patch.settings !== undefined)
         next.settings = {
           ...row.settings,
@@ -176,6 +185,8 @@ export class ExperimentService {
       const refs = metricsChanged
         ? await this.reader.metricRefs({ ...before, ...definedOnly(patch) }, issues, patch)
         : null;
+      if (patch.plan !== undefined || patch.goalMetrics !== undefined)
+        issues.push(...planIssues(patch.plan ?? row.plan, patch.goalMetrics ?? before.goalMetrics));
       if (issues.length > 0) throw validationFailed(issues);
 
       const now = this.deps.clock.now();
@@ -237,8 +248,10 @@ export class ExperimentService {
         weights: row.variations.map((v) => v.weight),
         coverage: row.coverage,
       });
+      const planning = await this.planning(row, now);
+      const settings = { ...row.settings, sequentialTuning: planning.sequentialTuning };
       const { publish, flagEnabled } = await this.flagWriter(actor, requestId).start(row);
-      return { publish, extra: { flagEnabled }, patch: { enabledFlag: flagEnabled } };
+      return { publish, extra: { flagEnabled }, patch: { enabledFlag: flagEnabled, settings, planning } };
     });
   }
 
@@ -341,6 +354,24 @@ export class ExperimentService {
     });
     publish();
     return result;
+  }
+
+  /** The plan turned into sample sizes and the sequential tuning, from the pre-period before `now`. */
+  private async planning(row: ExperimentRow, now: Date): Promise<ExperimentPlanning> {
+    const goalMetrics = (await this.reader.analysisMetrics(row)).filter((m) => m.role === 'goal');
+    const baselines = new Map(
+      goalMetrics
+        .filter((m) => planEffect(row.plan, m.key) !== null)
+        .map((m) => [m.key, measureBaseline(this.deps.db.sqlite, row.environmentId, m, now)] as const),
+    );
+    return derivePlanning({
+      plan: row.plan,
+      settings: row.settings,
+      weights: row.variations.map((v) => v.weight),
+      goalMetrics,
+      baselines,
+      now,
+    });
   }
 
   private flagWriter(actor: Actor, requestId: string | undefined): ExperimentFlagWriter {

@@ -60,20 +60,52 @@ describe('GET /api/v1/experiments/:key/results', () => {
     expect(cached.json.units.analysed).toBe(400);
   });
 
-  it('refresh (editor) computes a new snapshot that GET then returns', async () => {
-    const denied = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
-      as: viewer,
-    });
-    expect(denied.status).toBe(403);
+  it('refresh (open to viewers: the PM role) computes a new snapshot that GET then returns', async () => {
     const before = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
     const fresh = await t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
-      as: editor,
+      as: viewer,
     });
     expect(fresh.status, fresh.text).toBe(200);
     expect(fresh.json.snapshotId).toBeGreaterThan(before.json.snapshotId);
     expect(fresh.json.units.analysed).toBe(500);
     const after = await t.request('GET', '/api/v1/experiments/checkout-test/results', { as: viewer });
     expect(after.json.snapshotId).toBe(fresh.json.snapshotId);
+  });
+
+  it('ten concurrent refreshes run one computation and all get its results', async () => {
+    const snapshots = () =>
+      (t.services.db.sqlite.prepare('SELECT count(*) AS n FROM experiment_snapshots').get() as { n: number })
+        .n;
+    const computeCount = snapshots();
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        t.request('POST', '/api/v1/experiments/checkout-test/results/refresh', {
+          as: i % 2 ? viewer : editor,
+        }),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(Array(10).fill(200));
+    expect(new Set(answers.map((a) => a.json.snapshotId)).size).toBe(1);
+    expect(snapshots() - computeCount).toBe(1);
+  });
+
+  it('a refresh within ANALYSIS_REFRESH_MIN_AGE_SECONDS returns the newest snapshot as it is', async () => {
+    const app = await makeTestApp({ ANALYSIS_REFRESH_MINUTES: 0, ANALYSIS_REFRESH_MIN_AGE_SECONDS: 3600 });
+    await seedExperimentWorld(app);
+    const api = experimentCalls(app);
+    expect((await api.create(experimentBody({ key: 'limited' }))).status).toBe(201);
+    expect((await api.action('start', undefined, 'limited')).status).toBe(200);
+    const pm = await app.signIn('viewer');
+    const refresh = () => app.request('POST', '/api/v1/experiments/limited/results/refresh', { as: pm });
+    const first = await refresh();
+    expect(first.status, first.text).toBe(200);
+    const second = await refresh();
+    expect(second.json.snapshotId).toBe(first.json.snapshotId);
+    // A changed analysis (here α) is not a reason to wait: its snapshot is for other settings.
+    expect((await api.patch({ settings: { alpha: 0.1 } }, 'limited')).status).toBe(200);
+    const changed = await refresh();
+    expect(changed.json.snapshotId).toBeGreaterThan(first.json.snapshotId);
+    expect(changed.json.settings.alpha).toBe(0.1);
   });
 
   it('the scheduler refreshes running experiments', async () => {

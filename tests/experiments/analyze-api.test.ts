@@ -9,6 +9,7 @@ beforeEach(async () => {
 
 const analyze = (body: unknown, as = t.admin) => t.request('POST', '/api/v1/analyze', { as, body });
 
+/** The reference cases are fixed-horizon and CUPED-free unless `settings` says otherwise. */
 function bodyFor(c: ReferenceCase, settings: Record<string, unknown>) {
   return {
     metric: { kind: c.kind, direction: c.direction ?? 'higher' },
@@ -16,7 +17,13 @@ function bodyFor(c: ReferenceCase, settings: Record<string, unknown>) {
       { key: 'control', weight: 1, ...c.control },
       { key: 'treatment', weight: 1, ...c.treatment },
     ],
-    settings: { ...(c.alpha === undefined ? {} : { alpha: c.alpha }), sided: c.sided, ...settings },
+    settings: {
+      ...(c.alpha === undefined ? {} : { alpha: c.alpha }),
+      sided: c.sided,
+      sequential: false,
+      cuped: false,
+      ...settings,
+    },
   };
 }
 

@@ -30,11 +30,13 @@ describe('experiments: CRUD', () => {
         sided: 'two',
         engine: 'frequentist',
         sequential: true,
-        sequentialTuning: 5000,
+        sequentialTuning: null,
         cuped: true,
         correction: 'holm',
         prior: null,
       },
+      plan: null,
+      planning: null,
       shippedVariation: null,
       phases: [],
     });
@@ -544,6 +546,8 @@ describe('experiments: audit and the analysis spec', () => {
       retention: null,
       capping: { type: 'value', value: 1000 },
       cupedLookbackDays: 14,
+      repeat: null,
+      headlineEffect: 'relative',
     });
     expect(spec.metrics[1]!.windowHours).toBeNull();
     const first = await t.services.experiments.getAnalysisSpec('checkout-test', 1);

@@ -141,6 +141,7 @@ it('answers match the documented response schemas along the README tour', async 
       ],
       goalMetrics: ['purchase'],
       settings: { engine: 'frequentist', sequential: true },
+      plan: { minimumDetectableEffect: 0.2, expectedUnitsPerDay: 1000 },
     },
   });
   await call('POST', '/api/v1/experiments/new-checkout/start', { as: admin });

@@ -17,7 +17,13 @@ export interface Caller {
 
 export async function makeTestApp(config: Partial<Env> = {}) {
   const db = openDb(':memory:');
-  const fullConfig = { FLAGSTAFF_ADMIN_KEY: ADMIN_KEY, FLAGSTAFF_ADMIN_PASSWORD: PASSWORD, ...config };
+  // Tests refresh results right after sending events: no minimum age unless a test sets one.
+  const fullConfig = {
+    FLAGSTAFF_ADMIN_KEY: ADMIN_KEY,
+    FLAGSTAFF_ADMIN_PASSWORD: PASSWORD,
+    ANALYSIS_REFRESH_MIN_AGE_SECONDS: 0,
+    ...config,
+  };
   const services = createServices({ db, config: fullConfig });
   await seedFirstStart(services);
   const app = createApp({ db, services });
