@@ -2,7 +2,8 @@
 // as on the main connection, and the event loop stays free meanwhile.
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AnalysisService } from '../../src/analysis/analysis-service.ts';
-import { computeResultsInThread } from '../../src/analysis/analysis-thread.ts';
+import { computeResultsInThread, measureBaselinesInThread } from '../../src/analysis/analysis-thread.ts';
+import { measureBaseline } from '../../src/analysis/metric-baseline.ts';
 import { computeResults, type ResultsOptions } from '../../src/analysis/experiment-results.ts';
 import type { Snapshot, SnapshotStore } from '../../src/analysis/snapshot-store.ts';
 import { makeEventsApp } from '../events/helpers.ts';
@@ -37,6 +38,19 @@ it('computes the same results on a worker thread as on the main connection', asy
   expect(threaded).toEqual(JSON.parse(JSON.stringify(direct)));
   expect(threaded.units.analysed).toBe(400);
   expect(ticks).toBeGreaterThan(0); // the event loop ran while the thread computed
+});
+
+it('measures pre-period baselines on a worker thread as on the main connection', async () => {
+  const data = scenario({ key: 'baseline', units: 300, doubleExposed: 0, seed: 13 });
+  for (let i = 0; i < data.events.length; i += 1000) {
+    expect((await t.post(secret, { events: data.events.slice(i, i + 1000) })).status).toBe(202);
+  }
+  const spec = scenarioSpec('baseline', environmentId, data.start, true);
+  const start = new Date(data.now);
+  const threaded = await measureBaselinesInThread(t.db.location, environmentId, spec.metrics, start);
+  const direct = spec.metrics.map((m) => measureBaseline(t.db.sqlite, environmentId, m, start));
+  expect(threaded).toEqual(direct);
+  expect(threaded.filter((b) => b !== null).length).toBeGreaterThan(0);
 });
 
 it('refreshes the kept state on the thread: after more events, the same results as from scratch', async () => {
