@@ -21,7 +21,8 @@ const Comparison = z.object({
 const Headline = z
   .object({
     effect: z.enum(['relative', 'absolute']).openapi({
-      description: "The metric's `headlineEffect`; the other one when it cannot be formed (a control mean of 0)",
+      description:
+        "The metric's `headlineEffect`; the other one when it cannot be formed (a control mean of 0)",
     }),
     estimate: Num,
     ci: Interval,
@@ -33,7 +34,19 @@ const Headline = z
         '`always-valid`: the sequential interval, valid at every look; `fixed-horizon`: valid at one planned look; `credible`: Bayesian',
     }),
   })
-  .openapi('Headline', { description: 'The answer of a comparison; the absolute and relative details are beside it' });
+  .openapi('Headline', {
+    description: 'The answer of a comparison; the absolute and relative details are beside it',
+  });
+
+const ReadComparison = Comparison.extend({
+  headline: Headline,
+  summary: z.string().openapi({
+    description:
+      'The headline in a sentence, e.g. "Treatment raised *checkout completed* by 39% (95% CI +12% to +66%), always-valid interval: improved, winning."; a breakdown\'s starts with "Among country = US, …"',
+  }),
+  significant: z.boolean(),
+  verdict: VerdictName.openapi({ description: 'Direction-aware: winning means better for the metric' }),
+});
 
 const MetricResult = z.object({
   key: z.string(),
@@ -48,16 +61,7 @@ const MetricResult = z.object({
   }),
   cap: Num.openapi({ description: 'Cap applied to each unit’s value (capping), or null' }),
   variations: z.array(z.object({ key: z.string(), units: z.number().int(), sum: z.number(), mean: Num })),
-  comparisons: z.array(
-    Comparison.extend({
-      headline: Headline,
-      summary: z.string().openapi({
-        description: 'The headline in a sentence, e.g. "Treatment raised *checkout completed* by 39% (95% CI +12% to +66%), always-valid interval: improved, winning."',
-      }),
-      significant: z.boolean(),
-      verdict: VerdictName.openapi({ description: 'Direction-aware: winning means better for the metric' }),
-    }),
-  ),
+  comparisons: z.array(ReadComparison),
 });
 
 const HealthCheck = z.object({
@@ -77,13 +81,17 @@ const SeriesPoint = z.object({
 const PowerEstimate = z.object({
   metric: z.string(),
   variation: z.string(),
-  targetRelativeEffect: z.number().openapi({ description: "The plan's minimum detectable effect, or the default" }),
+  targetRelativeEffect: z
+    .number()
+    .openapi({ description: "The plan's minimum detectable effect, or the default" }),
   targetSource: z.enum(['plan', 'default']),
   targetPower: z.number(),
   currentRelativeMde: Num,
   requiredControlUnits: Num,
   controlUnitsPerDay: Num,
-  daysLeft: Num.openapi({ description: 'null once the comparison is decisive, or without traffic (see reason)' }),
+  daysLeft: Num.openapi({
+    description: 'null once the comparison is decisive, or without traffic (see reason)',
+  }),
   reason: z.string().nullable(),
 });
 
@@ -91,7 +99,10 @@ const Decision = z
   .object({
     status: z.enum(['ship', 'rollback', 'keep-running', 'unhealthy', 'no-data']),
     reason: z.string(),
-    variation: z.string().nullable().openapi({ description: 'The variation to ship, or the one that regressed' }),
+    variation: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The variation to ship, or the one that regressed' }),
   })
   .openapi('ExperimentDecision', { description: 'Rule: docs/decisions/0010-experiment-decision.md' });
 
@@ -117,7 +128,7 @@ const BreakdownValue = z.object({
     z.object({
       key: z.string(),
       variations: z.array(z.object({ key: z.string(), units: z.number().int(), mean: Num })),
-      comparisons: z.array(Comparison.extend({ verdict: VerdictName })),
+      comparisons: z.array(ReadComparison),
     }),
   ),
 });

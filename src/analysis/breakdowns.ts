@@ -2,7 +2,8 @@
 // exposure in the phase. The top values of each dimension by units are kept, the rest are grouped
 // as "other"; every value gets the same per-variation comparison as the whole experiment, for the
 // goal metrics, without multiple-comparison correction (hence the caveat in the response).
-import { analyze, verdict, type Comparison } from '../stats/index.ts';
+import { analyze, type Comparison } from '../stats/index.ts';
+import { readComparison, type ComparisonReading } from './comparison-reading.ts';
 import { SqlParams } from './sql-params.ts';
 import { armMean, statsRequest } from './stats-input.ts';
 import type { AnalysisTables } from './analysis-tables.ts';
@@ -24,9 +25,7 @@ export interface BreakdownOptions {
   maxDimensions: number;
 }
 
-export interface BreakdownComparison extends Comparison {
-  verdict: 'winning' | 'losing' | 'inconclusive';
-}
+export type BreakdownComparison = Comparison & ComparisonReading;
 
 export interface BreakdownValue {
   value: string;
@@ -151,7 +150,7 @@ function breakdownValues(
           })),
           comparisons: response.comparisons.map((c) => ({
             ...c,
-            verdict: verdict(c, { direction: metric.direction, alpha: spec.experiment.settings.alpha }),
+            ...readComparison(spec, metric, c, `${dimension} = ${bucket}`),
           })),
         };
       }),

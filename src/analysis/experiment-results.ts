@@ -1,14 +1,7 @@
 // Results assembly: sufficient statistics (SQL) → the stats engine → what the dashboard shows.
 // Conventions (corrections, series, power, exclusions): docs/decisions/0005-analysis-conventions.md.
 import type BetterSqlite3 from 'better-sqlite3';
-import {
-  analyze,
-  analyzeFamily,
-  headline,
-  type AnalyzeResponse,
-  type Comparison,
-  type Headline,
-} from '../stats/index.ts';
+import { analyze, analyzeFamily, type AnalyzeResponse, type Comparison } from '../stats/index.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
 import { withIncrementalTables } from './analysis-state.ts';
 import { computeBreakdowns, type Breakdowns } from './breakdowns.ts';
@@ -25,7 +18,12 @@ import { addSums, emptySums, type DayRow, type MetricSums } from './metric-sums.
 import { dailySeries, type SeriesPoint } from './daily-series.ts';
 import { powerEstimates, type PowerEstimate } from './power-estimates.ts';
 import { experimentDecision, type Decision } from './experiment-decision.ts';
-import { summarySentence } from './summary-sentence.ts';
+import {
+  readComparison,
+  resultSettings,
+  type ComparisonReading,
+  type ResultSettings,
+} from './comparison-reading.ts';
 
 export interface ResultsOptions {
   /** Relative effect the "days left" estimate plans for when the experiment has no plan (0.05 = a 5% lift). */
@@ -53,15 +51,7 @@ export const DEFAULT_RESULTS_OPTIONS: ResultsOptions = {
   eventsMaxAgeDays: 30,
 };
 
-export interface ResultComparison extends Comparison {
-  /** The answer: the metric's headline effect, its interval, p-value or chance to win, and verdict. */
-  headline: Headline;
-  /** The headline as a sentence to paste into a channel. */
-  summary: string;
-  /** The headline's p-value (or chance to win) beats α after the correction of the metric's role. */
-  significant: boolean;
-  verdict: 'winning' | 'losing' | 'inconclusive';
-}
+export type ResultComparison = Comparison & ComparisonReading;
 
 export interface MetricResult {
   key: string;
@@ -94,26 +84,6 @@ export interface ExperimentResults {
   breakdowns: Breakdowns;
 }
 
-/** The settings an analysis used, and what kind of interval they give. */
-export type ResultSettings = AnalysisSpec['experiment']['settings'] & {
-  interval: Headline['interval'];
-  /** Where the sequential tuning came from (the start's planning), or null for older experiments. */
-  sequentialTuningSource: 'plan' | 'explicit' | 'default' | null;
-};
-
-function resultSettings(spec: AnalysisSpec): ResultSettings {
-  const s = spec.experiment.settings;
-  const frequentist = s.engine === 'frequentist';
-  return {
-    ...s,
-    sequential: frequentist && s.sequential,
-    correction: frequentist ? s.correction : 'none',
-    prior: frequentist ? null : (s.prior ?? null),
-    interval: !frequentist ? 'credible' : s.sequential ? 'always-valid' : 'fixed-horizon',
-    sequentialTuningSource: spec.experiment.planning?.source ?? null,
-  };
-}
-
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Sums per metric per variation over the rows of `days` with day ≤ `upTo`. */
@@ -133,24 +103,7 @@ function comparisonsOf(
   metric: AnalysisMetric,
   response: AnalyzeResponse,
 ): ResultComparison[] {
-  const settings = resultSettings(spec);
-  const effect = metric.headlineEffect ?? 'relative';
-  return response.comparisons.map((c) => {
-    const head = headline(c, { direction: metric.direction, effect, settings });
-    const significant =
-      head.chanceToWin !== undefined
-        ? head.verdict !== 'inconclusive'
-        : head.pValue != null && head.pValue < settings.alpha;
-    const summary = summarySentence({
-      variation: c.variation,
-      metricName: metric.name,
-      kind: metric.kind,
-      direction: metric.direction,
-      alpha: settings.alpha,
-      headline: head,
-    });
-    return { ...c, headline: head, summary, significant, verdict: head.verdict };
-  });
+  return response.comparisons.map((c) => ({ ...c, ...readComparison(spec, metric, c) }));
 }
 
 /** Analyses every metric: the goal metrics as one corrected family, the others one by one. */

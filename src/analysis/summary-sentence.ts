@@ -11,6 +11,8 @@ export interface SentenceInput {
   direction: 'higher' | 'lower';
   alpha: number;
   headline: Headline;
+  /** A breakdown's segment ("country = US"): the sentence then starts with "Among …". */
+  segment?: string;
 }
 
 const MINUS = '\u2212';
@@ -67,13 +69,14 @@ function call(input: SentenceInput): string {
  */
 export function summarySentence(input: SentenceInput): string {
   const { headline, kind } = input;
-  const who = input.variation.charAt(0).toUpperCase() + input.variation.slice(1);
+  const among = input.segment === undefined ? '' : `Among ${input.segment}, `;
+  const who = among ? input.variation : input.variation.charAt(0).toUpperCase() + input.variation.slice(1);
   const metric = `*${input.metricName}*`;
   if (headline.estimate === null)
-    return `${metric}: not enough data yet to compare ${input.variation} with the control.`;
+    return `${among}${metric}: not enough data yet to compare ${input.variation} with the control.`;
   const change =
     headline.estimate === 0
       ? `${who} did not change ${metric}`
       : `${who} ${headline.estimate > 0 ? 'raised' : 'lowered'} ${metric} by ${magnitude(headline.estimate, headline.effect, kind)}`;
-  return `${change} (${intervalText(input)}), ${call(input)}.`;
+  return `${among}${change} (${intervalText(input)}), ${call(input)}.`;
 }

@@ -76,6 +76,12 @@ describe('summary sentence', () => {
       '*checkout completed*: not enough data yet to compare treatment with the control.',
     );
   });
+
+  it('names a breakdown segment first', () => {
+    expect(sentence({ segment: 'country = US' })).toBe(
+      'Among country = US, treatment raised *checkout completed* by 39% (95% CI +12% to +66%), always-valid interval: improved, winning.',
+    );
+  });
 });
 
 const comparison = (variation: string, verdict: Headline['verdict'], estimate = 0.1): ResultComparison => {
