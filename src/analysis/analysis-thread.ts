@@ -3,10 +3,8 @@
 // event acknowledgements go on meanwhile. One short-lived worker per computation; only for database
 // files (an in-memory database lives on the main connection alone). Two jobs: an experiment's
 // results, and the pre-period baselines a plan is turned into sample sizes with.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { workerBoot } from '../worker-boot.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
 import type { ExperimentResults, ResultsOptions } from './experiment-results.ts';
 import type { Baseline } from './metric-baseline.ts';
@@ -20,10 +18,8 @@ interface Job {
 type Reply = { value: unknown } | { error: { message: string; stack?: string } };
 
 function runInThread<T>(location: string, task: Task): Promise<T> {
-  // The worker runs this TypeScript file too: it registers tsx's loader, then imports it.
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(join(tsxRoot, 'dist/esm/api/index.mjs')).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  // The worker runs this module too (the same file, source or build).
+  const boot = workerBoot(import.meta.url);
   return new Promise((resolve, reject) => {
     const job: Job = { flagstaffAnalysis: { location, task } };
     const worker = new Worker(boot, { eval: true, workerData: job, execArgv: [] });

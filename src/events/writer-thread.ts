@@ -2,10 +2,8 @@
 // the event loop instead of on it, so that HTTP parsing and validation of the next requests
 // overlap with the commit of the previous ones. The main thread sends one message per group commit
 // and gets the counts back once the transaction is durable.
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
+import { workerBoot } from '../worker-boot.ts';
 import type { EventBatchRows, EventStore, WriteCounts } from './events-store.ts';
 
 /** The asynchronous face of an event store, as the writer uses it. */
@@ -108,10 +106,8 @@ export function sameThreadStore(open: () => EventStore, busy?: () => boolean): A
  * next call starts a new one.
  */
 export function threadStore(location: string): AsyncEventStore {
-  // The worker runs this TypeScript file too: it registers tsx's loader, then imports it.
-  const tsxRoot = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsx = pathToFileURL(join(tsxRoot, 'dist/esm/api/index.mjs')).href;
-  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
+  // The worker runs this module too (the same file, source or build).
+  const boot = workerBoot(import.meta.url);
   let nextId = 1;
   let closing = false;
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: unknown) => void }>();
