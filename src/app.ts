@@ -22,11 +22,13 @@ import { segmentRoutes } from './segments/segment-routes.ts';
 import type { AppEnv } from './http/app-env.ts';
 import { bodyLimits } from './http/body-limits.ts';
 import { errorBody, errorHandler, validationHook } from './http/error-handler.ts';
+import { jsonDepthGuard } from './http/json-depth-guard.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { requestPipeline } from './http/request-pipeline.ts';
 import { sdkCors } from './http/sdk-cors.ts';
 import { systemRoutes } from './http/system-routes.ts';
 import type { Logger } from './logger.ts';
+import { BODY_DEPTH_MARGIN } from './json-limits.ts';
 import { docsRoutes } from './openapi/docs-routes.ts';
 import { createServices, type ServiceDeps, type Services } from './services.ts';
 
@@ -77,11 +79,20 @@ export function createApp(deps: AppDeps) {
       clock: services.clock,
     }),
   );
+  // Event batches check nesting per event, so that one deep event does not cost the batch.
+  app.use(jsonDepthGuard(services.config.MAX_JSON_DEPTH + BODY_DEPTH_MARGIN, [EVENTS_PATH]));
   app.onError(errorHandler(logger));
   app.notFound((c) => c.json(errorBody(c, 'not_found', `No route for ${c.req.method} ${c.req.path}`), 404));
 
-  systemRoutes(app, { db: services.db, registry: metrics.registry });
-  sessionRoutes(app, services.sessions, { cookieSecure: services.config.COOKIE_SECURE });
+  systemRoutes(app, {
+    db: services.db,
+    registry: metrics.registry,
+    metricsAccess: { public: services.config.METRICS_PUBLIC, token: services.config.METRICS_TOKEN },
+  });
+  sessionRoutes(app, services.sessions, {
+    cookieSecure: services.config.COOKIE_SECURE,
+    trustedProxies: services.config.TRUSTED_PROXIES,
+  });
   environmentRoutes(app, services.environments);
   keyRoutes(app, services.keys);
   userRoutes(app, services.users);
@@ -91,13 +102,18 @@ export function createApp(deps: AppDeps) {
     environments: services.environments,
     cache: services.rulesets,
     segments: services.stores.segments,
+    maxAttributeLength: services.config.MAX_ATTRIBUTE_LENGTH,
   });
   segmentRoutes(app, services.segments);
   metricRoutes(app, services.metrics);
   experimentRoutes(app, services.experiments);
   analysisRoutes(app, services.analysis);
   analyzeRoutes(app);
-  sdkRoutes(app, { cache: services.rulesets, hub: services.streams });
+  sdkRoutes(app, {
+    cache: services.rulesets,
+    hub: services.streams,
+    maxAttributeLength: services.config.MAX_ATTRIBUTE_LENGTH,
+  });
   eventRoutes(app, services.events);
   docsRoutes(app, version);
   services.analysisScheduler.start();

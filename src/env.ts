@@ -1,10 +1,20 @@
 // The only reader of process.env: every setting is parsed here, with defaults that work with no
 // configuration at all, so a new user's `npm start` needs nothing but a writable ./data folder.
+import { isIP } from 'node:net';
 import { z } from 'zod';
+import { JSON_LIMIT_DEFAULTS } from './json-limits.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
+
+/** `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`. */
+function isAddressOrRange(entry: string): boolean {
+  const [address = '', bits, extra] = entry.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  return bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+}
 
 export const envSchema = z.object({
   PORT: port.default(3000),
@@ -24,9 +34,19 @@ export const envSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9_\-.~]{32,200}$/, 'must be 32 to 200 URL-safe characters (high entropy)')
     .optional(),
+  /**
+   * Where the first admin's generated password is written (owner-only), never to the logs; by
+   * default `admin-password.txt` beside the SQLite database.
+   */
+  FLAGSTAFF_GENERATED_PASSWORD_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(logLevels).default('info'),
   /** Largest request body accepted by the management API, in bytes. */
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /**
+   * Longest string attribute (characters) the server evaluates (`/sdk/v1/evaluate`, the
+   * playground): a longer one is a 400 naming it, and a `$regex` never matches a longer input.
+   */
+  MAX_ATTRIBUTE_LENGTH: z.coerce.number().int().positive().default(4096),
   /** Mark the session cookie `Secure`; set it when the service is reached over HTTPS. */
   COOKIE_SECURE: z.stringbool().default(false),
   /** Seconds a dashboard session stays valid after sign-in (a fixed expiry, not an idle timeout). */
@@ -35,8 +55,31 @@ export const envSchema = z.object({
     .int()
     .positive()
     .default(7 * 24 * 3600),
-  /** Failed logins per address (and per email) allowed in a 15-minute window. */
-  LOGIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(10),
+  /**
+   * Failed sign-ins per (account, address) before each further attempt waits 1, 2, 4… seconds (at
+   * most 15 minutes); an address gets 4× as many across accounts, an account 10× across addresses.
+   */
+  LOGIN_MAX_ATTEMPTS: z.coerce.number().int().positive().default(5),
+  /** Reverse proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For is believed. */
+  TRUSTED_PROXIES: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every(isAddressOrRange), {
+      message: 'must be IP addresses or CIDR ranges, comma-separated (e.g. 10.0.0.0/8,127.0.0.1)',
+    })
+    .default([]),
+  /** Serve /metrics to anyone (it is otherwise for admin credentials and METRICS_TOKEN). */
+  METRICS_PUBLIC: z.stringbool().default(false),
+  /** A bearer token a metrics scraper sends to read /metrics (`Authorization: Bearer <token>`). */
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_\-.~]{32,200}$/, 'must be 32 to 200 URL-safe characters (high entropy)')
+    .optional(),
   /** Seconds between heartbeats on SDK streams (keeps proxies from closing idle connections). */
   SSE_HEARTBEAT_SECONDS: z.coerce.number().positive().default(25),
   /** Unsent bytes an SDK stream may hold before it is dropped (its client stopped reading). */
@@ -51,6 +94,19 @@ export const envSchema = z.object({
     .int()
     .positive()
     .default(32 * 1_048_576),
+  /**
+   * Deepest nesting (objects and arrays) of a JSON value people store or send: flag values,
+   * conditions, event properties. Request bodies may nest BODY_DEPTH_MARGIN (8) levels more.
+   */
+  MAX_JSON_DEPTH: z.coerce.number().int().min(1).max(200).default(JSON_LIMIT_DEFAULTS.maxDepth),
+  /** Largest flag value (default, rule or variation value) or condition, in bytes of JSON. */
+  MAX_JSON_VALUE_BYTES: z.coerce.number().int().positive().default(JSON_LIMIT_DEFAULTS.maxValueBytes),
+  /** Largest `properties` (or `attributes`) of one event, in bytes of JSON; larger events are rejected. */
+  EVENTS_MAX_PROPERTIES_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(JSON_LIMIT_DEFAULTS.maxEventPropertiesBytes),
   /** Most events accepted in one `POST /sdk/v1/events` batch. */
   EVENTS_MAX_BATCH: z.coerce.number().int().positive().default(1000),
   /** Largest event batch body accepted, in bytes. */

@@ -5,7 +5,7 @@ import { openDb } from './db/open-db.ts';
 import { loadEnv } from './env.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
-import { seedFirstStart, signInBanner } from './seed.ts';
+import { reportSeeding, seedFirstStart, signInBanner } from './seed.ts';
 import { createServices } from './services.ts';
 
 const config = loadEnv();
@@ -14,6 +14,7 @@ const db = openDb(config.DATABASE_URL);
 const lifecycle = new Lifecycle();
 const services = createServices({ db, config, logger, lifecycle });
 const seeded = await seedFirstStart(services);
+const passwordFile = await reportSeeding(seeded, config, logger);
 const app = createApp({ db, services, processMetrics: true });
 const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
   const shownHost = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
@@ -22,8 +23,7 @@ const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOS
     { port: info.port, host: config.HOST, database: db.location },
     `Flagstaff listening on ${baseUrl}`,
   );
-  if (seeded.admin) process.stdout.write(signInBanner(baseUrl, seeded.admin) + '\n');
-  if (seeded.adminKeySeeded) logger.info('seeded the admin API key from FLAGSTAFF_ADMIN_KEY');
+  if (seeded.admin) process.stdout.write(signInBanner(baseUrl, seeded.admin, passwordFile) + '\n');
 });
 
 let stopping = false;

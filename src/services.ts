@@ -24,10 +24,12 @@ import { ExperimentService } from './experiments/experiment-service.ts';
 import { sqliteExperimentStore, type ExperimentStore } from './experiments/experiment-store.ts';
 import { FlagService } from './flags/flag-service.ts';
 import { sqliteFlagStore, type FlagStore } from './flags/flag-store.ts';
+import type { JsonLimits } from './json-limits.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { MetricService } from './metrics/metric-service.ts';
 import { sqliteMetricStore, type MetricStore } from './metrics/metric-store.ts';
+import { linearRegex } from './sdk-api/linear-regex.ts';
 import { RulesetCache } from './sdk-api/ruleset-cache.ts';
 import { RulesetChanges } from './sdk-api/ruleset-changes.ts';
 import { StreamHub } from './sdk-api/stream-hub.ts';
@@ -107,7 +109,9 @@ export function createServices({
   const base = { db, audit, clock };
   const keyCache = new KeyCache(stores.keys, clock);
   const changes = new RulesetChanges();
-  const rulesets = new RulesetCache({ ...stores, changes, logger });
+  // Conditions run against attributes anyone with a client key sends: regexes in linear time.
+  const regex = linearRegex(config.MAX_ATTRIBUTE_LENGTH);
+  const rulesets = new RulesetCache({ ...stores, changes, logger, regex });
   const streams = new StreamHub({
     cache: rulesets,
     changes,
@@ -119,8 +123,11 @@ export function createServices({
   // After the last request: commit what is still queued, then the database may close.
   const writer = eventWriter ?? createEventWriter(db, config, logger);
   lifecycle.onClose(() => writer.close());
+  // Flag values and conditions: how deep and how large each may be (events have their own).
+  const limits: JsonLimits = { maxDepth: config.MAX_JSON_DEPTH, maxBytes: config.MAX_JSON_VALUE_BYTES };
   const domain = {
     ...base,
+    limits,
     flags: stores.flags,
     segments: stores.segments,
     environments: stores.environments,
@@ -134,6 +141,7 @@ export function createServices({
     flags: stores.flags,
     flagService: flags,
     environments: stores.environments,
+    limits,
   });
   flags.addReferenceCheck(experiments.flagReferences);
   const analysis = new AnalysisService({

@@ -13,11 +13,12 @@ import { describe, expect, it } from 'vitest';
 // polling, cache). Fixes since then, each found by a review or audit and each with its measured
 // cost in decision 0007, brought it to 8,022 B; encrypted patches (a feature, also in 0007) to
 // 8,104 B; ready() naming an unusable network ruleset to 8,123 B; a patch parsing the held
-// ruleset only when it applies to 8,125 B. The budget holds the achieved
+// ruleset only when it applies to 8,125 B; a bound on condition nesting +65 B; the regex engine as
+// an option (the server's is linear-time) +21 B. The budget holds the achieved
 // size against regressions: lower it as the bundle shrinks; raise it only by a fix's measured
 // cost, written down in 0007. @growthbook/growthbook, bundled the same way, is printed alongside for scale.
 const TARGET = 6144; // bytes, min+gzip
-const BUDGET = 8_126; // bytes, min+gzip
+const BUDGET = 8_212; // bytes, min+gzip
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 const measure = async (

@@ -13,6 +13,9 @@ export type PublicApiKey = Omit<ApiKey, 'hash' | 'environmentId'> & { environmen
 
 const prefixLength = 16;
 
+/** The name of the admin key seeded from FLAGSTAFF_ADMIN_KEY. */
+const seededKeyName = 'FLAGSTAFF_ADMIN_KEY';
+
 export class ApiKeyService {
   constructor(
     private readonly deps: {
@@ -125,11 +128,33 @@ export class ApiKeyService {
     });
   }
 
-  /** Seeds the operator's admin key on first start; a key already present is left alone. */
-  async seedAdminKey(secret: string, actor: Actor): Promise<boolean> {
-    if (await this.deps.keys.activeByHash(sha256(secret))) return false;
-    await this.create({ kind: 'admin', name: 'FLAGSTAFF_ADMIN_KEY', secret }, actor);
-    return true;
+  /**
+   * At each start, makes the admin key seeded from FLAGSTAFF_ADMIN_KEY follow the variable: the key
+   * it names is created unless present (a revoked one stays revoked: `namesRevoked` reports it), and
+   * keys seeded (by `actor`) from earlier values are revoked, all of them once the variable is unset.
+   */
+  async syncSeededAdminKey(
+    secret: string | undefined,
+    actor: Actor,
+  ): Promise<{ created: boolean; namesRevoked: boolean; revoked: PublicApiKey[] }> {
+    const hash = secret === undefined ? undefined : sha256(secret);
+    const keys = await this.deps.keys.list(); // revoked ones too: the hash is unique among all
+    const stale = keys.filter(
+      (key) =>
+        key.kind === 'admin' &&
+        key.name === seededKeyName &&
+        key.createdBy === actor.label &&
+        !key.revokedAt &&
+        key.hash !== hash,
+    );
+    const revoked: PublicApiKey[] = [];
+    for (const key of stale) revoked.push(await this.revoke(key.id, actor));
+    const existing = hash === undefined ? undefined : keys.find((key) => key.hash === hash);
+    if (secret === undefined || existing) {
+      return { created: false, namesRevoked: Boolean(existing?.revokedAt), revoked };
+    }
+    await this.create({ kind: 'admin', name: seededKeyName, secret }, actor);
+    return { created: true, namesRevoked: false, revoked };
   }
 
   private toPublic(key: ApiKey, environment: string | null): PublicApiKey {

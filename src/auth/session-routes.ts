@@ -1,8 +1,7 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { AppEnv, AppRouter } from '../http/app-env.ts';
+import type { AppRouter } from '../http/app-env.ts';
 import { caller } from '../http/caller.ts';
+import { requestClientAddress, trustedProxies } from '../http/client-address.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
 import { toPublicUser } from './user-service.ts';
@@ -43,22 +42,16 @@ const me = defineRoute({
   responses: { 200: jsonResponse(Me, 'The caller') },
 });
 
-function clientAddress(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown'; // requests made in-process (tests) have no socket
-  }
-}
-
 export function sessionRoutes(
   app: AppRouter,
   sessions: SessionService,
-  options: { cookieSecure: boolean },
+  options: { cookieSecure: boolean; trustedProxies: string[] },
 ): void {
+  const trusted = trustedProxies(options.trustedProxies);
   app.openapi(login, async (c) => {
     const { email, password } = c.req.valid('json');
-    const result = await sessions.login(email, password, clientAddress(c), c.get('requestId'));
+    const address = requestClientAddress(c, trusted);
+    const result = await sessions.login(email, password, address, c.get('requestId'));
     const secure =
       options.cookieSecure ||
       new URL(c.req.url).protocol === 'https:' ||

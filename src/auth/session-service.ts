@@ -4,13 +4,16 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import { AppError } from '../errors.ts';
 import type { LoginRateLimiter } from './login-rate-limiter.ts';
-import { randomToken, sha256, verifyPassword } from './secrets.ts';
+import {
+  decoyPasswordHash,
+  hashPassword,
+  needsRehash,
+  randomToken,
+  sha256,
+  verifyPassword,
+} from './secrets.ts';
 import { toPublicUser, type PublicUser } from './user-service.ts';
 import type { UserStore } from './user-store.ts';
-
-// Compared against when the email is unknown, so that a miss takes as long as a wrong password
-// and response times do not reveal which emails have accounts.
-const decoyHash = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export class SessionService {
   constructor(
@@ -32,20 +35,21 @@ export class SessionService {
   ): Promise<{ token: string; csrfToken: string; expiresAt: Date; user: PublicUser }> {
     const { db, users, audit, clock, limiter, ttlSeconds } = this.deps;
     const normalized = email.toLowerCase();
-    limiter.check(ip, normalized);
+    // Counted before the slow check, so that parallel guesses cannot all get past the limit.
+    const attempt = limiter.begin(normalized, ip);
     const user = await users.byEmail(normalized);
-    const valid = await verifyPassword(password, user?.passwordHash ?? decoyHash);
-    if (!user || !valid || user.disabledAt) {
-      limiter.fail(ip, normalized);
-      throw new AppError('unauthorized', 'Wrong email or password');
-    }
-    limiter.succeed(normalized);
+    const valid = await verifyPassword(password, user?.passwordHash ?? decoyPasswordHash);
+    if (!user || !valid || user.disabledAt) throw new AppError('unauthorized', 'Wrong email or password');
+    attempt.succeeded();
+    // A hash made with weaker parameters than today's is replaced while the password is at hand.
+    const rehashed = needsRehash(user.passwordHash) ? await hashPassword(password) : undefined;
     const token = randomToken(32);
     const csrfToken = randomToken(24);
     const now = clock.now();
     const expiresAt = new Date(now.getTime() + ttlSeconds * 1000);
     await db.transaction(async () => {
       await users.deleteExpiredSessions(now);
+      if (rehashed) await users.update(user.id, { passwordHash: rehashed });
       await users.createSession({
         tokenHash: sha256(token),
         userId: user.id,
@@ -58,6 +62,7 @@ export class SessionService {
         action: 'session.login',
         targetType: 'user',
         targetId: user.id,
+        ...(rehashed ? { after: { passwordRehashed: true } } : {}),
         requestId,
       });
     });

@@ -105,7 +105,7 @@ export class UserService {
 
   /**
    * On an empty database, creates the first admin. Returns the generated password when the
-   * operator gave none, so that start-up can print it once.
+   * operator gave none, so that start-up can write it to an owner-only file (never to stdout).
    */
   async seedAdmin(
     email: string,

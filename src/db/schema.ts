@@ -222,7 +222,9 @@ export const metrics = sqliteTable('metrics', {
   key: text('key').notNull().unique(),
   name: text('name').notNull(),
   description: text('description').notNull().default(''),
-  kind: text('kind', { enum: ['binomial', 'mean', 'count', 'ratio', 'retention', 'nps', 'repeat'] }).notNull(),
+  kind: text('kind', {
+    enum: ['binomial', 'mean', 'count', 'ratio', 'retention', 'nps', 'repeat'],
+  }).notNull(),
   eventName: text('event_name').notNull(),
   /** Ratio metrics: the denominator's event. */
   denominatorEventName: text('denominator_event_name'),

@@ -22,6 +22,9 @@ const EventId = z.string().min(1).max(128).openapi({
 });
 
 const JsonObject = z.record(z.string(), z.unknown());
+// Checked by parseEvents with the configured limits (an event beyond them is rejected on its own).
+const limitsNote =
+  'At most MAX_JSON_DEPTH (default 32) levels of objects and arrays and EVENTS_MAX_PROPERTIES_BYTES (default 32 KiB) as JSON.';
 
 export const ExposureEvent = z
   .strictObject({
@@ -32,7 +35,9 @@ export const ExposureEvent = z
     experiment: Name('Experiment (or ramp) key'),
     variation: Name('The variation the unit got'),
     flag: Name('The flag evaluated').optional(),
-    attributes: JsonObject.optional().openapi({ description: 'Attributes used for the evaluation' }),
+    attributes: JsonObject.optional().openapi({
+      description: `Attributes used for the evaluation. ${limitsNote}`,
+    }),
   })
   .openapi('ExposureEvent');
 
@@ -48,7 +53,7 @@ export const TrackEvent = z
       .refine(Number.isFinite, 'must be a finite number')
       .optional()
       .openapi({ description: 'A numeric value (revenue, duration …)' }),
-    properties: JsonObject.optional(),
+    properties: JsonObject.optional().openapi({ description: limitsNote }),
   })
   .openapi('TrackEvent');
 

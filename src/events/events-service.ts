@@ -21,6 +21,8 @@ export type EventsConfig = Pick<
   | 'EVENTS_QUEUE_LIMIT'
   | 'EVENTS_RETENTION_DAYS'
   | 'EVENTS_WRITER_THREAD'
+  | 'EVENTS_MAX_PROPERTIES_BYTES'
+  | 'MAX_JSON_DEPTH'
 >;
 
 /**
@@ -78,6 +80,8 @@ export class EventsService {
       now,
       maxFutureMs: config.EVENTS_MAX_SKEW_HOURS * 3_600_000,
       maxPastMs: config.EVENTS_MAX_AGE_DAYS * 86_400_000,
+      maxDepth: config.MAX_JSON_DEPTH,
+      maxPropertiesBytes: config.EVENTS_MAX_PROPERTIES_BYTES,
     });
     limiter.spend(key.id, parsed.exposures.length + parsed.tracks.length + parsed.rejected.length);
     const counts = await writer.submit({

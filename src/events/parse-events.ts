@@ -3,6 +3,7 @@
 // glance goes through zod, which then decides and words the rejection, so zod stays the authority
 // (tests/events/validator-agreement.test.ts compares the two on valid, invalid and fuzzed events).
 import { AppError } from '../errors.ts';
+import { JSON_LIMIT_DEFAULTS, jsonTextTooLarge, nestsDeeperThan } from '../json-limits.ts';
 import { EventTime, SdkEvent, type EventRejection } from './events-schemas.ts';
 
 export interface ExposureRow {
@@ -40,6 +41,10 @@ export interface ParseOptions {
   maxFutureMs: number;
   /** How far behind `now` a timestamp may lie, in ms. */
   maxPastMs: number;
+  /** How deep an event's `properties` / `attributes` may nest (default MAX_JSON_DEPTH's). */
+  maxDepth?: number;
+  /** How large an event's `properties` / `attributes` may be as JSON (default EVENTS_MAX_PROPERTIES_BYTES's). */
+  maxPropertiesBytes?: number;
 }
 
 const exposureKeys = new Set(['type', 'id', 'ts', 'unit', 'experiment', 'variation', 'flag', 'attributes']);
@@ -162,6 +167,17 @@ export function checkEvent(
   return { track: { id, ts, unit, event: name, value: value ?? null, properties: json(properties) } };
 }
 
+/** The refusal of an event whose `properties` or `attributes` nest more than `maxDepth` deep. */
+function tooDeep(event: unknown, index: number, maxDepth: number): string | undefined {
+  if (!isPlainObject(event)) return undefined;
+  const field = nestsDeeperThan(event.properties, maxDepth)
+    ? 'properties'
+    : nestsDeeperThan(event.attributes, maxDepth)
+      ? 'attributes'
+      : undefined;
+  return field && `events.${index}.${field}: nested more than ${maxDepth} levels deep (objects and arrays)`;
+}
+
 /**
  * Splits a parsed JSON body into rows to store and per-event rejections. A body that is not
  * `{ "events": [...] }` (or has too many events) is a 400 and nothing is written.
@@ -184,14 +200,29 @@ export function parseEvents(body: unknown, options: ParseOptions): ParsedEvents 
   }
   const earliest = options.now - options.maxPastMs;
   const latest = options.now + options.maxFutureMs;
+  const { maxDepth = JSON_LIMIT_DEFAULTS.maxDepth } = options;
+  const { maxPropertiesBytes = JSON_LIMIT_DEFAULTS.maxEventPropertiesBytes } = options;
   const parsed: ParsedEvents = { exposures: [], tracks: [], rejected: [] };
   for (let index = 0; index < events.length; index++) {
-    const checked = checkEvent(events[index], index);
+    // Depth before anything serialises the event's JSON (JSON.stringify recurses), size after.
+    const deep = tooDeep(events[index], index, maxDepth);
+    const checked = deep ? { message: deep } : checkEvent(events[index], index);
     if ('message' in checked) {
       parsed.rejected.push({ index, code: 'validation_failed', message: checked.message });
       continue;
     }
     const row = 'exposure' in checked ? checked.exposure : checked.track;
+    const text = 'exposure' in checked ? checked.exposure.attributes : checked.track.properties;
+    const large = text === null ? undefined : jsonTextTooLarge(text, maxPropertiesBytes);
+    if (large) {
+      const field = 'exposure' in checked ? 'attributes' : 'properties';
+      parsed.rejected.push({
+        index,
+        code: 'validation_failed',
+        message: `events.${index}.${field}: ${large}`,
+      });
+      continue;
+    }
     if (row.ts < earliest || row.ts > latest) {
       const when = row.ts < earliest ? 'too far in the past' : 'too far in the future';
       parsed.rejected.push({

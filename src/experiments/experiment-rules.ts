@@ -4,6 +4,7 @@ import type { Rule } from '../flags/flag-schemas.ts';
 import type { FlagRow } from '../flags/flag-store.ts';
 import { experimentRuleId } from '../flags/managed-rules.ts';
 import { valueTypeError } from '../flags/flag-values.ts';
+import { jsonValueIssue, type JsonLimits } from '../json-limits.ts';
 import type { ExperimentStatus } from './analysis-spec.ts';
 import type { ExperimentRow } from './experiment-store.ts';
 
@@ -39,11 +40,15 @@ export function experimentRule(row: ExperimentRow, phase: number): Rule {
   };
 }
 
-export function variationIssues(flag: FlagRow, variations: Variation[]): Issue[] {
+/** Values of the flag's type within the size and depth limits, weights adding up to 1, unique keys. */
+export function variationIssues(flag: FlagRow, variations: Variation[], limits: JsonLimits): Issue[] {
   const issues: Issue[] = [];
   variations.forEach((v, i) => {
-    const error = valueTypeError(flag.valueType, v.value);
-    if (error) issues.push({ path: `body.variations.${i}.value`, message: error });
+    const path = `body.variations.${i}.value`;
+    const limitIssue = jsonValueIssue(v.value, path, limits);
+    const error = limitIssue ? undefined : valueTypeError(flag.valueType, v.value);
+    if (limitIssue) issues.push(limitIssue);
+    else if (error) issues.push({ path, message: error });
   });
   const total = variations.reduce((sum, v) => sum + v.weight, 0);
   if (Math.abs(total - 1) > 1e-6)

@@ -8,6 +8,7 @@ import type { EnvironmentStore } from '../environments/environment-store.ts';
 import { conflict, validationFailed } from '../errors.ts';
 import type { FlagReferenceCheck, FlagService } from '../flags/flag-service.ts';
 import type { FlagRow, FlagStore } from '../flags/flag-store.ts';
+import type { JsonLimits } from '../json-limits.ts';
 import type { MetricStore } from '../metrics/metric-store.ts';
 import { measureBaselinesInThread } from '../analysis/analysis-thread.ts';
 import { measureBaseline, type Baseline } from '../analysis/metric-baseline.ts';
@@ -40,6 +41,7 @@ export class ExperimentService {
       environments: EnvironmentStore;
       audit: AuditLog;
       clock: Clock;
+      limits: JsonLimits;
     },
   ) {
     this.reader = new ExperimentReader(deps);
@@ -77,7 +79,7 @@ export class ExperimentService {
         throw conflict(`experiment '${input.key}' already exists`);
       const issues: Issue[] = [];
       const { flag, env } = await this.reader.target(input.flag, input.environment, issues);
-      if (flag) issues.push(...variationIssues(flag, input.variations));
+      if (flag) issues.push(...variationIssues(flag, input.variations, this.deps.limits));
       const refs = await this.reader.metricRefs(input, issues);
       issues.push(...planIssues(input.plan, input.goalMetrics));
       if (issues.length > 0) throw validationFailed(issues);
@@ -159,7 +161,7 @@ export class ExperimentService {
           );
       }
       if (flag && (patch.variations !== undefined || next.flagId !== undefined))
-        issues.push(...variationIssues(flag, variations));
+        issues.push(...variationIssues(flag, variations, this.deps.limits));
       const weightsChanged =
         variations.length !== row.variations.length ||
         variations.some((v, i) => v.weight !== row.variations[i]?.weight);

@@ -1,6 +1,7 @@
 // Checks a targeting condition before it is stored, so that mistakes are reported to the person
 // making them, with the path of the bad part, instead of silently evaluating to false in every SDK.
 // The operator set is that of the GrowthBook SDK specification 0.8 (see docs/decisions/0001).
+import { linearRegexProblem } from '../sdk-api/linear-regex.ts';
 
 export interface ConditionIssue {
   path: string;
@@ -78,11 +79,15 @@ function checkOperators(operators: Record<string, unknown>, path: string, issues
     } else if (op === '$regex') {
       if (typeof arg !== 'string') fail('$regex takes a string');
       else {
+        // SDKs run it natively, the server in linear time: it must mean the same to both.
+        let problem: string | undefined;
         try {
           new RegExp(arg);
+          problem = linearRegexProblem(arg);
         } catch (error) {
           fail(`invalid regular expression: ${(error as Error).message}`);
         }
+        if (problem) fail(problem);
       }
     } else if (op === '$exists') {
       if (typeof arg !== 'boolean') fail('$exists takes true or false');

@@ -1,6 +1,6 @@
 // The evaluation playground: what a unit with these attributes gets, and why — computed by the same
 // engine the SDKs run, on the environment's real ruleset, with a trace of every rule.
-import { compile, evalCondition, evaluate, type Attributes } from '@flagstaff/sdk/core';
+import { compile, evalCondition, evaluate, type Attributes, type RegexFactory } from '@flagstaff/sdk/core';
 import type { BuiltRuleset } from '../sdk-api/ruleset-cache.ts';
 import { flagResult } from '../sdk-api/flag-result.ts';
 import type { Segment } from '../segments/segment-store.ts';
@@ -27,6 +27,7 @@ export function runPlayground(
   built: BuiltRuleset,
   segments: Segment[],
   attributes: Attributes,
+  regex: RegexFactory,
 ): PlaygroundResult {
   const features = built.payload.features ?? {};
   const savedGroups = built.payload.savedGroups;
@@ -48,19 +49,28 @@ export function runPlayground(
     if (decided) return entry('not_reached');
     // The rule alone, among the real features (prerequisites refer to them), through the engine.
     const compiled = compileRule(flag.key, rule, segmentMap);
-    const alone = compile({
-      features: { ...features, [flag.key]: { defaultValue: flag.defaultValue, rules: [compiled] } },
-      savedGroups,
-    });
+    const alone = compile(
+      {
+        features: { ...features, [flag.key]: { defaultValue: flag.defaultValue, rules: [compiled] } },
+        savedGroups,
+      },
+      { regex },
+    );
     const evaluation = evaluate(alone, flag.key, { attributes });
     if (evaluation.ruleId === rule.id) {
       decided = true;
       return entry('matched');
     }
-    if (compiled.condition && !evalCondition(attributes, compiled.condition, savedGroups))
+    if (compiled.condition && !evalCondition(attributes, compiled.condition, savedGroups, undefined, regex))
       return entry('condition_not_met');
     const parentsMet = (rule.prerequisites ?? []).every((p) =>
-      evalCondition({ value: evaluate(built.compiled(), p.flag, { attributes }).value }, p.condition),
+      evalCondition(
+        { value: evaluate(built.compiled(), p.flag, { attributes }).value },
+        p.condition,
+        undefined,
+        undefined,
+        regex,
+      ),
     );
     if (!parentsMet || evaluation.reason === 'CYCLIC_PREREQUISITE') return entry('prerequisite_failed');
     return entry('not_in_rollout');

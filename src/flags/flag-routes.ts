@@ -4,6 +4,7 @@ import type { AppEnv, AppRouter } from '../http/app-env.ts';
 import { caller } from '../http/caller.ts';
 import { defineRoute } from '../http/define-route.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
+import { checkAttributeLengths } from '../sdk-api/attribute-limits.ts';
 import type { RulesetCache } from '../sdk-api/ruleset-cache.ts';
 import type { SegmentStore } from '../segments/segment-store.ts';
 import type { EnvironmentService } from '../environments/environment-service.ts';
@@ -159,7 +160,14 @@ const versionOf = (ifMatch: string | undefined) =>
 
 export function flagRoutes(
   app: AppRouter,
-  deps: { flags: FlagService; environments: EnvironmentService; cache: RulesetCache; segments: SegmentStore },
+  deps: {
+    flags: FlagService;
+    environments: EnvironmentService;
+    cache: RulesetCache;
+    segments: SegmentStore;
+    /** Longest string attribute the playground evaluates (MAX_ATTRIBUTE_LENGTH). */
+    maxAttributeLength: number;
+  },
 ): void {
   const { flags } = deps;
   app.openapi(list, async (c) => {
@@ -220,12 +228,13 @@ export function flagRoutes(
   app.openapi(playground, async (c) => {
     const { key } = c.req.valid('param');
     const { environment, attributes } = c.req.valid('json');
+    checkAttributeLengths(attributes, deps.maxAttributeLength);
     const [flag, config, env] = await Promise.all([
       flags.get(key, false),
       flags.getConfig(key, environment),
       deps.environments.get(environment),
     ]);
     const [built, segments] = await Promise.all([deps.cache.get(env.id), deps.segments.all()]);
-    return c.json(runPlayground(flag, config, built, segments, attributes), 200);
+    return c.json(runPlayground(flag, config, built, segments, attributes, deps.cache.regex), 200);
   });
 }

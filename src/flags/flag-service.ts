@@ -7,6 +7,7 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../db/open-db.ts';
 import type { Environment, EnvironmentStore } from '../environments/environment-store.ts';
 import { AppError, conflict, notFound, validationFailed } from '../errors.ts';
+import { jsonValueIssue, type JsonLimits } from '../json-limits.ts';
 import type { RulesetChanges } from '../sdk-api/ruleset-changes.ts';
 import type { SegmentStore } from '../segments/segment-store.ts';
 import type { CreateFlag, PatchFlagConfig, PutFlagConfig, Rule, UpdateFlag } from './flag-schemas.ts';
@@ -46,6 +47,7 @@ export class FlagService {
       audit: AuditLog;
       clock: Clock;
       changes: RulesetChanges;
+      limits: JsonLimits;
     },
   ) {}
 
@@ -73,8 +75,7 @@ export class FlagService {
   }
 
   async create(input: z.output<typeof CreateFlag>, actor: Actor, requestId?: string): Promise<FlagView> {
-    const typeError = valueTypeError(input.valueType, input.defaultValue);
-    if (typeError) throw validationFailed([{ path: 'body.defaultValue', message: typeError }]);
+    this.checkDefaultValue(input.valueType, input.defaultValue);
     return this.mutate(async () => {
       if (await this.deps.flags.byKey(input.key)) throw conflict(`flag '${input.key}' already exists`);
       const now = this.deps.clock.now();
@@ -107,10 +108,7 @@ export class FlagService {
   ): Promise<FlagView> {
     return this.mutate(async () => {
       const before = await this.row(key);
-      if (patch.defaultValue !== undefined) {
-        const typeError = valueTypeError(before.valueType, patch.defaultValue);
-        if (typeError) throw validationFailed([{ path: 'body.defaultValue', message: typeError }]);
-      }
+      if (patch.defaultValue !== undefined) this.checkDefaultValue(before.valueType, patch.defaultValue);
       await this.deps.flags.update(before.id, { ...patch, updatedAt: this.deps.clock.now() });
       const after = await this.row(key);
       await this.deps.audit.record({
@@ -211,6 +209,13 @@ export class FlagService {
     actor: Actor,
     requestId?: string,
   ): Promise<FlagConfig> {
+    // Nothing to change is a mistake to report, not a new version (which would make every other
+    // editor's If-Match stale and send every SDK the same ruleset again).
+    if (input.enabled === undefined && input.ruleOrder === undefined && input.ruleEnabled === undefined) {
+      throw validationFailed([
+        { path: 'body', message: 'give at least one of enabled, ruleOrder, ruleEnabled' },
+      ]);
+    }
     // Flipping the kill switch is safe to repeat, so it may skip the version in an emergency.
     const needsVersion = input.ruleOrder !== undefined || input.ruleEnabled !== undefined;
     return this.updateConfig(
@@ -348,6 +353,14 @@ export class FlagService {
     });
     this.deps.changes.publish(environments);
     return result;
+  }
+
+  /** A default value of the flag's type, within the size and depth limits: else a 400 naming it. */
+  private checkDefaultValue(valueType: FlagRow['valueType'], value: unknown): void {
+    const limitIssue = jsonValueIssue(value, 'body.defaultValue', this.deps.limits);
+    if (limitIssue) throw validationFailed([limitIssue]);
+    const typeError = valueTypeError(valueType, value);
+    if (typeError) throw validationFailed([{ path: 'body.defaultValue', message: typeError }]);
   }
 
   private async row(key: string): Promise<FlagRow> {

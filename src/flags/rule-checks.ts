@@ -9,28 +9,43 @@ import { validateCondition, type ConditionIssue } from './condition-validator.ts
 import type { PutFlagConfig, Rule } from './flag-schemas.ts';
 import type { FlagRow, FlagStore } from './flag-store.ts';
 import { valueTypeError } from './flag-values.ts';
+import { jsonValueIssue, type JsonLimits } from '../json-limits.ts';
 import { segmentsUsedBy } from './rule-references.ts';
+
+/** What a refusal of a large condition suggests instead. */
+export const CONDITION_HINT = '; for long lists of ids, use a segment of kind ids';
+
+const valueTypeIssue = (path: string, valueType: FlagRow['valueType'], v: unknown) => {
+  const message = valueTypeError(valueType, v);
+  return message === undefined ? undefined : { path, message };
+};
 
 /** Validates rules against the flag's type, known segments and flags; gives rules their ids. */
 export async function checkRules(
   flag: FlagRow,
   rules: z.output<typeof PutFlagConfig>['rules'],
-  deps: { segments: SegmentStore; flags: FlagStore },
+  deps: { segments: SegmentStore; flags: FlagStore; limits: JsonLimits },
 ): Promise<Rule[]> {
   const issues: ConditionIssue[] = [];
   const seen = new Set<string>();
   const value = (path: string, v: unknown) => {
-    const error = valueTypeError(flag.valueType, v);
-    if (error) issues.push({ path, message: error });
+    const error = jsonValueIssue(v, path, deps.limits) ?? valueTypeIssue(path, flag.valueType, v);
+    if (error) issues.push(error);
+  };
+  // Size and depth first: the validator walks a condition recursively, only a bounded one.
+  const condition = (path: string, c: unknown) => {
+    const error = jsonValueIssue(c, path, deps.limits, CONDITION_HINT);
+    if (error) issues.push(error);
+    else issues.push(...validateCondition(c, path));
   };
   const withIds = rules.map((rule, i) => {
     const at = `body.rules.${i}`;
     const id = rule.id ?? `r_${randomToken(6)}`;
     if (seen.has(id)) issues.push({ path: `${at}.id`, message: `duplicate rule id '${id}'` });
     seen.add(id);
-    if (rule.condition) issues.push(...validateCondition(rule.condition, `${at}.condition`));
+    if (rule.condition) condition(`${at}.condition`, rule.condition);
     for (const [j, p] of (rule.prerequisites ?? []).entries()) {
-      issues.push(...validateCondition(p.condition, `${at}.prerequisites.${j}.condition`));
+      condition(`${at}.prerequisites.${j}.condition`, p.condition);
       if (p.flag === flag.key)
         issues.push({
           path: `${at}.prerequisites.${j}.flag`,

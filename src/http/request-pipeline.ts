@@ -1,8 +1,9 @@
-// The cross-cutting steps every request goes through, in one middleware: request id, SDK CORS,
-// body limits, then (after the route) metrics and the access log. Each step stays its own module;
-// running them as five Hono middlewares cost a dispatch layer each, about half of the server's
-// work in answering an SDK's 304. `begin` and `finish` are also what a route answered ahead of
-// the chain (the ruleset fast path) runs, so every answer is counted, logged and tagged alike.
+// The cross-cutting steps every request goes through, in one middleware: request id, secure
+// headers, SDK CORS, body limits, then (after the route) metrics and the access log. Each step
+// stays its own module; running them as separate Hono middlewares cost a dispatch layer each,
+// about half of the server's work in answering an SDK's 304. `begin` and `finish` are also what a
+// route answered ahead of the chain (the ruleset fast path) runs, so every answer is counted,
+// logged and tagged alike.
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { Logger } from '../logger.ts';
@@ -10,6 +11,7 @@ import type { AppEnv } from './app-env.ts';
 import type { HttpMetrics } from './metrics.ts';
 import { requestHeader, responseHeader } from './node-headers.ts';
 import { logRequest, type AnsweredRequest } from './request-log.ts';
+import { secureHeaders } from './secure-headers.ts';
 
 const validId = /^[\w\-=]{1,255}$/;
 
@@ -17,7 +19,7 @@ export interface RequestPipeline {
   middleware: MiddlewareHandler<AppEnv>;
   /**
    * Gives a request its id (the caller's own when it sent a sane one); returns the id, the start
-   * time and the headers its answer must carry (the id, and CORS on SDK routes).
+   * time and the headers its answer must carry (the id, the secure headers, CORS on SDK routes).
    */
   begin(
     path: string,
@@ -35,13 +37,15 @@ export function requestPipeline(steps: {
   bodyLimits: MiddlewareHandler;
 }): RequestPipeline {
   const { metrics, logger, cors, bodyLimits } = steps;
+  // Built once: the SDK's hot path copies one object per answer.
+  const corsPrefixHeaders = { ...secureHeaders(cors.prefix), ...cors.headers };
   const begin = (path: string, sentId: string | undefined) => {
     const start = performance.now();
     // A caller's own id is kept (to trace one action across services) when it is a sane token.
     const id = sentId !== undefined && validId.test(sentId) ? sentId : crypto.randomUUID();
     const headers = path.startsWith(cors.prefix)
-      ? { 'X-Request-Id': id, ...cors.headers }
-      : { 'X-Request-Id': id };
+      ? { 'X-Request-Id': id, ...corsPrefixHeaders }
+      : { 'X-Request-Id': id, ...secureHeaders(path) };
     return { id, start, headers };
   };
   const finish = (request: AnsweredRequest, start: number) => {

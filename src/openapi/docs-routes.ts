@@ -7,15 +7,18 @@ import { dirname, join } from 'node:path';
 import type { AppRouter } from '../http/app-env.ts';
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
-const assets: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'docs-init.js': 'text/javascript; charset=utf-8',
-};
+// A Map, not an object literal: `constructor` or `__proto__` must not find something inherited.
+const assets = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'text/javascript; charset=utf-8'],
+  ['docs-init.js', 'text/javascript; charset=utf-8'],
+]);
 
-// Kept in a file of its own so that the page can forbid inline scripts.
+// Kept in a file of its own so that the page can forbid inline scripts. A key typed into
+// "Authorize" lives as long as the tab: persisted, it would sit in localStorage, where any script
+// on this origin (and anyone at the machine later) could read it.
 const initScript = `window.ui = SwaggerUIBundle({ url: '/api/openapi.json', dom_id: '#docs', deepLinking: true,
-  persistAuthorization: true, tryItOutEnabled: true });`;
+  persistAuthorization: false, tryItOutEnabled: true });`;
 
 const page = `<!doctype html>
 <html lang="en">
@@ -56,14 +59,14 @@ export function docsRoutes(app: AppRouter, version: string): void {
   app.get('/api/docs', (c) => {
     c.header(
       'Content-Security-Policy',
-      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'",
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     );
     return c.html(page);
   });
   const cache = new Map<string, Buffer | string>();
   app.get('/api/docs/assets/:file', async (c) => {
     const file = c.req.param('file');
-    const type = assets[file];
+    const type = assets.get(file);
     if (!type) return c.notFound();
     let body = cache.get(file);
     if (body === undefined) {

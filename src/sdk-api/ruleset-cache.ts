@@ -1,6 +1,6 @@
 // One built ruleset per environment, kept in memory and rebuilt only after a change: serving it is
 // a map lookup and a write of bytes already serialised, with a strong ETag computed once.
-import { compile, type CompiledRuleset, type FeaturePayload } from '@flagstaff/sdk/core';
+import { compile, type CompiledRuleset, type FeaturePayload, type RegexFactory } from '@flagstaff/sdk/core';
 import { sha256 } from '../auth/secrets.ts';
 import type { EnvironmentStore } from '../environments/environment-store.ts';
 import { compilePayload } from '../flags/compile-flag.ts';
@@ -106,6 +106,8 @@ export class RulesetCache {
       environments: EnvironmentStore;
       changes: RulesetChanges;
       logger: Logger;
+      /** The regex engine of every evaluation on the server: a linear-time one (ReDoS). */
+      regex: RegexFactory;
     },
   ) {
     // Dropping the entry is enough: the next request (or stream) builds the new ruleset.
@@ -113,6 +115,11 @@ export class RulesetCache {
       this.builds.delete(environmentId);
       this.ready.delete(environmentId);
     });
+  }
+
+  /** The regex engine the server evaluates conditions with (the playground's too). */
+  get regex(): RegexFactory {
+    return this.deps.regex;
   }
 
   /** The current ruleset if it is built already. */
@@ -139,7 +146,7 @@ export class RulesetCache {
   }
 
   private async build(environmentId: string): Promise<BuiltRuleset> {
-    const { flags, segments, environments, logger } = this.deps;
+    const { flags, segments, environments, logger, regex } = this.deps;
     const [env, entries, segmentList] = await Promise.all([
       environments.byId(environmentId),
       flags.servedIn(environmentId),
@@ -207,6 +214,7 @@ export class RulesetCache {
       compiled: () =>
         (compiled ??= compile(payload, {
           logger: (message, issue) => logger.warn({ environmentId, issue }, message),
+          regex,
         })),
     };
   }

@@ -12,6 +12,7 @@ import { defineRoute } from '../http/define-route.ts';
 import { plainResponse, requestHeader } from '../http/node-headers.ts';
 import { bodyFor, RULESET_PATH, rulesetAccess, rulesetAnswer } from './ruleset-answer.ts';
 import { jsonBody, jsonResponse } from '../http/schemas.ts';
+import { checkAttributeLengths } from './attribute-limits.ts';
 import { flagResult } from './flag-result.ts';
 import type { BuiltRuleset, RulesetCache } from './ruleset-cache.ts';
 import { RemoteEvaluate, RemoteEvaluateResult, RulesetPayload, StreamQuery } from './sdk-schemas.ts';
@@ -54,6 +55,8 @@ const remoteEvaluate = defineRoute({
   access: { sdk: ['client', 'server'] },
   tags,
   summary: 'Evaluate flags for these attributes on the server (rules stay private)',
+  description:
+    'A string attribute longer than MAX_ATTRIBUTE_LENGTH (4096 characters by default) is a 400 naming it.',
   request: { body: jsonBody(RemoteEvaluate) },
   responses: { 200: jsonResponse(RemoteEvaluateResult, 'Value, reason and exposure of each flag') },
 });
@@ -65,7 +68,10 @@ function sdkKey(c: Context<AppEnv>): ApiKey {
   return principal.key;
 }
 
-export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: StreamHub }): void {
+export function sdkRoutes(
+  app: AppRouter,
+  deps: { cache: RulesetCache; hub: StreamHub; maxAttributeLength: number },
+): void {
   app.openapi(ruleset, async (c) => {
     const key = sdkKey(c);
     const served = bodyFor(key, await deps.cache.get(key.environmentId!));
@@ -146,6 +152,7 @@ export function sdkRoutes(app: AppRouter, deps: { cache: RulesetCache; hub: Stre
   app.openapi(remoteEvaluate, async (c) => {
     const key = sdkKey(c);
     const { attributes, flags } = c.req.valid('json');
+    checkAttributeLengths(attributes, deps.maxAttributeLength);
     const built = await deps.cache.get(key.environmentId!);
     const compiled = built.compiled();
     const keys = flags ?? Object.keys(built.payload.features ?? {});

@@ -10,6 +10,8 @@ import { validateCondition } from '../flags/condition-validator.ts';
 import type { Rule } from '../flags/flag-schemas.ts';
 import type { FlagStore } from '../flags/flag-store.ts';
 import { segmentsUsedBy } from '../flags/rule-references.ts';
+import { CONDITION_HINT } from '../flags/rule-checks.ts';
+import { jsonValueIssue, type JsonLimits } from '../json-limits.ts';
 import type { RulesetChanges } from '../sdk-api/ruleset-changes.ts';
 import type { CreateSegment, SegmentDefinition } from './segment-schemas.ts';
 import type { Segment, SegmentStore, SegmentSummary } from './segment-store.ts';
@@ -32,6 +34,7 @@ export class SegmentService {
       audit: AuditLog;
       clock: Clock;
       changes: RulesetChanges;
+      limits: JsonLimits;
     },
   ) {}
 
@@ -119,7 +122,14 @@ export class SegmentService {
 
   private columns(definition: Definition): Omit<Segment, 'id' | 'key' | 'createdAt' | 'updatedAt'> {
     if (definition.kind === 'condition') {
-      const issues = validateCondition(definition.condition, 'body.condition');
+      // Size and depth first: the validator walks a condition recursively, only a bounded one.
+      const limitIssue = jsonValueIssue(
+        definition.condition,
+        'body.condition',
+        this.deps.limits,
+        CONDITION_HINT,
+      );
+      const issues = limitIssue ? [limitIssue] : validateCondition(definition.condition, 'body.condition');
       if (issues.length > 0) {
         throw validationFailed(issues);
       }

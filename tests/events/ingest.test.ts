@@ -1,7 +1,7 @@
 // POST /sdk/v1/events through the app: partial batches, duplicates, skew, sizes, credentials,
 // what is stored, and the first-exposure records.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exposure, makeEventsApp, newId, track } from './helpers.ts';
+import { ADMIN_KEY, exposure, makeEventsApp, newId, track } from './helpers.ts';
 
 type EventsApp = Awaited<ReturnType<typeof makeEventsApp>>;
 let t: EventsApp;
@@ -28,7 +28,9 @@ describe('POST /sdk/v1/events', () => {
     expect(res.status).toBe(202);
     expect(res.json).toEqual({ accepted: 3, duplicates: 0, rejected: [] });
     // The writer's counters are on /metrics.
-    const metrics = await (await t.app.request('/metrics')).text();
+    const metrics = await (
+      await t.app.request('/metrics', { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+    ).text();
     expect(metrics).toContain(`flagstaff_events_written_total ${written + 3}\n`);
     expect(metrics).toMatch(/flagstaff_events_pending 0\n/);
     expect(metrics).toMatch(/# TYPE flagstaff_event_batches_refused_total counter/);

@@ -16,7 +16,12 @@ let base: string;
 let secret: string;
 
 beforeEach(async () => {
-  t = await makeTestApp({ SSE_HEARTBEAT_SECONDS: 0.1, SSE_MAX_BUFFERED_BYTES: 65_536 });
+  // A value over the default MAX_JSON_VALUE_BYTES: one flag then fills a slow stream's buffer.
+  t = await makeTestApp({
+    SSE_HEARTBEAT_SECONDS: 0.1,
+    SSE_MAX_BUFFERED_BYTES: 65_536,
+    MAX_JSON_VALUE_BYTES: 512 * 1024,
+  });
   secret = (await t.sdkKey('server')).secret;
   await t.request('POST', '/api/v1/flags', {
     as: t.admin,
@@ -155,7 +160,7 @@ describe('GET /sdk/v1/stream on a real server', () => {
     // The reading client kept up and gets the next change.
     await toggle(changes % 2 === 1);
     expect((await reading.event()).split('\n')[1]).toBe('event: ruleset');
-    const metrics = await t.request('GET', '/metrics');
+    const metrics = await t.request('GET', '/metrics', { as: t.admin });
     expect(metrics.text).toMatch(/^flagstaff_sdk_streams_dropped_slow_total 1$/m);
     expect(metrics.text).toMatch(/^flagstaff_sdk_streams_open 1$/m);
   });
@@ -387,7 +392,7 @@ describe('GET /sdk/v1/ruleset on a real server (the fast lane in front of the ro
     expect(changed.status).toBe(200);
     expect(changed.headers.get('etag')).not.toBe(etag);
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const metrics = await (await fetch(`${base}/metrics`, { headers: t.admin.headers })).text();
     const served =
       /flagstaff_http_requests_total\{method="GET",route="\/sdk\/v1\/ruleset",status="200"\} (\d+)/.exec(
         metrics,

@@ -84,7 +84,7 @@ describe('dashboard sessions', () => {
   it('stores passwords with scrypt, never in clear', async () => {
     const t = await makeTestApp();
     const row = t.db.sqlite.prepare('select password_hash from users').get() as { password_hash: string };
-    expect(row.password_hash).toMatch(/^scrypt\$16384\$8\$1\$/);
+    expect(row.password_hash).toMatch(/^scrypt\$131072\$8\$1\$/);
     expect(row.password_hash).not.toContain(PASSWORD);
   });
 
@@ -134,7 +134,12 @@ describe('first start', () => {
     expect((await services.environments.list()).map((e) => e.key)).toEqual(['development', 'production']);
 
     const again = await seedFirstStart(services); // a restart changes nothing
-    expect(again).toEqual({ admin: undefined, adminKeySeeded: false });
+    expect(again).toEqual({
+      admin: undefined,
+      adminKeySeeded: false,
+      adminKeyRevoked: false,
+      revokedAdminKeys: [],
+    });
     expect((await services.keys.list()).length).toBe(1);
 
     const app = createApp({ db });

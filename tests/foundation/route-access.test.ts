@@ -4,7 +4,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { roles, type Role } from '../../src/auth/access.ts';
 import { makeTestApp, type Caller, type TestApp } from '../helpers/test-app.ts';
 
-/** Routes outside the OpenAPI document, deliberately public (probes, scrapers, the docs page). */
+/**
+ * Routes outside the OpenAPI document: probes and the docs page, public; /metrics, for admin
+ * credentials or METRICS_TOKEN (secure-headers.test.ts checks it).
+ */
 const publicSystemRoutes = [
   'GET /health',
   'GET /ready',

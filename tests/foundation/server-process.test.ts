@@ -1,6 +1,6 @@
 // The service as a user runs it: a real process, a real port, a database file, and SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ let child: ChildProcess;
 let port = 0;
 let stdout = '';
 let dir: string;
+const METRICS_TOKEN = 'metrics-scraper-token-0123456789abcdefghij';
 const exited = () => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
 beforeAll(async () => {
@@ -21,6 +22,7 @@ beforeAll(async () => {
       HOST: '127.0.0.1',
       DATABASE_URL: `file:${join(dir, 'data', 'flagstaff.db')}`,
       LOG_LEVEL: 'info',
+      METRICS_TOKEN,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,10 +48,21 @@ afterAll(() => {
 const get = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
 
 describe('the service process', () => {
-  it('creates the database and prints the admin sign-in once', () => {
+  it('creates the database, and writes the generated admin password to an owner-only file, not stdout', async () => {
     expect(existsSync(join(dir, 'data', 'flagstaff.db'))).toBe(true);
     expect(stdout).toMatch(/email: +admin@flagstaff\.local/);
-    expect(stdout).toMatch(/password: [A-Za-z0-9_-]{20} +\(generated/);
+    const file = join(dir, 'data', 'admin-password.txt'); // beside the database by default
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const password = readFileSync(file, 'utf8').trim();
+    expect(password).toMatch(/^[A-Za-z0-9_-]{20}$/);
+    expect(stdout).not.toContain(password);
+    expect(stdout).toContain(file);
+    const login = await fetch(`http://127.0.0.1:${port}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@flagstaff.local', password }),
+    });
+    expect(login.status).toBe(200);
   });
 
   it('serves /health, /ready, /metrics and the API reference without the internet', async () => {
@@ -64,7 +77,12 @@ describe('the service process', () => {
     }
     const spec = await (await get('/api/openapi.json')).json();
     expect(spec.paths['/api/v1/keys'].post).toBeDefined();
-    const metrics = await (await get('/metrics')).text();
+    expect((await get('/metrics')).status).toBe(401); // not public unless METRICS_PUBLIC is set
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${port}/metrics`, {
+        headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+      })
+    ).text();
     expect(metrics).toMatch(/flagstaff_http_requests_total\{method="GET",route="\/health",status="200"\} 1/);
     expect(metrics).toMatch(
       /flagstaff_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/health",status="200"\}/,

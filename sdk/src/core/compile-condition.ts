@@ -7,10 +7,29 @@ import { padVersion } from './pad-version.js';
 /** A compiled test on one value (attributes, an attribute, an array element...). */
 export type Predicate = (target: unknown) => boolean;
 
+/** A compiled regular expression, as conditions use it: `RegExp` fits. */
+export interface RegexTester {
+  test(input: string): boolean;
+}
+
+/**
+ * Builds the tester of a `$regex` (flags `''`) or `$regexi` (flags `'i'`) operand, throwing on a
+ * pattern it refuses (the operator then never matches). The default is `RegExp` itself; a server
+ * that evaluates patterns it did not write passes a linear-time engine instead (ReDoS).
+ *
+ * @example
+ * // a server matching patterns against attributes sent by others, with a linear-time engine
+ * const regex: RegexFactory = (pattern, flags) => linearEngine.compile(pattern, flags);
+ * compile(payload, { regex });
+ */
+export type RegexFactory = (pattern: string, flags: string) => RegexTester;
+
 /** What compiling a condition needs from its surroundings. */
 export interface ConditionScope {
   savedGroups: Record<string, unknown>;
   report(message: string): void;
+  /** Compiles `$regex` / `$regexi` operands; `RegExp` when absent. */
+  regex?: RegexFactory;
 }
 
 type Rec = Record<string, unknown>;
@@ -95,8 +114,8 @@ const OPERATORS: Record<string, Operator> = {
   $exists: (x) => (x ? (v) => v != null : (v) => v == null),
   $type: (x) => (v) => typeName(v) === x,
   $not: (x, s) => not(compileValue(x, s)),
-  $regex: (x) => regex(x, ''),
-  $regexi: (x) => regex(x, 'i'),
+  $regex: (x, s) => regex(x, '', s),
+  $regexi: (x, s) => regex(x, 'i', s),
 };
 for (const name in COMPARE) {
   const cmp = COMPARE[name];
@@ -107,9 +126,10 @@ for (const name in COMPARE) {
   };
 }
 
-function regex(x: unknown, flags: string): Predicate {
+// Through the scope's engine: a server evaluating others' attributes passes a linear-time one.
+function regex(x: unknown, flags: string, s: ConditionScope): Predicate {
   if (typeof x !== 'string') throw TypeError();
-  const re = new RegExp(x, flags);
+  const re = (s.regex || RegExp)(x, flags);
   return (v) => re.test(String(v));
 }
 
@@ -128,6 +148,24 @@ function every(x: unknown, s: ConditionScope, fold?: boolean): Predicate {
 function isOperatorObject(value: object): boolean {
   const keys = Object.keys(value);
   return keys.length > 0 && keys.every((k) => k[0] === '$');
+}
+
+// How deep conditions may nest (each condition or operator object is a level). Real ones stay under
+// ten and a Flagstaff server stores at most 200 (MAX_JSON_DEPTH); unbounded, compiling and then
+// evaluating would overflow the stack, or not, depending on how deep in its own the app calls from.
+// Past the limit the rule is dropped and reported, like any broken structure.
+const TOO_DEEP = RangeError('condition nested too deep');
+// Compiling is synchronous, so one counter follows the nesting of the condition being compiled.
+let nesting = 0;
+
+/** `all` of the predicates `part` compiles from the keys of `object`, one level deeper. */
+function allOf(object: Rec, part: (key: string) => Predicate): Predicate {
+  try {
+    if (++nesting > 256) throw TOO_DEEP;
+    return all(Object.keys(object).map(part));
+  } finally {
+    nesting--;
+  }
 }
 
 /** Reads a dot-separated path; a missing step yields `null`, as the specification's `getPath`. */
@@ -161,16 +199,15 @@ function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Predicate 
     const json = JSON.stringify(x);
     return (v) => JSON.stringify(v) === json;
   }
-  return all(
-    Object.keys(x as Rec).map((op) => {
-      try {
-        return OPERATORS[op]((x as Rec)[op], s);
-      } catch (error) {
-        s.report(`${op}: ${String(error)}`);
-        return NEVER;
-      }
-    }),
-  );
+  return allOf(x as Rec, (op) => {
+    try {
+      return OPERATORS[op]((x as Rec)[op], s);
+    } catch (error) {
+      if (error === TOO_DEEP) throw error; // the whole rule goes, not one operator
+      s.report(`${op}: ${String(error)}`);
+      return NEVER;
+    }
+  });
 }
 
 /**
@@ -184,16 +221,14 @@ function compileValue(x: unknown, s: ConditionScope, fold?: boolean): Predicate 
 export function compileCondition(condition: unknown, s: ConditionScope): Predicate {
   if (typeof condition !== 'object') throw TypeError('not a condition');
   const each = (x: unknown) => (x as List).map((c) => compileCondition(c, s));
-  return all(
-    Object.keys(condition as Rec).map((key) => {
-      const x = (condition as Rec)[key];
-      if (key === '$and') return all(each(x));
-      if (key === '$or') return any(each(x));
-      if (key === '$nor') return not(any(each(x)));
-      if (key === '$not') return not(compileCondition(x, s));
-      const get = compilePath(key);
-      const test = compileValue(x, s);
-      return (t) => test(get(t));
-    }),
-  );
+  return allOf(condition as Rec, (key) => {
+    const x = (condition as Rec)[key];
+    if (key === '$and') return all(each(x));
+    if (key === '$or') return any(each(x));
+    if (key === '$nor') return not(any(each(x)));
+    if (key === '$not') return not(compileCondition(x, s));
+    const get = compilePath(key);
+    const test = compileValue(x, s);
+    return (t) => test(get(t));
+  });
 }

@@ -11,6 +11,7 @@ import type {
   CompiledRule,
   CompiledRuleset,
 } from './compiled-types.js';
+import type { RegexFactory } from './compile-condition.js';
 import type { BanditCompiler } from './contextual-bandits.js';
 import type { FeatureDefinition, FeaturePayload } from './types.js';
 
@@ -23,6 +24,11 @@ export interface CompileOptions {
    * never apply. An opt-in, so that bundles that do not need them leave them out.
    */
   contextualBandits?: BanditCompiler;
+  /**
+   * Compiles `$regex` / `$regexi` operands (default: `RegExp`). Browsers and apps keep the
+   * default; a server evaluating attributes sent by others passes a linear-time engine.
+   */
+  regex?: RegexFactory;
 }
 
 /**
@@ -51,6 +57,7 @@ export function compile(payload: FeaturePayload, options: CompileOptions = {}): 
     },
     payload: p,
     bandits: options.contextualBandits,
+    regex: options.regex,
     stickyAttributes: new Set(),
   };
   const attempt = (at: string, part: () => void) => {

@@ -19,6 +19,7 @@ export type {
   CompiledRuleset,
 } from './compiled-types.js';
 export type { CompileOptions } from './compile.js';
+export type { RegexFactory, RegexTester } from './compile-condition.js';
 export type { BanditCompiler, CompiledBandit } from './contextual-bandits.js';
 export type { BucketRange } from './get-bucket-ranges.js';
 export type { Hasher } from './hash.js';
