@@ -15,6 +15,7 @@ import {
   metricColumns,
   metricEvents,
   variationIndex,
+  type EventList,
 } from './metric-sql.ts';
 import { sumTerms, type DayRow, type MetricSums, type SumTerm } from './metric-sums.ts';
 import { SqlParams } from './sql-params.ts';
@@ -76,7 +77,7 @@ export class AnalysisTables {
   }
 
   /** The events read for the spec's metrics: their condition and parameters (`t` = track_events). */
-  eventFilter(): { where: string; unindexed: string; since: string; params: SqlParams; events: string[] } {
+  eventFilter(): { where: string; unindexed: string; since: string; params: SqlParams; events: EventList } {
     const events = metricEvents(this.spec);
     const p = new SqlParams(this.baseParams());
     const eventList = events.map((e) => p.add(e)).join(', ');
@@ -95,7 +96,7 @@ export class AnalysisTables {
   }
 
   /** The per-unit value columns of the spec (m0, p0, d0, m1, …) and the SQL computing them. */
-  valueColumns(p: SqlParams, events: string[], f?: string): { names: string[]; columns: string[] } {
+  valueColumns(p: SqlParams, events: EventList, f?: string): { names: string[]; columns: string[] } {
     const columns = this.spec.metrics.flatMap((m, i) => metricColumns(this.spec, m, i, events, p, f));
     return { names: columns.map((c) => c.slice(c.lastIndexOf(' AS ') + 4)), columns };
   }

@@ -3,6 +3,19 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { AnalysisMetric } from './analysis-spec.ts';
 
 /**
+ * Whether capping applies to a metric's per-unit value: not to those of the kinds whose value is
+ * an indicator or a class (binomial, retention, repeat: 0 or 1; nps: a score's class).
+ */
+export function capsValues(metric: AnalysisMetric): boolean {
+  return (
+    metric.kind !== 'binomial' &&
+    metric.kind !== 'retention' &&
+    metric.kind !== 'repeat' &&
+    metric.kind !== 'nps'
+  );
+}
+
+/**
  * The cap of a metric's per-unit value: a fixed value, or a percentile of its non-zero values
  * (all of them in `valuesTable`: a unit missing there has zeros).
  */
@@ -13,7 +26,7 @@ export function metricCap(
   valuesTable: string,
 ): number | null {
   const capping = metric.capping;
-  if (!capping || metric.kind === 'binomial' || metric.kind === 'retention') return null;
+  if (!capping || !capsValues(metric)) return null;
   if (capping.type === 'value') return capping.value;
   const q = capping.percentile > 1 ? capping.percentile / 100 : capping.percentile;
   // Two ranges, not `OR`: on an index of the values each is counted off the index alone (an `OR`

@@ -2,7 +2,7 @@
 // SQL terms a per-unit row adds to them, and adding them up in JS.
 import type { CrossMoments } from '../stats/index.ts';
 import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
-import { DAY_MS, usesCuped } from './metric-sql.ts';
+import { DAY_MS, NPS_SCALE, repeatAtLeast, usesCuped } from './metric-sql.ts';
 
 /** Σx, Σx² over a metric's units, with CUPED's and ratio metrics' cross sums when they apply. */
 export interface MetricSums {
@@ -31,7 +31,9 @@ export interface DayRow {
 /**
  * One metric's sum terms over a per-unit row (`column` names its values and `f`; `p.` by
  * default): the column name, its aggregate and the per-unit term. `end` is the time retention
- * eligibility is judged at.
+ * eligibility is judged at. Units counted and their values by kind: `retention`, the units whose
+ * window has ended; `nps`, the units with a score, +100 / 0 / −100 by its class (metric-sql.ts);
+ * `repeat`, 1 when the unit's count (in the window, or in CUPED's look-back) reaches `atLeast`.
  */
 export function sumTerms(
   spec: AnalysisSpec,
@@ -43,18 +45,26 @@ export function sumTerms(
   const metric = spec.metrics[i]!;
   const capped = (col: string) =>
     cap === null || cap === undefined ? column(col) : `min(${column(col)}, ${cap})`;
-  const x = capped(`m${i}`);
-  const eligible =
-    metric.kind === 'retention' && metric.retention
-      ? `(${column('f')} + ${metric.retention.toDays * DAY_MS} <= ${end})`
-      : '1';
+  const value = (col: string) => {
+    if (metric.kind === 'repeat') return `(${column(col)} >= ${repeatAtLeast(metric)})`;
+    if (metric.kind === 'nps') {
+      const score = `(${column(col)} % ${NPS_SCALE})`;
+      return `((${score} = 3) - (${score} = 1)) * 100`;
+    }
+    return capped(col);
+  };
+  const x = value(`m${i}`);
+  let eligible = '1';
+  if (metric.kind === 'retention' && metric.retention)
+    eligible = `(${column('f')} + ${metric.retention.toDays * DAY_MS} <= ${end})`;
+  else if (metric.kind === 'nps') eligible = `(${column(`m${i}`)} > 0)`;
   const out: SumTerm[] = [
     { name: `n${i}`, agg: 'sum', term: eligible },
     { name: `s${i}`, agg: 'total', term: `${eligible} * ${x}` },
     { name: `ss${i}`, agg: 'total', term: `${eligible} * ${x} * ${x}` },
   ];
   if (usesCuped(spec, metric)) {
-    const pre = capped(`p${i}`);
+    const pre = value(`p${i}`);
     out.push({ name: `ps${i}`, agg: 'total', term: `${eligible} * ${pre}` });
     out.push({ name: `pss${i}`, agg: 'total', term: `${eligible} * ${pre} * ${pre}` });
     out.push({ name: `psp${i}`, agg: 'total', term: `${eligible} * ${x} * ${pre}` });

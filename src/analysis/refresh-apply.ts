@@ -16,10 +16,15 @@ import {
   type StateRow,
 } from './state-tables.ts';
 
-/** How a value column of a new event's unit merges into the kept one. */
+/**
+ * How a value column of a new event's unit merges into the kept one: indicators and an nps
+ * metric's latest score (time and class in one integer) take the max, sums and counts add.
+ */
 function merge(tables: AnalysisTables, name: string): string {
   const kind = tables.spec.metrics[Number(name.slice(1))]!.kind;
-  return kind === 'binomial' || kind === 'retention' ? `max(s.${name}, d.${name})` : `s.${name} + d.${name}`;
+  return kind === 'binomial' || kind === 'retention' || kind === 'nps'
+    ? `max(s.${name}, d.${name})`
+    : `s.${name} + d.${name}`;
 }
 
 /**

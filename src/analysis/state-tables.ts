@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AnalysisSpec } from './analysis-spec.ts';
 import type { AnalysisTables } from './analysis-tables.ts';
+import { capsValues } from './metric-caps.ts';
 import { maxLookback, usesCuped } from './metric-sql.ts';
 
 export interface StateRow {
@@ -46,7 +47,7 @@ export const multipleTable = (id: number) => `analysis_state_multiple_${id}`;
  */
 export function fixedCaps(tables: AnalysisTables): (number | null)[] {
   return tables.spec.metrics.map((m) =>
-    m.capping?.type === 'value' && m.kind !== 'binomial' && m.kind !== 'retention' ? m.capping.value : null,
+    m.capping?.type === 'value' && capsValues(m) ? m.capping.value : null,
   );
 }
 
@@ -72,7 +73,7 @@ export function specFingerprint(spec: AnalysisSpec): string {
  */
 export function cappedColumns(tables: AnalysisTables): string[] {
   return tables.spec.metrics.flatMap((m, i) => {
-    if (m.capping?.type !== 'percentile' || m.kind === 'binomial' || m.kind === 'retention') return [];
+    if (m.capping?.type !== 'percentile' || !capsValues(m)) return [];
     return usesCuped(tables.spec, m) ? [`m${i}`, `p${i}`] : [`m${i}`];
   });
 }

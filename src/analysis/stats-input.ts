@@ -11,8 +11,10 @@ import type { AnalysisMetric, AnalysisSpec } from './analysis-spec.ts';
 import { usesCuped } from './metric-sql.ts';
 import type { MetricSums } from './metric-sums.ts';
 
+/** The engine's kind: `repeat` is a conversion (binomial), `nps` a mean of +100 / 0 / −100 per respondent. */
 export function statsKind(metric: AnalysisMetric): MetricKind {
-  if (metric.kind === 'binomial' || metric.kind === 'retention') return 'binomial';
+  if (metric.kind === 'binomial' || metric.kind === 'retention' || metric.kind === 'repeat')
+    return 'binomial';
   return metric.kind === 'ratio' ? 'ratio' : 'mean';
 }
 

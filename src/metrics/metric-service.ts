@@ -14,7 +14,25 @@ interface Issue {
   message: string;
 }
 
-/** Rules that span fields: which kinds take a denominator, a retention window or capping. */
+/** Per-unit values of the kinds that capping does not apply to. */
+const UNCAPPED_VALUES: Partial<Record<Definition['kind'], string>> = {
+  binomial: '0 or 1',
+  retention: '0 or 1',
+  repeat: '0 or 1',
+  nps: '−100, 0 or +100',
+};
+
+/** The effect a kind's headline reports when none is given: NPS points for `nps`, a lift otherwise. */
+export function defaultHeadlineEffect(kind: Definition['kind']): Definition['headlineEffect'] {
+  return kind === 'nps' ? 'absolute' : 'relative';
+}
+
+/** Defaults that depend on the kind: a repeat metric given no `repeat` counts from 2 events. */
+function withKindDefaults(m: Definition): Definition {
+  return m.kind === 'repeat' && !m.repeat ? { ...m, repeat: { atLeast: 2 } } : m;
+}
+
+/** Rules that span fields: which kinds take a denominator, a retention window, a repeat count or capping. */
 export function metricIssues(m: Definition): Issue[] {
   const issues: Issue[] = [];
   if (m.kind === 'ratio' && !m.denominatorEventName)
@@ -32,8 +50,14 @@ export function metricIssues(m: Definition): Issue[] {
   } else if (m.retention) {
     issues.push({ path: 'body.retention', message: 'is only for retention metrics (leave it null)' });
   }
-  if (m.capping && (m.kind === 'binomial' || m.kind === 'retention'))
-    issues.push({ path: 'body.capping', message: `does not apply to ${m.kind} metrics (values are 0 or 1)` });
+  if (m.kind !== 'repeat' && m.repeat)
+    issues.push({ path: 'body.repeat', message: 'is only for repeat metrics (leave it null)' });
+  const values = UNCAPPED_VALUES[m.kind];
+  if (m.capping && values)
+    issues.push({
+      path: 'body.capping',
+      message: `does not apply to ${m.kind} metrics (values are ${values})`,
+    });
   return issues;
 }
 
@@ -51,7 +75,11 @@ export class MetricService {
   }
 
   async create(input: z.output<typeof CreateMetric>, actor: Actor, requestId?: string): Promise<MetricRow> {
-    const { key, ...definition } = input;
+    const { key, headlineEffect, ...rest } = input;
+    const definition = withKindDefaults({
+      ...rest,
+      headlineEffect: headlineEffect ?? defaultHeadlineEffect(rest.kind),
+    });
     check(definition);
     return this.deps.db.transaction(async () => {
       if (await this.deps.metrics.byKey(key)) throw conflict(`metric '${key}' already exists`);
@@ -80,8 +108,17 @@ export class MetricService {
       const before = await this.get(key);
       const changes = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
       const { id: _id, key: _key, createdAt: _c, updatedAt: _u, ...current } = before;
-      check({ ...current, ...changes });
-      await this.deps.metrics.update(before.id, { ...changes, updatedAt: this.deps.clock.now() });
+      const next: Definition = { ...current, ...changes };
+      // A new kind without a headline effect: a default one follows the kind, a chosen one stays.
+      if (
+        patch.headlineEffect === undefined &&
+        next.kind !== current.kind &&
+        current.headlineEffect === defaultHeadlineEffect(current.kind)
+      )
+        next.headlineEffect = defaultHeadlineEffect(next.kind);
+      const definition = withKindDefaults(next);
+      check(definition);
+      await this.deps.metrics.update(before.id, { ...definition, updatedAt: this.deps.clock.now() });
       const after = (await this.deps.metrics.byKey(key))!;
       await this.deps.audit.record({
         actor,

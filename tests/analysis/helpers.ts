@@ -169,18 +169,30 @@ export function referenceStats(spec: AnalysisSpec, events: Event[], now: number)
       spec.variations.some((v) => v.key === f.variation),
   );
   return spec.metrics.map((m) => {
-    const cuped = spec.experiment.settings.cuped && m.kind !== 'ratio' && m.cupedLookbackDays > 0;
+    const cuped =
+      spec.experiment.settings.cuped && m.kind !== 'ratio' && m.kind !== 'nps' && m.cupedLookbackDays > 0;
+    /** An NPS score's points: promoters (9–10) +100, passives (7–8) 0, detractors −100. */
+    const points = (score: number) => (score >= 9 ? 100 : score >= 7 ? 0 : -100);
+    /** A unit's value; null for an `nps` metric without a score (the unit does not count). */
     const value = (list: Track[], event: string, from: number, to: number, toInclusive: boolean) => {
       const hits = list.filter(
         (t) => t.event === event && t.ts >= from && (toInclusive ? t.ts <= to : t.ts < to),
       );
       if (m.kind === 'binomial' || m.kind === 'retention') return hits.length ? 1 : 0;
       if (m.kind === 'count') return hits.length;
+      if (m.kind === 'repeat') return hits.length >= (m.repeat?.atLeast ?? 2) ? 1 : 0;
+      if (m.kind === 'nps') {
+        // The latest score; at the same millisecond, the better one.
+        const scores = hits.filter((t) => typeof t.value === 'number' && t.value >= 0 && t.value <= 10);
+        scores.sort((a, b) => a.ts - b.ts || points(a.value!) - points(b.value!));
+        const latest = scores.at(-1);
+        return latest ? points(latest.value!) : null;
+      }
       return hits.reduce((s, t) => s + (t.value ?? 1), 0);
     };
     const rows = units.map(([unit, f]) => {
       const list = tracks.get(unit) ?? [];
-      let x: number;
+      let x: number | null;
       let eligible = true;
       let d = 0;
       if (m.kind === 'retention') {
@@ -191,13 +203,13 @@ export function referenceStats(spec: AnalysisSpec, events: Event[], now: number)
       } else {
         const to = m.windowHours === null ? end + 1 : Math.min(f.ts + m.windowHours * HOUR, end + 1);
         x = value(list, m.eventName, f.ts, to, false);
-        if (m.kind === 'ratio') d = value(list, m.denominatorEventName!, f.ts, to, false);
+        if (m.kind === 'ratio') d = value(list, m.denominatorEventName!, f.ts, to, false)!;
       }
-      const pre = cuped ? value(list, m.eventName, f.ts - m.cupedLookbackDays * DAY, f.ts, false) : 0;
-      return { variation: f.variation, x, pre, d, eligible };
+      const pre = cuped ? value(list, m.eventName, f.ts - m.cupedLookbackDays * DAY, f.ts, false)! : 0;
+      return { variation: f.variation, x: x ?? 0, pre, d, eligible: eligible && x !== null };
     });
     let cap: number | null = null;
-    if (m.capping && m.kind !== 'binomial' && m.kind !== 'retention') {
+    if (m.capping && !['binomial', 'retention', 'repeat', 'nps'].includes(m.kind)) {
       if (m.capping.type === 'value') cap = m.capping.value;
       else {
         const q = m.capping.percentile > 1 ? m.capping.percentile / 100 : m.capping.percentile;

@@ -1,6 +1,7 @@
 // Incremental refresh = from-scratch computation: random event streams stored in rounds through the
 // event store (late events, late exposures, units in two variations, CUPED pre-periods, windows,
-// retention, caps, breakdown attributes), full results compared after every round.
+// retention, caps, NPS scores changing and arriving late, repeats, breakdown attributes), full
+// results compared after every round.
 import { describe, expect, it } from 'vitest';
 import { computeResults, type ExperimentResults } from '../../src/analysis/experiment-results.ts';
 import { openDb } from '../../src/db/open-db.ts';
@@ -35,15 +36,47 @@ const LOOKBACK = 14 * DAY;
 /** Units over the phase, their events over [first − 20 d, first + 12 d], each with an arrival round. */
 function stream(seed: number, start: number, options: StreamOptions): Arrival[] {
   const random = rng(seed);
+  // The surveys draw from their own generator: the other events are the same with or without them.
+  const surveyRandom = rng(seed + 7919);
   const out: Arrival[] = [];
   let id = 0;
-  const arrival = (ts: number) => {
+  const arrival = (ts: number, r0 = random) => {
     let round = Math.max(0, Math.ceil((ts - start) / ROUND_MS) - 1);
-    const r = random();
+    const r = r0();
     if (r < 0.15)
-      round += 1 + Math.floor(random() * 3); // late: old ts, new rowid
+      round += 1 + Math.floor(r0() * 3); // late: old ts, new rowid
     else if (r < 0.2) round -= 1; // ahead of the clock: ts past the analysis end
     return Math.min(ROUNDS - 1, Math.max(0, round));
+  };
+  /**
+   * 0–4 surveys of `unit` over [from, from + 16 d]: scores 0–10 (some fractional, some a second
+   * one at the same millisecond), values that are not scores (none, out of range).
+   */
+  const surveys = (unit: string, from: number) => {
+    const r = surveyRandom;
+    for (let k = Math.floor(r() * 5); k > 0; k--) {
+      const ts = from + Math.floor(r() * 16 * DAY);
+      const kind = r();
+      const value =
+        kind < 0.7
+          ? Math.floor(r() * 11)
+          : kind < 0.8
+            ? Math.round(r() * 100) / 10
+            : kind < 0.9
+              ? null
+              : 10.5;
+      out.push({
+        round: arrival(ts, r),
+        track: { id: `s${id++}`, ts, unit, event: 'survey', value, properties: null },
+      });
+      if (r() < 0.1) {
+        const again = Math.floor(r() * 11);
+        out.push({
+          round: arrival(ts, r),
+          track: { id: `s${id++}`, ts, unit, event: 'survey', value: again, properties: null },
+        });
+      }
+    }
   };
   for (let u = 0; u < 240; u++) {
     const unit = `u${u}`;
@@ -86,6 +119,7 @@ function stream(seed: number, start: number, options: StreamOptions): Arrival[] 
         event === 'purchase' ? Math.round(random() * random() * 5000) / 10 : random() < 0.3 ? 2 : null;
       out.push({ round: arrival(ts), track: { id: `t${id++}`, ts, unit, event, value, properties: null } });
     }
+    surveys(unit, first - 2 * DAY);
     // Units never exposed, with events: pending until exposed, if ever.
     if (random() < 0.1) {
       const ts = start + Math.floor(random() * ROUNDS * ROUND_MS);
@@ -93,6 +127,7 @@ function stream(seed: number, start: number, options: StreamOptions): Arrival[] 
         round: arrival(ts),
         track: { id: `t${id++}`, ts, unit: `ghost${u}`, event: 'purchase', value: 5, properties: null },
       });
+      surveys(`ghost${u}`, ts - 4 * DAY);
     }
   }
   return out;
@@ -135,6 +170,24 @@ function spec(start: number) {
         eventName: 'purchase',
         windowHours: 72,
         cupedLookbackDays: 7,
+      }),
+      metric('nps', { kind: 'nps', eventName: 'survey', windowHours: 96 }),
+      metric('nps-all', { role: 'secondary', kind: 'nps', eventName: 'survey' }),
+      // Shares its event with the nps metrics: counts the surveys without a score too.
+      metric('surveys', { role: 'secondary', kind: 'count', eventName: 'survey', windowHours: 96 }),
+      metric('repurchase', {
+        role: 'secondary',
+        kind: 'repeat',
+        eventName: 'purchase',
+        repeat: { atLeast: 2 },
+      }),
+      // Also shares the survey event, with a pre-period of its own.
+      metric('surveyed-3', {
+        role: 'guardrail',
+        kind: 'repeat',
+        eventName: 'survey',
+        repeat: { atLeast: 3 },
+        cupedLookbackDays: 3,
       }),
     ],
     { settings: { cuped: true, sequential: true } },
@@ -196,6 +249,16 @@ function run(
       if (horizon > start - LOOKBACK) pruned++;
       const full = computeResults(db.sqlite, s, now);
       expectClose(incremental, full, `seed ${seed} round ${round}`);
+      if (round === ROUNDS - 1) {
+        // The experience metrics have data: respondents, a part of the arm; repeaters, some.
+        const of = (key: string) => full.metrics.find((m) => m.key === key)!.variations;
+        of('nps').forEach((v, j) => {
+          expect(v.units).toBeGreaterThan(10);
+          expect(v.units).toBeLessThan(of('purchase')[j]!.units);
+        });
+        for (const key of ['repurchase', 'surveyed-3'])
+          for (const v of of(key)) expect(v.sum, key).toBeGreaterThan(0);
+      }
     }
   } finally {
     db.close();

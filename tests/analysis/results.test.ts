@@ -174,13 +174,16 @@ describe('experiment results', () => {
     expect(width(points.length - 1)).toBeLessThan(width(3));
   });
 
-  it('estimate the power and the days left for a 5% relative effect', () => {
+  it('estimate the power for a 5% relative effect; no days left once the verdict is in', () => {
     const p = results.power.find((e) => e.metric === 'purchase')!;
     expect(p.targetRelativeEffect).toBe(0.05);
     expect(p.currentRelativeMde!).toBeGreaterThan(0);
     expect(p.controlUnitsPerDay!).toBeGreaterThan(50);
     expect(p.requiredControlUnits!).toBeGreaterThan(1500);
-    expect(p.daysLeft!).toBeGreaterThan(0);
+    // purchase is winning already (above): no more days needed, and the answer says why
+    expect(metricOf(results, 'purchase').comparisons[0]!.verdict).toBe('winning');
+    expect(p.daysLeft).toBeNull();
+    expect(p.reason).toMatch(/^Decisive already/);
   });
 
   it('break results down by country, grouping the values beyond the top 10 as "other"', () => {

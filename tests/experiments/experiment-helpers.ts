@@ -4,7 +4,7 @@ import type { Caller, TestApp } from '../helpers/test-app.ts';
 export async function seedExperimentWorld(t: TestApp): Promise<void> {
   await t.request('POST', '/api/v1/flags', {
     as: t.admin,
-    body: { key: 'checkout', valueType: 'string', defaultValue: 'old' },
+    body: { key: 'checkout', valueType: 'string', defaultValue: 'old', availableToClientKeys: true },
   });
   const metrics = [
     { key: 'purchase', name: 'Purchase', kind: 'binomial', eventName: 'purchase' },

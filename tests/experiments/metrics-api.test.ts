@@ -30,6 +30,8 @@ describe('metrics', () => {
       capping: null,
       retention: null,
       cupedLookbackDays: 14,
+      repeat: null,
+      headlineEffect: 'relative',
     });
     expect(created.json.id).toMatch(/^met_/);
     expect(
@@ -129,6 +131,73 @@ describe('metrics', () => {
     expect(toRatio.status).toBe(400);
     expect(toRatio.json.error.message).toContain('body.denominatorEventName');
     expect((await t.request('GET', '/api/v1/metrics/d7', { as: t.admin })).json.kind).toBe('retention');
+  });
+
+  it('nps and repeat metrics: defaults by kind, the repeat count, capping refused; errors name the field', async () => {
+    const nps = await createMetric({ key: 'nps', name: 'NPS', kind: 'nps', eventName: 'survey' });
+    expect(nps.status, nps.text).toBe(201);
+    expect(nps.json).toMatchObject({ kind: 'nps', headlineEffect: 'absolute', repeat: null, capping: null });
+    const relative = await createMetric({
+      key: 'nps-lift',
+      name: 'NPS lift',
+      kind: 'nps',
+      eventName: 'survey',
+      headlineEffect: 'relative',
+    });
+    expect(relative.json.headlineEffect).toBe('relative');
+    const repeat = await createMetric({ key: 'rebuy', name: 'Rebuy', kind: 'repeat', eventName: 'purchase' });
+    expect(repeat.status, repeat.text).toBe(201);
+    expect(repeat.json).toMatchObject({ kind: 'repeat', repeat: { atLeast: 2 }, headlineEffect: 'relative' });
+    const five = await createMetric({
+      key: 'loyal',
+      name: 'Loyal',
+      kind: 'repeat',
+      eventName: 'purchase',
+      repeat: { atLeast: 5 },
+      headlineEffect: 'absolute',
+    });
+    expect(five.json).toMatchObject({ repeat: { atLeast: 5 }, headlineEffect: 'absolute' });
+
+    const cases: [Record<string, unknown>, string][] = [
+      [{ kind: 'mean', repeat: { atLeast: 2 } }, 'body.repeat'],
+      [{ kind: 'nps', repeat: { atLeast: 2 } }, 'body.repeat'],
+      [{ kind: 'repeat', repeat: { atLeast: 1 } }, 'body.repeat.atLeast'],
+      [{ kind: 'repeat', repeat: { atLeast: 1001 } }, 'body.repeat.atLeast'],
+      [{ kind: 'repeat', repeat: { atLeast: 2.5 } }, 'body.repeat.atLeast'],
+      [{ kind: 'repeat', repeat: { atLeast: 2, times: 3 } }, 'body.repeat.times'],
+      [{ kind: 'repeat', capping: { type: 'value', value: 3 } }, 'body.capping'],
+      [{ kind: 'nps', capping: { type: 'percentile', percentile: 0.99 } }, 'body.capping'],
+      [{ kind: 'nps', headlineEffect: 'percent' }, 'body.headlineEffect'],
+    ];
+    for (const [patch, field] of cases) {
+      const response = await createMetric({ key: 'm', name: 'M', eventName: 'e', ...patch });
+      expect(response.status, field).toBe(400);
+      expect(response.json.error.message, field).toContain(field);
+    }
+
+    const patch = (key: string, body: Record<string, unknown>) =>
+      t.request('PATCH', `/api/v1/metrics/${key}`, { as: t.admin, body });
+    // Leaving the repeat kind needs `repeat: null`, as leaving retention needs `retention: null`.
+    const toMean = await patch('rebuy', { kind: 'mean' });
+    expect(toMean.status).toBe(400);
+    expect(toMean.json.error.message).toContain('body.repeat');
+    expect((await patch('rebuy', { kind: 'mean', repeat: null })).json).toMatchObject({
+      kind: 'mean',
+      repeat: null,
+      headlineEffect: 'relative',
+    });
+    // Back to repeat without a count: the default one.
+    expect((await patch('rebuy', { kind: 'repeat' })).json.repeat).toEqual({ atLeast: 2 });
+    expect((await patch('rebuy', { repeat: { atLeast: 3 } })).json.repeat).toEqual({ atLeast: 3 });
+    expect((await patch('rebuy', { repeat: { atLeast: 0 } })).json.error.message).toContain(
+      'body.repeat.atLeast',
+    );
+    expect((await patch('rebuy', { capping: { type: 'value', value: 9 } })).status).toBe(400);
+    // A kind's default headline effect follows a change of kind; a chosen one stays.
+    expect((await patch('nps', { kind: 'count' })).json.headlineEffect).toBe('relative');
+    expect((await patch('nps', { kind: 'nps' })).json.headlineEffect).toBe('absolute');
+    expect((await patch('loyal', { kind: 'binomial', repeat: null })).json.headlineEffect).toBe('absolute');
+    expect((await patch('nps', { headlineEffect: 'relative' })).json.headlineEffect).toBe('relative');
   });
 
   it('viewers read, editors write', async () => {
