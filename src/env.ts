@@ -2,6 +2,7 @@
 // configuration at all, so a new user's `npm start` needs nothing but a writable ./data folder.
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { KEY_SHAPE, KEY_SHAPE_MESSAGE } from './auth/key-shape.ts';
 import { JSON_LIMIT_DEFAULTS } from './json-limits.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -30,10 +31,8 @@ export const envSchema = z.object({
     .string()
     .min(12, 'must be at least 12 characters (leave it unset to have one generated)')
     .optional(),
-  FLAGSTAFF_ADMIN_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9_\-.~]{32,200}$/, 'must be 32 to 200 URL-safe characters (high entropy)')
-    .optional(),
+  /** An admin API key chosen by the operator; requests refuse tokens of another shape unread. */
+  FLAGSTAFF_ADMIN_KEY: z.string().regex(KEY_SHAPE, KEY_SHAPE_MESSAGE).optional(),
   /**
    * Where the first admin's generated password is written (owner-only), never to the logs; by
    * default `admin-password.txt` beside the SQLite database.

@@ -75,7 +75,7 @@ export async function reportSeeding(
   if (seeded.adminKeySeeded) logger.info('seeded the admin API key from FLAGSTAFF_ADMIN_KEY');
   for (const key of seeded.revokedAdminKeys) {
     logger.warn(
-      { key: key.id, prefix: key.prefix },
+      { key: key.id },
       'revoked the admin API key seeded from an earlier FLAGSTAFF_ADMIN_KEY: the variable no longer names it',
     );
   }

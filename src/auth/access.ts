@@ -38,5 +38,5 @@ export function describeAccess(access: Access): string {
 
 export function actorOf(principal: Principal): Actor {
   if (principal.type === 'user') return { type: 'user', id: principal.user.id, label: principal.user.email };
-  return { type: 'key', id: principal.key.id, label: `${principal.key.name} (${principal.key.prefix}…)` };
+  return { type: 'key', id: principal.key.id, label: `${principal.key.name} (${principal.key.id})` };
 }

@@ -6,12 +6,14 @@ import type { EnvironmentStore } from '../environments/environment-store.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { ApiKey, ApiKeyStore, KeyKind } from './api-key-store.ts';
 import type { KeyCache } from './key-cache.ts';
+import { isKeyShaped, KEY_SHAPE_MESSAGE } from './key-shape.ts';
 import { newId, randomToken, sha256 } from './secrets.ts';
 
-/** What listings show of a key: never the hash, never the secret. */
+/**
+ * What listings show of a key: never the hash, never any part of the secret. A key is recognised
+ * by its id (random, independent of the secret), which also names it in the audit log.
+ */
 export type PublicApiKey = Omit<ApiKey, 'hash' | 'environmentId'> & { environment: string | null };
-
-const prefixLength = 16;
 
 /** The name of the admin key seeded from FLAGSTAFF_ADMIN_KEY. */
 const seededKeyName = 'FLAGSTAFF_ADMIN_KEY';
@@ -73,12 +75,13 @@ export class ApiKeyService {
         environmentId = environment.id;
       }
       const secret = input.secret ?? `fs_${input.kind}_${randomToken(32)}`;
+      // Tokens of another shape are refused before any lookup: such a key could never be used.
+      if (!isKeyShaped(secret)) throw new Error(`an API key ${KEY_SHAPE_MESSAGE}`);
       const apiKey: ApiKey = {
         id: newId('key'),
         kind: input.kind,
         environmentId,
         name: input.name,
-        prefix: secret.slice(0, prefixLength),
         hash: sha256(secret),
         createdAt: clock.now(),
         createdBy: actor.label,

@@ -15,7 +15,7 @@ export interface ApiKeyStore {
   touch(id: string, at: Date): Promise<void>;
 }
 
-export function sqliteApiKeyStore({ orm }: Db): ApiKeyStore {
+export function sqliteApiKeyStore({ orm, sqlite }: Db): ApiKeyStore {
   // Every SDK request looks its key up: prepared once, not rebuilt per request.
   const byHash = orm
     .select()
@@ -39,7 +39,15 @@ export function sqliteApiKeyStore({ orm }: Db): ApiKeyStore {
       orm.update(apiKeys).set({ revokedAt: at }).where(eq(apiKeys.id, id)).run();
     },
     async touch(id, at) {
-      orm.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
+      // Never waits for a lock held elsewhere (that would stall the event loop): a last-used time
+      // is best effort, and the caller ignores a failure.
+      const wait = sqlite.pragma('busy_timeout', { simple: true }) as number;
+      sqlite.pragma('busy_timeout = 0');
+      try {
+        orm.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, id)).run();
+      } finally {
+        sqlite.pragma(`busy_timeout = ${wait}`);
+      }
     },
   };
 }

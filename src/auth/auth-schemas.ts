@@ -7,11 +7,12 @@ export const Role = z.enum(roles);
 
 export const ApiKey = z
   .object({
-    id: z.string(),
+    id: z.string().openapi({
+      description: 'Names the key in listings and the audit log (`name (id)`); random, no part of the secret',
+    }),
     kind: KeyKind,
     environment: z.string().nullable(),
     name: z.string(),
-    prefix: z.string().openapi({ description: 'The first characters of the secret, to recognise it' }),
     createdAt: Timestamp,
     createdBy: z.string(),
     lastUsedAt: NullableTimestamp,

@@ -18,6 +18,13 @@ export const environments = sqliteTable('environments', {
   allowClientRuleset: integer('allow_client_ruleset', { mode: 'boolean' }).notNull().default(false),
   /** AES-128 key (base64) encrypting the ruleset served to client keys; null = plain. */
   encryptionKey: text('encryption_key'),
+  /**
+   * Whether flags that do not say (`flags.available_to_client_keys` null: new flags) are served to
+   * client keys in this environment. Off by default.
+   */
+  defaultAvailableToClientKeys: integer('default_available_to_client_keys', { mode: 'boolean' })
+    .notNull()
+    .default(false),
   /** Bumped in the same transaction as every change that alters this environment's ruleset. */
   revision: integer('revision').notNull().default(1),
   createdAt: createdAt(),
@@ -57,8 +64,6 @@ export const apiKeys = sqliteTable(
     kind: text('kind', { enum: ['client', 'server', 'admin'] }).notNull(),
     environmentId: text('environment_id').references(() => environments.id),
     name: text('name').notNull(),
-    /** The first characters of the secret, shown in listings so a key can be recognised. */
-    prefix: text('prefix').notNull(),
     /** SHA-256 of the secret; the secret itself is shown once and never stored. */
     hash: text('hash').notNull(),
     createdAt: createdAt(),
@@ -99,6 +104,11 @@ export const flags = sqliteTable('flags', {
   defaultValue: text('default_value', { mode: 'json' }).notNull(),
   tags: text('tags', { mode: 'json' }).$type<string[]>().notNull(),
   owner: text('owner'),
+  /**
+   * Served to client keys (their ruleset, remote evaluation)? null: as the environment's
+   * `default_available_to_client_keys` says. Flags older than migration 0009 were set to true.
+   */
+  availableToClientKeys: integer('available_to_client_keys', { mode: 'boolean' }),
   archivedAt: integer('archived_at', { mode: 'timestamp_ms' }),
   createdAt: createdAt(),
   updatedAt: integer('updated_at', { mode: 'timestamp_ms' }).notNull(),

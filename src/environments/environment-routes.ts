@@ -40,7 +40,8 @@ const update = defineRoute({
   path: '/api/v1/environments/{key}',
   access: { role: 'admin' },
   tags,
-  summary: 'Rename an environment, or change how it serves SDKs (client rulesets, encryption)',
+  summary:
+    'Rename an environment, or change how it serves SDKs (client rulesets, flags available to client keys by default, encryption)',
   request: { params: EnvironmentKeyParam, body: jsonBody(UpdateEnvironment) },
   responses: {
     200: jsonResponse(Environment, 'The renamed environment'),

@@ -9,6 +9,10 @@ export const Environment = z
     allowClientRuleset: z
       .boolean()
       .openapi({ description: 'Client keys may download the ruleset (see its rules)' }),
+    defaultAvailableToClientKeys: z.boolean().openapi({
+      description:
+        'Whether flags whose availableToClientKeys is null (new flags) are served to client keys here',
+    }),
     encryptionKey: z.string().nullable().openapi({
       description: 'When set, client keys get the ruleset AES-encrypted with it (SDK option decryptionKey)',
     }),
@@ -25,6 +29,9 @@ export const UpdateEnvironment = z
     key: Slug.optional(),
     name: Name.optional(),
     allowClientRuleset: z.boolean().optional(),
+    defaultAvailableToClientKeys: z.boolean().optional().openapi({
+      description: 'Serve flags that do not say (availableToClientKeys null, new flags) to client keys',
+    }),
     encryptRuleset: z
       .boolean()
       .optional()

@@ -17,6 +17,8 @@ export interface EnvironmentPatch {
   key?: string;
   name?: string;
   allowClientRuleset?: boolean;
+  /** Whether flags that do not say (new flags) are served to client keys. */
+  defaultAvailableToClientKeys?: boolean;
   /** true creates an encryption key (kept if there is one), false removes it. */
   encryptRuleset?: boolean;
 }
@@ -51,6 +53,7 @@ export class EnvironmentService {
         id: newId('env'),
         ...input,
         allowClientRuleset: false,
+        defaultAvailableToClientKeys: false,
         encryptionKey: null,
         revision: 1,
         createdAt: now,
@@ -74,7 +77,7 @@ export class EnvironmentService {
     if (Object.values(patch).every((value) => value === undefined)) {
       throw new AppError(
         'validation_failed',
-        'body: give at least one of key, name, allowClientRuleset, encryptRuleset',
+        'body: give at least one of key, name, allowClientRuleset, defaultAvailableToClientKeys, encryptRuleset',
       );
     }
     const { after, changed } = await db.transaction(async () => {
@@ -90,7 +93,10 @@ export class EnvironmentService {
             ? (before.encryptionKey ?? newEncryptionKey())
             : null;
       await environments.update(before.id, { ...rest, encryptionKey, updatedAt: clock.now() });
-      const servingChanged = rest.allowClientRuleset !== undefined || encryptionKey !== before.encryptionKey;
+      const servingChanged =
+        rest.allowClientRuleset !== undefined ||
+        rest.defaultAvailableToClientKeys !== undefined ||
+        encryptionKey !== before.encryptionKey;
       const changed = servingChanged ? await environments.bumpRevision([before.id]) : [];
       const after = (await environments.byId(before.id))!;
       await audit.record({

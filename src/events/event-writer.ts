@@ -128,10 +128,11 @@ export class EventWriter {
 
   private async commit(group: Pending[]): Promise<void> {
     let counts: WriteCounts[];
+    const startedAt = Date.now();
     try {
       counts = await this.options.store.writeGroup(group.map((p) => p.batch));
     } catch (error) {
-      if (isBusy(error)) return this.busy(group);
+      if (isBusy(error)) return this.busy(group, startedAt);
       // A real fault (disk full, I/O error …): commit the batches one by one, so that one bad batch
       // cannot hold back the others; the ones that still fail are refused, and their SDKs retry.
       this.options.logger.error({ err: error }, 'event writer: group commit failed; retrying batch by batch');
@@ -147,10 +148,13 @@ export class EventWriter {
     }
   }
 
-  /** The database was locked: put the group back in front and retry shortly, for a while. */
-  private busy(group: Pending[]): void {
+  /**
+   * The database was locked: put the group back in front and retry shortly, for a while, counted
+   * from the start of the first attempt (a writer thread's attempt itself waits up to busy_timeout).
+   */
+  private busy(group: Pending[], startedAt: number): void {
     const now = Date.now();
-    if (this.busySince === 0) this.busySince = now;
+    if (this.busySince === 0) this.busySince = startedAt;
     if (now - this.busySince > busyGiveUpMs) {
       this.options.logger.error('event writer: database busy for too long; refusing the waiting batches');
       this.busySince = 0;

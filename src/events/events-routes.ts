@@ -22,7 +22,8 @@ const ingest = defineRoute({
   description:
     "The environment is the key's. Valid events are stored even when others in the batch are rejected (listed in `rejected`). " +
     'An event resent with the same `id` and `ts` is counted in `duplicates` and stored once, so retries are safe. ' +
-    'A 429 (rate limit) or 503 (writer saturated, shutting down) carries Retry-After: retry the same batch then.',
+    'A 429 (rate limit) or 503 (writer saturated, shutting down) carries Retry-After: retry the same batch then. ' +
+    'The key may come as `?key=` (sendBeacon cannot send headers).',
   request: { body: jsonBody(EventBatch) },
   responses: {
     202: jsonResponse(EventsAccepted, 'Stored durably: counts, and the events refused with why'),

@@ -61,7 +61,7 @@ const update = defineRoute({
   path: '/api/v1/flags/{key}',
   access: editor,
   tags,
-  summary: "Change a flag's description, default value, tags or owner",
+  summary: "Change a flag's description, default value, tags, owner or availability to client keys",
   request: { params: FlagKeyParam, body: jsonBody(UpdateFlag) },
   responses: { 200: jsonResponse(Flag, 'The flag') },
 });

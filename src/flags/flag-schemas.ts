@@ -75,6 +75,11 @@ export const FlagEnvParams = z.object({
   environment: Slug.openapi({ param: { name: 'environment', in: 'path' } }),
 });
 
+const AvailableToClientKeys = z.boolean().nullable().openapi({
+  description:
+    "Served to client (browser) keys: in their ruleset and remote evaluation. null follows each environment's defaultAvailableToClientKeys (off unless changed); server keys always get every flag",
+});
+
 export const CreateFlag = z
   .strictObject({
     key: Slug,
@@ -83,6 +88,7 @@ export const CreateFlag = z
     defaultValue: z.unknown().openapi({ description: 'Must match valueType' }),
     tags: z.array(Slug).max(50).default([]),
     owner: z.string().max(200).optional(),
+    availableToClientKeys: AvailableToClientKeys.optional(),
   })
   .openapi('CreateFlag');
 
@@ -92,6 +98,7 @@ export const UpdateFlag = z
     defaultValue: z.unknown().optional(),
     tags: z.array(Slug).max(50).optional(),
     owner: z.string().max(200).nullable().optional(),
+    availableToClientKeys: AvailableToClientKeys.optional(),
   })
   .openapi('UpdateFlag');
 
@@ -115,6 +122,7 @@ export const Flag = z
     defaultValue: z.unknown(),
     tags: z.array(z.string()),
     owner: z.string().nullable(),
+    availableToClientKeys: AvailableToClientKeys,
     archived: z.boolean(),
     createdAt: Timestamp,
     updatedAt: Timestamp,

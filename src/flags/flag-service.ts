@@ -83,6 +83,8 @@ export class FlagService {
         id: newId('flg'),
         ...input,
         owner: input.owner ?? null,
+        // Unsaid: as each environment's defaultAvailableToClientKeys says (off unless changed).
+        availableToClientKeys: input.availableToClientKeys ?? null,
         archivedAt: null,
         createdAt: now,
         updatedAt: now,
@@ -359,7 +361,8 @@ export class FlagService {
   private checkDefaultValue(valueType: FlagRow['valueType'], value: unknown): void {
     const limitIssue = jsonValueIssue(value, 'body.defaultValue', this.deps.limits);
     if (limitIssue) throw validationFailed([limitIssue]);
-    const typeError = valueTypeError(valueType, value);
+    // The column is NOT NULL: a JSON null default would fail as a 500 on insert.
+    const typeError = value === null ? 'must not be null' : valueTypeError(valueType, value);
     if (typeError) throw validationFailed([{ path: 'body.defaultValue', message: typeError }]);
   }
 

@@ -24,6 +24,20 @@ const httpCodes: Partial<Record<number, ErrorCode>> = {
   429: 'rate_limited',
 };
 
+const storageMessages = {
+  busy: 'Database busy: retry shortly',
+  full: 'Storage full: retry later',
+} as const;
+
+/** SQLite faults that pass (a lock held elsewhere, a full disk): 'busy', 'full', or undefined. */
+export function storageFault(error: unknown): keyof typeof storageMessages | undefined {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code !== 'string') return undefined;
+  if (/^SQLITE_(BUSY|LOCKED)/.test(code)) return 'busy';
+  if (/^SQLITE_FULL/.test(code) || code === 'SQLITE_IOERR_WRITE') return 'full';
+  return undefined;
+}
+
 export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
   return (error, c) => {
     if (error instanceof AppError) {
@@ -40,6 +54,13 @@ export function errorHandler(logger: Logger): ErrorHandler<AppEnv> {
           ? 'body: Content-Type must be application/json'
           : error.message;
       return c.json(errorBody(c, code, message), error.status as ContentfulStatusCode);
+    }
+    const storage = storageFault(error);
+    if (storage) {
+      // A locked or full database is temporary: the caller retries, nothing was written.
+      logger.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'storage unavailable');
+      c.header('Retry-After', storage === 'busy' ? '1' : '5');
+      return c.json(errorBody(c, 'unavailable', storageMessages[storage]), 503);
     }
     logger.error({ err: error, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
     return c.json(errorBody(c, 'internal', 'Internal server error'), 500);

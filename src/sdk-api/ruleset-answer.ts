@@ -12,10 +12,13 @@ export const rulesetAccess: Access = { sdk: ['server', 'client'] };
 const clientRulesetRefused =
   'This environment does not let client keys download its rules: use POST /sdk/v1/evaluate, or allow client-side evaluation in the environment';
 
-/** Which bytes a key gets; undefined when a client key may not see the rules. */
+/**
+ * Which bytes a key gets: server keys every flag, client keys only the flags available to them
+ * (encrypted where the environment encrypts); undefined when a client key may not see the rules.
+ */
 export function servedTo(key: ApiKey, built: BuiltRuleset): ServedBody | undefined {
   if (key.kind === 'server') return built.plain;
-  return built.allowClientRuleset ? (built.encrypted ?? built.plain) : undefined;
+  return built.allowClientRuleset ? (built.encrypted ?? built.clientPlain) : undefined;
 }
 
 /** servedTo(), or a 403 that says what to do instead. */

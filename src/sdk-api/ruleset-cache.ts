@@ -13,6 +13,8 @@ import type { RulesetChanges } from './ruleset-changes.ts';
 export interface ServedBody {
   /** The JSON, encoded once: answering with bytes skips re-encoding (and measuring) it per request. */
   body: Uint8Array<ArrayBuffer>;
+  /** AES-encrypted features (only client keys get these); its patches need `?patches=2`. */
+  encrypted: boolean;
   etag: string;
   /** The same ruleset as one Server-Sent Event, encoded once for every stream it goes to. */
   event: Uint8Array;
@@ -25,18 +27,32 @@ export interface ServedBody {
   patch?: { base: number; event: Uint8Array };
 }
 
-export interface BuiltRuleset {
-  environmentId: string;
+/** The features of one ruleset as JSON, which the next build's patches are computed against. */
+interface PatchBase {
   revision: number;
-  payload: FeaturePayload;
-  /** What server keys (and client keys without encryption) get. */
-  plain: ServedBody;
-  /** What client keys get when the environment encrypts its ruleset. */
-  encrypted: ServedBody | null;
-  allowClientRuleset: boolean;
-  /** Each feature's JSON, to compute the next build's patch against. */
+  /** Each feature's JSON. */
   featureJson: Map<string, string>;
   savedGroupsJson: string;
+}
+
+export interface BuiltRuleset extends PatchBase {
+  environmentId: string;
+  /** Every flag: what server keys get, the playground and remote evaluation evaluate. */
+  payload: FeaturePayload;
+  /** Every flag, plain: what server keys get. */
+  plain: ServedBody;
+  /**
+   * What client keys get when the environment does not encrypt: only the flags available to them
+   * (the same object as `plain` when that is every flag).
+   */
+  clientPlain: ServedBody;
+  /** What client keys get when the environment encrypts its ruleset: their flags, encrypted. */
+  encrypted: ServedBody | null;
+  allowClientRuleset: boolean;
+  /** The flags available to client keys: all their ruleset holds, all they may evaluate remotely. */
+  clientFlags: ReadonlySet<string>;
+  /** Client keys' ruleset as JSON, for the next build's patches of `clientPlain` and `encrypted`. */
+  client: PatchBase;
   /** Compiled once, on first use, for remote evaluation and the playground. */
   compiled(): CompiledRuleset;
 }
@@ -53,8 +69,9 @@ const sseEvent = (revision: number, type: string, data: string) =>
  */
 export const currentEvent = (revision: number) => sseEvent(revision, 'current', JSON.stringify({ revision }));
 
-const served = (body: string, revision: number): ServedBody => ({
+const served = (body: string, revision: number, encrypted = false): ServedBody => ({
   body: encoder.encode(body),
+  encrypted,
   etag: `"${sha256(body).slice(0, 40)}"`,
   event: sseEvent(revision, 'ruleset', body),
 });
@@ -64,10 +81,7 @@ const served = (body: string, revision: number): ServedBody => ({
  * JSON object (null for removed ones), or undefined when only a whole ruleset will do: no earlier
  * build, or saved groups changed.
  */
-function changedFeatures(
-  before: BuiltRuleset | undefined,
-  after: { revision: number; featureJson: Map<string, string>; savedGroupsJson: string },
-): string | undefined {
+function changedFeatures(before: PatchBase | undefined, after: PatchBase): string | undefined {
   if (!before || before.revision >= after.revision || before.savedGroupsJson !== after.savedGroupsJson)
     return;
   const changed: string[] = [];
@@ -90,6 +104,31 @@ function patchEvent(
 ) {
   const data = `{"base":${base},${fields},"dateUpdated":${JSON.stringify(dateUpdated ?? null)}}`;
   if (data.length < whole.body.length) whole.patch = { base, event: sseEvent(revision, 'patch', data) };
+}
+
+/**
+ * A payload as plain bytes, with its patch from `before` (the previous build's same view) and the
+ * JSON the next build's patch is computed against.
+ */
+function plainBody(
+  payload: FeaturePayload,
+  revision: number,
+  before: PatchBase | undefined,
+): { served: ServedBody; base: PatchBase } {
+  const featureJson = new Map(
+    Object.entries(payload.features ?? {}).map(([key, f]) => [key, JSON.stringify(f)]),
+  );
+  const savedGroupsJson = JSON.stringify(payload.savedGroups ?? null);
+  // The same text as JSON.stringify(payload), from the features' JSON already made for patches.
+  const { features: _features, ...rest } = payload;
+  const featuresText = [...featureJson].map(([key, json]) => `${JSON.stringify(key)}:${json}`).join(',');
+  const others = JSON.stringify(rest).slice(1, -1);
+  const body = served(`{"features":{${featuresText}}${others && `,${others}`}}`, revision);
+  const base = { revision, featureJson, savedGroupsJson };
+  const changed = changedFeatures(before, base);
+  if (changed !== undefined)
+    patchEvent(before!.revision, revision, `"features":{${changed}}`, payload.dateUpdated, body);
+  return { served: body, base };
 }
 
 export class RulesetCache {
@@ -157,60 +196,60 @@ export class RulesetCache {
       flag.updatedAt.getTime(),
       config?.updatedAt.getTime() ?? 0,
     ]);
-    const payload = compilePayload(
-      entries,
-      segmentList,
-      new Date(Math.max(env.updatedAt.getTime(), ...times)),
-    );
-    let compiled: CompiledRuleset | undefined;
-    const featureJson = new Map(
-      Object.entries(payload.features ?? {}).map(([key, f]) => [key, JSON.stringify(f)]),
-    );
-    const savedGroupsJson = JSON.stringify(payload.savedGroups ?? null);
-    // The same text as JSON.stringify(payload), from the features' JSON already made for patches.
-    const { features: _features, ...rest } = payload;
-    const featuresText = [...featureJson].map(([key, json]) => `${JSON.stringify(key)}:${json}`).join(',');
-    const others = JSON.stringify(rest).slice(1, -1);
-    const plain = served(`{"features":{${featuresText}}${others && `,${others}`}}`, env.revision);
+    const date = new Date(Math.max(env.updatedAt.getTime(), ...times));
+    const payload = compilePayload(entries, segmentList, date);
     const { revision } = env;
     const before = this.latest.get(environmentId);
-    const changed = changedFeatures(before, { revision, featureJson, savedGroupsJson });
-    const { dateUpdated } = payload;
-    if (changed !== undefined)
-      patchEvent(before!.revision, revision, `"features":{${changed}}`, dateUpdated, plain);
+    const all = plainBody(payload, revision, before);
+    // Client keys see only the flags available to them: their own payload (with only the id lists
+    // their rules use), built here once per change, so that serving stays a lookup.
+    const available = entries.filter(
+      ({ flag }) => flag.availableToClientKeys ?? env.defaultAvailableToClientKeys,
+    );
+    const clientPayload =
+      available.length === entries.length ? payload : compilePayload(available, segmentList, date);
+    // Shared with server keys when they see the same, unless client streams hold a narrower view,
+    // which their patches must start from.
+    const sameBefore = !before || before.client.featureJson === before.featureJson;
+    const client =
+      clientPayload === payload && sameBefore ? all : plainBody(clientPayload, revision, before?.client);
     let encrypted: ServedBody | null = null;
     if (env.encryptionKey) {
       const key = env.encryptionKey;
       encrypted = served(
         JSON.stringify({
-          encryptedFeatures: encryptString(JSON.stringify(payload.features), key),
-          ...(payload.savedGroups
-            ? { encryptedSavedGroups: encryptString(JSON.stringify(payload.savedGroups), key) }
+          encryptedFeatures: encryptString(JSON.stringify(clientPayload.features), key),
+          ...(clientPayload.savedGroups
+            ? { encryptedSavedGroups: encryptString(JSON.stringify(clientPayload.savedGroups), key) }
             : {}),
-          dateUpdated,
+          dateUpdated: clientPayload.dateUpdated,
         }),
         revision,
+        true,
       );
       // The same change, encrypted once like the whole ruleset, for clients that decrypt patches
       // (`?patches=2`).
+      const changed = changedFeatures(before?.client, client.base);
       if (changed !== undefined)
         patchEvent(
-          before!.revision,
+          before!.client.revision,
           revision,
           `"encryptedFeatures":${JSON.stringify(encryptString(`{${changed}}`, key))}`,
-          dateUpdated,
+          clientPayload.dateUpdated,
           encrypted,
         );
     }
+    let compiled: CompiledRuleset | undefined;
     return {
       environmentId,
-      revision: env.revision,
+      ...all.base,
       payload,
-      plain,
+      plain: all.served,
+      clientPlain: client.served,
       encrypted,
       allowClientRuleset: env.allowClientRuleset,
-      featureJson,
-      savedGroupsJson,
+      clientFlags: new Set(Object.keys(clientPayload.features ?? {})),
+      client: client.base,
       compiled: () =>
         (compiled ??= compile(payload, {
           logger: (message, issue) => logger.warn({ environmentId, issue }, message),

@@ -29,11 +29,11 @@ export function withRulesetFastLane(
     const url = incoming.url;
     const query = url.length > RULESET_PATH.length && url[RULESET_PATH.length] === '?';
     if (url.length !== RULESET_PATH.length && !query) return undefined;
-    const presented = parseKey(incoming.headers.authorization, () =>
-      query ? (new URLSearchParams(url.slice(RULESET_PATH.length + 1)).get('key') ?? undefined) : undefined,
-    );
+    // A key in the query is refused (by the app, which says why); other parameters are ignored.
+    if (query && new URLSearchParams(url.slice(RULESET_PATH.length + 1)).has('key')) return undefined;
+    const presented = parseKey(incoming.headers.authorization);
     const now = deps.clock.now();
-    const key = typeof presented === 'object' ? deps.keyCache.peek(presented.secret, now) : undefined;
+    const key = presented && 'secret' in presented ? deps.keyCache.peek(presented.secret, now) : undefined;
     if (!key?.environmentId || touchDue(key, now)) return undefined;
     if (!isAllowed(rulesetAccess, { type: 'key', key })) return undefined;
     const built = deps.rulesets.peek(key.environmentId);

@@ -1,6 +1,6 @@
 // What SDKs call: the ruleset (ETag/304), its stream (SSE), and remote evaluation for browsers
 // that must not see targeting rules.
-import { evaluate } from '@flagstaff/sdk/core';
+import { compile, evaluate } from '@flagstaff/sdk/core';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -27,7 +27,7 @@ const ruleset = defineRoute({
   tags,
   summary: "The key's environment ruleset; answers 304 to a matching If-None-Match",
   description:
-    'Client keys get it only where the environment allows client-side evaluation (encrypted if it encrypts).',
+    'Client keys get it only where the environment allows client-side evaluation (encrypted if it encrypts), with only the flags available to client keys. The key goes in the Authorization header: `?key=` is refused here (401).',
   responses: {
     200: jsonResponse(RulesetPayload, 'The ruleset, with a strong ETag'),
     304: { description: 'Unchanged' },
@@ -42,7 +42,7 @@ const stream = defineRoute({
   summary:
     'Server-Sent Events: `event: ruleset` with the whole ruleset on connect and on every change (or `event: patch`, see `patches`)',
   description:
-    '`id` is the ruleset revision; send it back as Last-Event-ID to skip an unchanged ruleset: the stream then starts with `event: current` (`{"revision": N}`) instead. Comment lines `: ping` are heartbeats.',
+    '`id` is the ruleset revision; send it back as Last-Event-ID to skip an unchanged ruleset: the stream then starts with `event: current` (`{"revision": N}`) instead. Comment lines `: ping` are heartbeats. The key may come as `?key=` (EventSource cannot send headers).',
   request: { query: StreamQuery },
   responses: {
     200: { description: 'text/event-stream', content: { 'text/event-stream': { schema: RulesetPayload } } },
@@ -56,10 +56,14 @@ const remoteEvaluate = defineRoute({
   tags,
   summary: 'Evaluate flags for these attributes on the server (rules stay private)',
   description:
-    'A string attribute longer than MAX_ATTRIBUTE_LENGTH (4096 characters by default) is a 400 naming it.',
+    'Client keys get only the flags available to them (any other reads as not found). A string attribute longer than MAX_ATTRIBUTE_LENGTH (4096 characters by default) is a 400 naming it. The key goes in the Authorization header: `?key=` is refused here (401).',
   request: { body: jsonBody(RemoteEvaluate) },
   responses: { 200: jsonResponse(RemoteEvaluateResult, 'Value, reason and exposure of each flag') },
 });
+
+const nothing = compile({ features: {} });
+/** What remote evaluation answers for a flag that does not exist (or is not the caller's to see). */
+const notFound = (flag: string) => flagResult(evaluate(nothing, flag, { attributes: {} }));
 
 function sdkKey(c: Context<AppEnv>): ApiKey {
   const principal = c.get('principal');
@@ -154,10 +158,16 @@ export function sdkRoutes(
     const { attributes, flags } = c.req.valid('json');
     checkAttributeLengths(attributes, deps.maxAttributeLength);
     const built = await deps.cache.get(key.environmentId!);
+    // Every flag is evaluated as a server SDK would (a prerequisite may be a flag client keys do not
+    // get), but client keys hear only of flags available to them: any other is not found.
     const compiled = built.compiled();
-    const keys = flags ?? Object.keys(built.payload.features ?? {});
+    const visible = key.kind === 'client' ? built.clientFlags : undefined;
+    const keys = flags ?? (visible ? [...visible] : Object.keys(built.payload.features ?? {}));
     const results: Record<string, ReturnType<typeof flagResult>> = {};
-    for (const flag of keys) results[flag] = flagResult(evaluate(compiled, flag, { attributes }));
+    for (const flag of keys) {
+      results[flag] =
+        !visible || visible.has(flag) ? flagResult(evaluate(compiled, flag, { attributes })) : notFound(flag);
+    }
     return c.json({ flags: results, dateUpdated: built.payload.dateUpdated ?? '' }, 200);
   });
 }

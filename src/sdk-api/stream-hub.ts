@@ -108,7 +108,7 @@ export class StreamHub {
     if (client.revision === built.revision || (delivered !== undefined && built.revision < delivered)) return;
     this.delivered.set(client, built.revision);
     const served = client.pick(built);
-    const patches = (client.patches ?? 0) > (served === built.encrypted ? 1 : 0);
+    const patches = (client.patches ?? 0) > (served.encrypted ? 1 : 0);
     const patch = patches && served.patch?.base === client.revision ? served.patch : undefined;
     client.revision = built.revision;
     this.write(client, patch ? patch.event : served.event);

@@ -136,7 +136,7 @@ describe.skipIf(!present)('@flagstaff/sdk in Chromium', () => {
     // A new flag reaches the page over the browser's own EventSource.
     await t.request('POST', '/api/v1/flags', {
       as: t.admin,
-      body: { key: 'banner', valueType: 'string', defaultValue: 'spring' },
+      body: { key: 'banner', valueType: 'string', defaultValue: 'spring', availableToClientKeys: true },
     });
     await page.waitForFunction(
       () =>

@@ -19,11 +19,14 @@ export const ADMIN_KEY = 'test-admin-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 export interface EventsAppOptions {
   file?: boolean;
+  /** With `file`: the folder to put the database in (kept), instead of a fresh temporary one. */
+  dir?: string;
   clock?: Clock;
 }
 
 export async function makeEventsApp(config: Partial<Env> = {}, options: EventsAppOptions = {}) {
-  const dir = options.file ? mkdtempSync(join(tmpdir(), 'flagstaff-events-')) : undefined;
+  const own = options.file && !options.dir;
+  const dir = options.file ? (options.dir ?? mkdtempSync(join(tmpdir(), 'flagstaff-events-'))) : undefined;
   const db = openDb(dir ? `file:${join(dir, 'events.db')}` : ':memory:');
   const fullConfig: Partial<Env> = { FLAGSTAFF_ADMIN_KEY: ADMIN_KEY, ...config };
   const services = createServices({ db, config: fullConfig, clock: options.clock });
@@ -69,7 +72,7 @@ export async function makeEventsApp(config: Partial<Env> = {}, options: EventsAp
   async function close() {
     await lifecycle.close();
     db.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (dir && own) rmSync(dir, { recursive: true, force: true });
   }
 
   return { app, db, services, writer, lifecycle, post, key, count, close };

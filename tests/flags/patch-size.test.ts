@@ -12,7 +12,7 @@ describe('patch size on a 200-flag ruleset', () => {
       await seedFlags(t.services, 200);
       const env = await t.request('PATCH', '/api/v1/environments/production', {
         as: t.admin,
-        body: { allowClientRuleset: true, encryptRuleset: true },
+        body: { allowClientRuleset: true, encryptRuleset: true, defaultAvailableToClientKeys: true },
       });
       const id = env.json.id as string;
       await t.services.rulesets.get(id);

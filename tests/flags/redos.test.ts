@@ -22,7 +22,7 @@ async function withPattern(pattern: string, config: Parameters<typeof makeTestAp
   const client = (await t.sdkKey('client')).caller;
   await t.request('POST', '/api/v1/flags', {
     as: editor,
-    body: { key: 'redos', valueType: 'boolean', defaultValue: false },
+    body: { key: 'redos', valueType: 'boolean', defaultValue: false, availableToClientKeys: true },
   });
   const saved = await t.request('PUT', '/api/v1/flags/redos/environments/production', {
     as: editor,

@@ -12,7 +12,7 @@ beforeEach(async () => {
   client = (await t.sdkKey('client')).caller;
   await t.request('POST', '/api/v1/flags', {
     as: t.admin,
-    body: { key: 'checkout', valueType: 'string', defaultValue: 'old' },
+    body: { key: 'checkout', valueType: 'string', defaultValue: 'old', availableToClientKeys: true },
   });
   await t.request('POST', '/api/v1/segments', {
     as: t.admin,

@@ -25,7 +25,7 @@ beforeEach(async () => {
   secret = (await t.sdkKey('server')).secret;
   await t.request('POST', '/api/v1/flags', {
     as: t.admin,
-    body: { key: 'checkout', valueType: 'string', defaultValue: 'old' },
+    body: { key: 'checkout', valueType: 'string', defaultValue: 'old', availableToClientKeys: true },
   });
   await new Promise<void>((resolve) => {
     server = serve({ fetch: t.app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve());
@@ -227,7 +227,12 @@ describe('GET /sdk/v1/stream on a real server', () => {
     for (let i = 0; i < 5; i++) {
       await t.request('POST', '/api/v1/flags', {
         as: t.admin,
-        body: { key: `other-${i}`, valueType: 'string', defaultValue: `value ${i} `.repeat(20) },
+        body: {
+          key: `other-${i}`,
+          valueType: 'string',
+          defaultValue: `value ${i} `.repeat(20),
+          availableToClientKeys: true,
+        },
       });
       expect(typeOf(await patched.event())).toBe('event: patch');
       await old.event();
@@ -304,7 +309,12 @@ describe('GET /sdk/v1/stream on a real server', () => {
     for (let i = 0; i < 5; i++)
       await t.request('POST', '/api/v1/flags', {
         as: t.admin,
-        body: { key: `other-${i}`, valueType: 'string', defaultValue: `value ${i} `.repeat(20) },
+        body: {
+          key: `other-${i}`,
+          valueType: 'string',
+          defaultValue: `value ${i} `.repeat(20),
+          availableToClientKeys: true,
+        },
       });
     const connects = vi.spyOn(t.services.streams, 'connect');
     const client = createClient({
@@ -378,9 +388,7 @@ describe('GET /sdk/v1/ruleset on a real server (the fast lane in front of the ro
     expect(warm.headers.get('content-length')).toBe(String(Buffer.byteLength(coldBody)));
 
     const etag = warm.headers.get('etag')!;
-    const notModified = await fetchRuleset({}, `?key=${secret}`).then(() =>
-      fetchRuleset({ 'if-none-match': etag }, `?key=${secret}`),
-    );
+    const notModified = await fetchRuleset(auth).then(() => fetchRuleset({ ...auth, 'if-none-match': etag }));
     expect(notModified.status).toBe(304);
     expect(notModified.headers.get('etag')).toBe(etag);
     expect(notModified.headers.get('access-control-expose-headers')).toContain('ETag');
@@ -405,7 +413,16 @@ describe('GET /sdk/v1/ruleset on a real server (the fast lane in front of the ro
 
   it('leaves refusals to the route: client keys where client rulesets are off, admin keys, bad keys', async () => {
     const client = (await t.sdkKey('client')).secret;
+    expect((await fetchRuleset({ authorization: `Bearer ${secret}` })).status).toBe(200); // warm
     for (let i = 0; i < 2; i++) {
+      // A key in the URL lands in logs: refused even when the key and the ruleset are warm.
+      for (const headers of [{}, { authorization: `Bearer ${secret}` }] as Record<string, string>[]) {
+        const inUrl = await fetchRuleset(headers, `?key=${secret}`);
+        expect(inUrl.status).toBe(401);
+        expect(((await inUrl.json()) as { error: { message: string } }).error.message).toContain(
+          'Authorization: Bearer',
+        );
+      }
       expect((await fetchRuleset({ authorization: `Bearer ${client}` })).status).toBe(403);
       expect((await fetchRuleset({ authorization: `Bearer ${ADMIN_KEY}` })).status).toBe(403);
       expect((await fetchRuleset({ authorization: 'Bearer fs_server_nope' })).status).toBe(401);

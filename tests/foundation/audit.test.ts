@@ -66,7 +66,7 @@ describe('audit log', () => {
     expect(keyCreate.after).toMatchObject({
       kind: 'server',
       environment: 'staging',
-      prefix: key.json.prefix,
+      id: key.json.id,
     });
     expect(JSON.stringify(keyCreate)).not.toContain(key.json.key); // the secret never reaches the log
     const revoke = byAction('key.revoke');
