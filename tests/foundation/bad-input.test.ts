@@ -1,24 +1,14 @@
 // Bad input of every kind: a 4xx whose message names the field, never a 500, and nothing written.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/test-app.ts';
+import { tableRowCounts } from '../helpers/table-counts.ts';
 
 let t: TestApp;
 beforeEach(async () => {
   t = await makeTestApp({ MAX_BODY_BYTES: 4096 });
 });
 
-/** Row counts of every table: compared before and after to prove nothing was written. */
-function snapshot() {
-  const tables = t.db.sqlite
-    .prepare("select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\'")
-    .all() as { name: string }[];
-  return Object.fromEntries(
-    tables.map(({ name }) => [
-      name,
-      (t.db.sqlite.prepare(`select count(*) as n from "${name}"`).get() as { n: number }).n,
-    ]),
-  );
-}
+const snapshot = () => tableRowCounts(t.db.sqlite);
 
 async function expectRejected(
   method: string,

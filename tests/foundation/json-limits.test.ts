@@ -2,6 +2,7 @@
 // the field, never a 500 (a stack overflow SDKs would retry), and nothing is written.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { makeTestApp, type TestApp } from '../helpers/test-app.ts';
+import { tableRowCounts } from '../helpers/table-counts.ts';
 
 let t: TestApp;
 beforeEach(async () => {
@@ -17,18 +18,7 @@ const deepObject = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(l
 const deepArray = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
 const notChain = (levels: number) => `${'{"$not":'.repeat(levels)}{"plan":"pro"}${'}'.repeat(levels)}`;
 
-/** Row counts of every table, compared before and after to prove nothing was written. */
-function snapshot() {
-  const tables = t.db.sqlite
-    .prepare("select name from sqlite_master where type = 'table' and name not like '\\_\\_%' escape '\\'")
-    .all() as { name: string }[];
-  return Object.fromEntries(
-    tables.map(({ name }) => [
-      name,
-      (t.db.sqlite.prepare(`select count(*) as n from "${name}"`).get() as { n: number }).n,
-    ]),
-  );
-}
+const snapshot = () => tableRowCounts(t.db.sqlite);
 
 async function configVersion() {
   return (await t.request('GET', '/api/v1/flags/checkout/environments/production', { as: t.admin })).json
